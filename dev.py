@@ -1,0 +1,59 @@
+#!/usr/bin/env python3
+"""Bootstrap and run the platform with nothing but Python 3.11+.
+
+    python3 dev.py serve      # the platform on the embedded PostgreSQL, with demo data
+    python3 dev.py test       # the whole test suite
+
+The first run creates ``.venv`` and installs the project with its test extra; later runs
+reinstall only when ``pyproject.toml`` changed. Any other arguments go to the ``grants`` CLI.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+STAMP = VENV / ".installed"
+
+
+def ensure_venv() -> None:
+    """Create the virtual environment and (re)install the project when its metadata changed."""
+    if sys.version_info < (3, 11):
+        sys.exit(f"Python 3.11 or newer is needed; this is {sys.version.split()[0]}.")
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if STAMP.exists() and STAMP.read_text() == wanted:
+        return
+    if not (BIN / "python").exists():
+        print("Creating .venv ...", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    print("Installing the platform and its test tools into .venv ...", flush=True)
+    pip = [str(BIN / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    subprocess.run([*pip, "-e", f"{ROOT}[test,bench]"], check=True)
+    STAMP.write_text(wanted)
+
+
+def main(argv: list[str]) -> int:
+    ensure_venv()
+    command = argv[0] if argv else "serve"
+    if command == "test":
+        # Unit, integration and end-to-end tests first; the browser suite runs in its own
+        # process because Playwright's sync API starts an event loop of its own.
+        pytest = [str(BIN / "python"), "-m", "pytest"]
+        code = subprocess.call([*pytest, "-m", "not browser", *argv[1:]], cwd=ROOT)
+        if code == 0 and not argv[1:]:
+            code = subprocess.call([*pytest, "-m", "browser", "tests/browser"], cwd=ROOT)
+            code = 0 if code == 5 else code  # no browser test collected yet is not a failure
+        return code
+    args = ["serve", "--demo"] if command == "serve" and len(argv) <= 1 else argv
+    os.execv(str(BIN / "grants"), [str(BIN / "grants"), *args])  # noqa: S606 - our own CLI
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,1 @@
+"""Aggregates, events, rules and errors of the grants programme. No I/O."""

@@ -1,0 +1,1 @@
+"""Use cases, the asyncpg event store, settings and the embedded PostgreSQL."""

@@ -1,0 +1,143 @@
+"""Settings, read once from ``GRANTS_*`` environment variables and passed down."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+DEVELOPMENT = "development"
+PRODUCTION = "production"
+MIN_SECRET_LENGTH = 32
+
+
+class SettingsError(ValueError):
+    """Raised when the environment holds a setting the platform cannot run with."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    """Everything the platform can be configured with; see the README's configuration table."""
+
+    env: str = DEVELOPMENT
+    database_url: str | None = None
+    data_dir: Path = Path("var")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    secret_key: str = field(default="", repr=False)
+    log_level: str = "INFO"
+    pool_min_size: int = 2
+    pool_max_size: int = 10
+    statement_timeout_ms: int = 15_000
+    connect_timeout_s: float = 5.0
+    run_projections: bool = True
+    allowed_hosts: tuple[str, ...] = ("127.0.0.1", "localhost", "[::1]")
+    trusted_proxies: tuple[str, ...] = ()
+    base_url: str = ""
+
+    @property
+    def production(self) -> bool:
+        """True when running with ``GRANTS_ENV=production``."""
+        return self.env == PRODUCTION
+
+    @property
+    def embedded(self) -> bool:
+        """True when the platform runs its own PostgreSQL under the data dir."""
+        return self.database_url is None
+
+    @property
+    def public_url(self) -> str:
+        """The address links in e-mails point to (never taken from a request's Host header)."""
+        return self.base_url or f"http://{self.host}:{self.port}"
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Build the settings from the environment (``os.environ`` unless one is given)."""
+    env = os.environ if environ is None else environ
+    mode = env.get("GRANTS_ENV", DEVELOPMENT).strip().lower()
+    if mode not in (DEVELOPMENT, PRODUCTION):
+        raise SettingsError(f"GRANTS_ENV must be 'development' or 'production', not {mode!r}")
+    data_dir = Path(env.get("GRANTS_DATA_DIR", "var")).expanduser()
+    database_url = env.get("GRANTS_DATABASE_URL") or None
+    if database_url is not None:
+        _check_database_url(database_url)
+    settings = Settings(
+        env=mode,
+        database_url=database_url,
+        data_dir=data_dir,
+        host=env.get("GRANTS_HOST", "127.0.0.1"),
+        port=_integer(env, "GRANTS_PORT", 8000, 1, 65535),
+        log_level=env.get("GRANTS_LOG_LEVEL", "INFO").upper(),
+        pool_min_size=_integer(env, "GRANTS_POOL_MIN_SIZE", 2, 0, 1000),
+        pool_max_size=_integer(env, "GRANTS_POOL_MAX_SIZE", 10, 1, 1000),
+        statement_timeout_ms=_integer(env, "GRANTS_STATEMENT_TIMEOUT_MS", 15_000, 0, 3_600_000),
+        run_projections=env.get("GRANTS_RUN_PROJECTIONS", "1") not in ("0", "false", "no"),
+        allowed_hosts=_words(env, "GRANTS_ALLOWED_HOSTS", ("127.0.0.1", "localhost", "[::1]")),
+        trusted_proxies=_words(env, "GRANTS_TRUSTED_PROXIES", ()),
+        base_url=env.get("GRANTS_BASE_URL", "").rstrip("/"),
+    )
+    secret = env.get("GRANTS_SECRET_KEY", "")
+    if settings.production:
+        if len(secret) < MIN_SECRET_LENGTH:
+            raise SettingsError(
+                f"GRANTS_SECRET_KEY must be set to at least {MIN_SECRET_LENGTH} random characters "
+                "in production"
+            )
+        if database_url is None:
+            raise SettingsError("GRANTS_DATABASE_URL must be set in production")
+    return _with_secret(settings, secret)
+
+
+def _with_secret(settings: Settings, secret: str) -> Settings:
+    """Use the given secret, or one generated once and kept under the data dir (development)."""
+    if secret:
+        return replace(settings, secret_key=secret)
+    path = settings.data_dir / "secret_key"
+    try:
+        if not path.exists():
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return replace(settings, secret_key=path.read_text().strip())
+    except OSError as error:
+        raise SettingsError(
+            f"cannot keep the development secret in {settings.data_dir}: {error.strerror}"
+        ) from error
+
+
+def _check_database_url(url: str) -> None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("postgresql", "postgres") or not (parts.hostname or "host=" in url):
+        raise SettingsError(
+            "GRANTS_DATABASE_URL must look like postgresql://user:password@host:5432/dbname"
+        )
+    try:
+        _ = parts.port
+    except ValueError as error:
+        raise SettingsError(f"GRANTS_DATABASE_URL has a bad port: {error}") from error
+
+
+def _integer(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, not {raw!r}") from None
+    if not low <= value <= high:
+        raise SettingsError(f"{name} must be between {low} and {high}, not {value}")
+    return value
+
+
+def _words(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    return tuple(word for word in raw.replace(",", " ").split() if word)

@@ -1,0 +1,1 @@
+"""The Litestar application, its pages, JSON API and the ``grants`` CLI."""
