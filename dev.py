@@ -21,11 +21,12 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 STAMP = VENV / ".installed"
+LOCAL_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
 def ensure_venv() -> None:
     """Create the virtual environment and (re)install the project when its metadata changed."""
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - dev.py is what an older Python runs first
         sys.exit(f"Python 3.11 or newer is needed; this is {sys.version.split()[0]}.")
     wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
     if STAMP.exists() and STAMP.read_text() == wanted:
@@ -39,6 +40,17 @@ def ensure_venv() -> None:
     STAMP.write_text(wanted)
 
 
+def server_answers(host: str, port: int) -> bool:
+    """True when something accepts TCP connections at host:port."""
+    import socket
+
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
 def main(argv: list[str]) -> int:
     ensure_venv()
     command = argv[0] if argv else "serve"
@@ -50,9 +62,15 @@ def main(argv: list[str]) -> int:
         if code == 0 and not argv[1:]:
             code = subprocess.call([*pytest, "-m", "browser", "tests/browser"], cwd=ROOT)
             code = 0 if code == 5 else code  # no browser test collected yet is not a failure
+        if code == 0 and not argv[1:] and server_answers("127.0.0.1", 5432):
+            # A second PostgreSQL (the machine's own) for the store's integration tests.
+            print("Store tests again, against the PostgreSQL at 127.0.0.1:5432 ...", flush=True)
+            env = {**os.environ, "GRANTS_TEST_DATABASE_URL": LOCAL_SERVER}
+            code = subprocess.call([*pytest, "-m", "store"], cwd=ROOT, env=env)
         return code
     args = ["serve", "--demo"] if command == "serve" and len(argv) <= 1 else argv
     os.execv(str(BIN / "grants"), [str(BIN / "grants"), *args])  # noqa: S606 - our own CLI
+    return 0  # not reached: execv replaces this process
 
 
 if __name__ == "__main__":

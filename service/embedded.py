@@ -8,6 +8,7 @@ exit stops it. Ctrl-C and SIGTERM end the process through ``atexit``, so the ser
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 import subprocess
@@ -60,10 +61,9 @@ async def _create_database(admin_url: str, database: str) -> None:
     try:
         exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", database)
         if not exists:
-            try:
+            # Another grants process may create it first.
+            with contextlib.suppress(asyncpg.DuplicateDatabaseError):
                 await conn.execute(f'CREATE DATABASE "{database}"')
-            except asyncpg.DuplicateDatabaseError:
-                pass  # another grants process created it first
     finally:
         await conn.close()
 
@@ -72,10 +72,8 @@ def _stop_cleanly_on_sigterm() -> None:
     """Turn SIGTERM into a normal exit so ``atexit`` releases our hold on the server."""
     if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
         return  # someone (uvicorn, pytest) already handles it
-    try:
+    with contextlib.suppress(ValueError):  # not the main thread: the host owns signals
         signal.signal(signal.SIGTERM, _exit_on_signal)
-    except ValueError:
-        pass  # not the main thread: the host process owns signal handling
 
 
 def _exit_on_signal(signum: int, _frame: object) -> None:

@@ -1,0 +1,132 @@
+"""The connection pool and the schema: created or upgraded idempotently, its version recorded."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from importlib import resources
+from typing import TYPE_CHECKING
+
+import asyncpg
+
+from service.embedded import start_embedded
+
+if TYPE_CHECKING:
+    from service.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+# Any fixed number works; it only has to be the same for every grants process.
+MIGRATION_LOCK = 0x6772616E7473  # "grants"
+
+CREATE_VERSION_TABLE = """
+CREATE TABLE IF NOT EXISTS schema_version (
+    version    integer PRIMARY KEY,
+    name       text NOT NULL,
+    applied_at timestamptz NOT NULL DEFAULT now()
+)
+"""
+SELECT_VERSION = "SELECT coalesce(max(version), 0) FROM schema_version"
+INSERT_VERSION = "INSERT INTO schema_version (version, name) VALUES ($1, $2)"
+
+
+class DatabaseError(RuntimeError):
+    """Raised when the database cannot be reached or its schema is not one this code can use."""
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One numbered SQL file under ``service/migrations``."""
+
+    version: int
+    name: str
+    sql: str
+
+
+def migrations() -> list[Migration]:
+    """All migrations shipped with the code, in order."""
+    found = []
+    for entry in resources.files("service.migrations").iterdir():
+        match = re.fullmatch(r"(\d{4})_(\w+)\.sql", entry.name)
+        if match:
+            found.append(Migration(int(match[1]), match[2], entry.read_text(encoding="utf-8")))
+    return sorted(found, key=lambda m: m.version)
+
+
+def code_schema_version() -> int:
+    """The schema version this code expects."""
+    return migrations()[-1].version
+
+
+def database_url(settings: Settings) -> str:
+    """The URL in use: ``GRANTS_DATABASE_URL``, or the embedded server's (started if needed)."""
+    if settings.database_url is not None:
+        return settings.database_url
+    return start_embedded(settings.data_dir)
+
+
+async def migrate(conn: asyncpg.Connection) -> int:
+    """Bring the schema up to this code's version; refuse a schema newer than the code."""
+    async with conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK)
+        await conn.execute(CREATE_VERSION_TABLE)
+        current = await conn.fetchval(SELECT_VERSION)
+        latest = code_schema_version()
+        if current > latest:
+            raise DatabaseError(
+                f"the database schema is version {current} but this code knows only up to "
+                f"{latest}; upgrade the platform before running it against this database"
+            )
+        for migration in migrations():
+            if migration.version > current:
+                logger.info("applying migration %04d_%s", migration.version, migration.name)
+                await conn.execute(migration.sql)
+                await conn.execute(INSERT_VERSION, migration.version, migration.name)
+        return latest
+
+
+async def schema_version(conn: asyncpg.Connection) -> int:
+    """The version recorded in the database (0 for an empty one)."""
+    exists = await conn.fetchval("SELECT to_regclass('schema_version') IS NOT NULL")
+    return await conn.fetchval(SELECT_VERSION) if exists else 0
+
+
+async def _setup_connection(conn: asyncpg.Connection) -> None:
+    """Per-connection settings; see the README's timeouts table."""
+
+
+async def create_pool(settings: Settings, url: str) -> asyncpg.Pool:
+    """Open the pool with the timeouts from the settings; one clear error when unreachable."""
+    server_settings = {
+        "application_name": "grants",
+        "statement_timeout": str(settings.statement_timeout_ms),
+        "idle_in_transaction_session_timeout": "60000",
+        "lock_timeout": "5000",
+    }
+    try:
+        pool = await asyncpg.create_pool(
+            url,
+            min_size=settings.pool_min_size,
+            max_size=settings.pool_max_size,
+            timeout=settings.connect_timeout_s,
+            command_timeout=settings.statement_timeout_ms / 1000 + 5 or None,
+            server_settings=server_settings,
+        )
+    except (OSError, asyncpg.PostgresError, TimeoutError) as error:
+        raise DatabaseError(
+            f"cannot reach PostgreSQL at {redact(url)}: {describe(error)}"
+        ) from None
+    assert pool is not None
+    return pool
+
+
+def describe(error: BaseException) -> str:
+    """A one-line description of a connection error, without a traceback."""
+    text = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    return text or type(error).__name__
+
+
+def redact(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    return re.sub(r"(://[^:/@]*):[^@]*@", r"\1:***@", url)

@@ -1,0 +1,310 @@
+"""The event store on asyncpg: eventsourcing's ``ApplicationRecorder``, async and lock-free.
+
+Method names and meanings follow eventsourcing's recorder (``insert_events``, ``select_events``,
+``select_notifications``, ``max_notification_id``, ``subscribe``) so that people who know the
+library feel at home. One difference runs through the log methods: the library's log position is
+a notification id, ours is a :class:`Position`, the pair ``(tx_id, notification_id)``.
+
+Why the pair: notification ids are handed out when a row is inserted, not when its transaction
+commits, so a reader that trusts them alone can pass over an event whose transaction commits
+late. eventsourcing avoids that by locking the table for every append, which serialises writers.
+Here every row also records the id of the transaction that wrote it, and readers only go as far
+as ``pg_snapshot_xmin(pg_current_snapshot())``: every transaction below it has finished, so
+nothing can still appear behind the reader's cursor, and writers never wait for each other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, NamedTuple
+from uuid import UUID
+
+import asyncpg
+from eventsourcing.persistence import Notification, StoredEvent
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Sequence
+
+logger = logging.getLogger(__name__)
+
+CHANNEL = "grants_events"
+
+INSERT_ONE = """
+INSERT INTO events (originator_id, originator_version, topic, state)
+VALUES ($1, $2, $3, $4)
+RETURNING notification_id
+"""
+INSERT_MANY = """
+INSERT INTO events (originator_id, originator_version, topic, state)
+SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::bytea[])
+RETURNING notification_id
+"""
+SELECT_EVENTS = """
+SELECT originator_id, originator_version, topic, state FROM events
+WHERE originator_id = $1
+  AND ($2::bigint IS NULL OR originator_version > $2)
+  AND ($3::bigint IS NULL OR originator_version <= $3)
+ORDER BY originator_version {order}
+LIMIT $4
+"""
+SELECT_NOTIFICATIONS = """
+SELECT originator_id, originator_version, topic, state, notification_id, tx_id FROM events
+WHERE (tx_id, notification_id) > ($1::xid8, $2::bigint)
+  AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
+  AND (cardinality($4::text[]) = 0 OR topic = ANY($4::text[]))
+ORDER BY tx_id, notification_id
+LIMIT $3
+"""
+SELECT_HEAD = """
+SELECT tx_id, notification_id FROM events
+WHERE tx_id < pg_snapshot_xmin(pg_current_snapshot())
+ORDER BY tx_id DESC, notification_id DESC LIMIT 1
+"""
+SELECT_HELD_BACK = """
+SELECT EXISTS (
+  SELECT 1 FROM events
+  WHERE (tx_id, notification_id) > ($1::xid8, $2::bigint)
+    AND tx_id >= pg_snapshot_xmin(pg_current_snapshot())
+)
+"""
+COUNT_AFTER = """
+SELECT count(*) FROM events
+WHERE (tx_id, notification_id) > ($1::xid8, $2::bigint)
+"""
+INSERT_SNAPSHOT = """
+INSERT INTO snapshots (originator_id, originator_version, topic, state)
+VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING
+"""
+SELECT_SNAPSHOT = """
+SELECT originator_id, originator_version, topic, state FROM snapshots
+WHERE originator_id = $1 AND ($2::bigint IS NULL OR originator_version <= $2)
+ORDER BY originator_version DESC LIMIT 1
+"""
+NOTIFY = "SELECT pg_notify($1, '')"
+
+
+class ConcurrencyError(RuntimeError):
+    """Raised when an aggregate version was already taken: another command changed it first."""
+
+
+class Position(NamedTuple):
+    """A place in the event log: after every event whose ``(tx_id, notification_id)`` is lower."""
+
+    tx_id: int
+    notification_id: int
+
+
+START = Position(0, 0)
+
+
+@dataclass(frozen=True)
+class LogNotification(Notification):
+    """eventsourcing's ``Notification`` with the id of the transaction that wrote it."""
+
+    tx_id: int
+
+    @property
+    def position(self) -> Position:
+        """The cursor to read from to get the events after this one."""
+        return Position(self.tx_id, self.id)
+
+
+class EventStore:
+    """Appends events atomically and reads them back per aggregate and as one ordered log."""
+
+    def __init__(self, pool: asyncpg.Pool, *, channel: str = CHANNEL) -> None:
+        self.pool = pool
+        self.channel = channel
+        self._dirty = asyncio.Event()
+        self._notifier: asyncio.Task[None] | None = None
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[asyncpg.Connection]:
+        """A short transaction for a command: read aggregates, then append; notify after commit."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            yield conn
+        self.notify()
+
+    async def insert_events(
+        self, stored_events: Sequence[StoredEvent], *, conn: asyncpg.Connection | None = None
+    ) -> list[int]:
+        """Append events of one or more aggregates, all or nothing; return notification ids.
+
+        Inside :meth:`transaction` pass its connection; otherwise the append is its own
+        transaction. A version that is already taken raises :class:`ConcurrencyError`.
+        """
+        if not stored_events:
+            return []
+        if conn is None:
+            async with self.transaction() as own:
+                return await self._insert(own, stored_events)
+        return await self._insert(conn, stored_events)
+
+    async def _insert(
+        self, conn: asyncpg.Connection, stored_events: Sequence[StoredEvent]
+    ) -> list[int]:
+        try:
+            if len(stored_events) == 1:
+                e = stored_events[0]
+                row = await conn.fetchval(
+                    INSERT_ONE, e.originator_id, e.originator_version, e.topic, e.state
+                )
+                return [row]
+            rows = await conn.fetch(
+                INSERT_MANY,
+                [e.originator_id for e in stored_events],
+                [e.originator_version for e in stored_events],
+                [e.topic for e in stored_events],
+                [e.state for e in stored_events],
+            )
+        except asyncpg.UniqueViolationError as error:
+            raise ConcurrencyError(error.detail or "aggregate version already taken") from None
+        return [row[0] for row in rows]
+
+    async def select_events(
+        self,
+        originator_id: UUID,
+        *,
+        gt: int | None = None,
+        lte: int | None = None,
+        desc: bool = False,
+        limit: int | None = None,
+        conn: asyncpg.Connection | None = None,
+    ) -> list[StoredEvent]:
+        """One aggregate's events with ``gt < version <= lte``, ascending unless ``desc``."""
+        sql = SELECT_EVENTS.format(order="DESC" if desc else "ASC")
+        rows = await (conn or self.pool).fetch(sql, originator_id, gt, lte, limit)
+        return [StoredEvent(r[0], r[1], r[2], r[3]) for r in rows]
+
+    async def select_notifications(
+        self,
+        after: Position | None,
+        limit: int,
+        *,
+        topics: Sequence[str] = (),
+        conn: asyncpg.Connection | None = None,
+    ) -> list[LogNotification]:
+        """Up to ``limit`` log entries strictly after the cursor ``after`` (None: from the start).
+
+        Unlike eventsourcing's ``select_notifications(start, ...)``, which is inclusive of a
+        notification id, this reads after a :class:`Position`, below the snapshot fence, so a
+        reader never skips an event that commits late.
+        """
+        tx_id, notification_id = after or START
+        rows = await (conn or self.pool).fetch(
+            SELECT_NOTIFICATIONS, tx_id, notification_id, limit, list(topics)
+        )
+        return [LogNotification(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows]
+
+    async def max_notification_id(self) -> Position | None:
+        """The position of the last event a reader can see now (None for an empty log)."""
+        row = await self.pool.fetchrow(SELECT_HEAD)
+        return Position(row[0], row[1]) if row else None
+
+    async def count_after(self, after: Position | None) -> int:
+        """How many committed events lie after ``after``: a projection's lag in events."""
+        return int(await self.pool.fetchval(COUNT_AFTER, *(after or START)))
+
+    async def held_back(self, after: Position | None) -> bool:
+        """True when committed events after ``after`` wait behind a still-open transaction."""
+        return bool(await self.pool.fetchval(SELECT_HELD_BACK, *(after or START)))
+
+    async def insert_snapshot(self, snapshot: StoredEvent) -> None:
+        """Keep an aggregate's state at a version, so loading it needs only later events."""
+        await self.pool.execute(
+            INSERT_SNAPSHOT,
+            snapshot.originator_id,
+            snapshot.originator_version,
+            snapshot.topic,
+            snapshot.state,
+        )
+
+    async def select_snapshot(
+        self, originator_id: UUID, *, lte: int | None = None, conn: Any = None
+    ) -> StoredEvent | None:
+        """The latest snapshot of an aggregate at or below version ``lte``."""
+        row = await (conn or self.pool).fetchrow(SELECT_SNAPSHOT, originator_id, lte)
+        return StoredEvent(row[0], row[1], row[2], row[3]) if row else None
+
+    async def subscribe(
+        self,
+        gt: Position | None = None,
+        *,
+        topics: Sequence[str] = (),
+        page_size: int = 500,
+        poll_interval: float = 1.0,
+    ) -> AsyncIterator[LogNotification]:
+        """Every event after ``gt``, then each new one as it commits, in log order, forever."""
+        cursor = gt or START
+        async with self.listener(poll_interval=poll_interval) as wake:
+            while True:
+                page = await self.select_notifications(cursor, page_size, topics=topics)
+                for notification in page:
+                    yield notification
+                if page:
+                    cursor = page[-1].position
+                    continue
+                await wake.wait(await self.held_back(cursor))
+
+    @contextlib.asynccontextmanager
+    async def listener(self, *, poll_interval: float = 1.0) -> AsyncIterator[Waker]:
+        """LISTEN on the store's channel on a connection of its own, for as long as needed."""
+        waker = Waker(poll_interval)
+        async with self.pool.acquire() as conn:
+            await conn.add_listener(self.channel, waker.on_notify)
+            try:
+                yield waker
+            finally:
+                with contextlib.suppress(asyncpg.InterfaceError, OSError):
+                    await conn.remove_listener(self.channel, waker.on_notify)
+
+    def notify(self) -> None:
+        """Wake the subscribers after a commit; notifications are debounced into few NOTIFYs."""
+        self._dirty.set()
+        if self._notifier is None or self._notifier.done():
+            self._notifier = asyncio.get_running_loop().create_task(self._send_notifications())
+
+    async def _send_notifications(self) -> None:
+        while self._dirty.is_set():
+            self._dirty.clear()
+            try:
+                await self.pool.execute(NOTIFY, self.channel)
+            except (asyncpg.PostgresError, OSError, asyncpg.InterfaceError) as error:
+                # Subscribers poll as well, so a lost wake-up only costs them a poll interval.
+                logger.warning("could not notify subscribers: %s", type(error).__name__)
+                return
+            await asyncio.sleep(0.002)  # coalesce a burst of commits into one wake-up
+
+    async def close(self) -> None:
+        """Send a last pending notification and stop the notifier."""
+        if self._notifier is not None and not self._notifier.done():
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._notifier, 1.0)
+
+
+class Waker:
+    """Waits for a NOTIFY, or a poll interval, or a short back-off while events are held back."""
+
+    def __init__(self, poll_interval: float) -> None:
+        self.poll_interval = poll_interval
+        self._event = asyncio.Event()
+        self._backoff = 0.001
+
+    def on_notify(self, *_args: object) -> None:
+        """asyncpg's listener callback."""
+        self._event.set()
+
+    async def wait(self, held_back: bool = False) -> None:
+        """Return on a notification or after the poll interval (a short one when held back)."""
+        if held_back:
+            timeout = self._backoff
+            self._backoff = min(self._backoff * 2, 0.05)
+        else:
+            timeout = self.poll_interval
+            self._backoff = 0.001
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._event.wait(), timeout)
+        self._event.clear()
