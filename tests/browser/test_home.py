@@ -1,0 +1,20 @@
+"""The home page in a real Chromium: it renders, and axe finds nothing serious."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tests.browser.conftest import screenshot, serious_violations
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+
+
+def test_home_page_renders_without_serious_accessibility_violations(
+    page: Page, server: str
+) -> None:
+    response = page.goto(server)
+    assert response is not None
+    assert response.status == 200
+    screenshot(page, "home")
+    assert serious_violations(page) == []
