@@ -1,0 +1,126 @@
+"""Open data: every funded grant in the 360Giving Data Standard (schema 1.4.3), from the ledger.
+
+Built from the public ledger projection only, so it can hold nothing the ledger does not:
+organisations are named, sole traders appear anonymised, no natural person's data is present.
+Amounts are numbers in MAD (centimes / 100), dates full ISO-8601 date-times.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from domain.reference import SOLE_TRADER, province, sector
+
+if TYPE_CHECKING:
+    import asyncpg
+
+PREFIX = "360G-draatafilalet"
+FUNDER = {"id": "XI-DRAATAFILALET-REGION", "name": "Conseil de la Région Drâa-Tafilalet"}
+PROGRAMME = {
+    "code": "DT-INVEST-2022",
+    "title": "Soutien aux initiatives d'investissement (offshoring et autres secteurs), 50 M MAD",
+}
+SELECT_ENTRIES = """
+SELECT seq, kind, application_id, org_kind, org_name, sector, province, amount_centimes,
+       occurred_at, entry_hash
+FROM ledger_entries ORDER BY seq
+"""
+CSV_COLUMNS = (
+    "Identifier", "Title", "Description", "Currency", "Amount Awarded", "Amount Disbursed",
+    "Award Date", "Recipient Org:Identifier", "Recipient Org:Name", "Beneficiary Location:Name",
+    "Beneficiary Location:Country Code", "Funding Org:Identifier", "Funding Org:Name",
+    "Grant Programme:Code", "Grant Programme:Title", "Classifications:Code",
+    "Classifications:Title", "Last modified",
+)  # fmt: skip
+
+
+def mad(centimes: int) -> float | int:
+    """Centimes as a JSON number of MAD, exact (an int when whole, else two decimals)."""
+    value = Decimal(centimes) / 100
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+async def grants(pool: asyncpg.Pool) -> list[dict[str, Any]]:
+    """Every funded grant, oldest decision first, with its tranches as disbursements."""
+    by_application: dict[Any, list[Any]] = defaultdict(list)
+    for row in await pool.fetch(SELECT_ENTRIES):
+        by_application[row["application_id"]].append(row)
+    funded = [rows for rows in by_application.values() if rows[0]["kind"] == "funding_decision"]
+    return [_grant(rows) for rows in funded]
+
+
+def _grant(rows: list[Any]) -> dict[str, Any]:
+    decision, tranches = rows[0], [r for r in rows if r["kind"] == "tranche"]
+    grant_id = f"{PREFIX}-{decision['application_id']}"
+    where = province(decision["province"])
+    what = sector(decision["sector"])
+    grant: dict[str, Any] = {
+        "id": grant_id,
+        "title": f"{what.labels.fr} — {where.labels.fr}",
+        "description": f"Subvention d'investissement, secteur {what.labels.fr}, province de "
+        f"{where.labels.fr}.",
+        "currency": "MAD",
+        "amountAwarded": mad(decision["amount_centimes"]),
+        "amountDisbursed": mad(sum(r["amount_centimes"] for r in tranches)),
+        "awardDate": decision["occurred_at"].isoformat(),
+        "beneficiaryLocation": [
+            {"name": where.labels.fr, "countryCode": "MA", "geoCode": where.key.upper()}
+        ],
+        "fundingOrganization": [FUNDER],
+        "grantProgramme": [PROGRAMME],
+        "classifications": [
+            {"vocabulary": "DT-SECTORS", "code": what.key, "title": what.labels.fr}
+        ],
+        "disbursementTransaction": [
+            {
+                "id": f"{grant_id}-T{i}",
+                "transactionDate": r["occurred_at"].isoformat(),
+                "currency": "MAD",
+                "value": mad(r["amount_centimes"]),
+            }
+            for i, r in enumerate(tranches, start=1)
+        ],
+        "dateModified": rows[-1]["occurred_at"].isoformat(),
+    }
+    grant |= _recipient(decision, where.labels.fr)
+    return grant
+
+
+def _recipient(decision: Any, province_name: str) -> dict[str, Any]:
+    recipient_id = f"{PREFIX}-ORG-{decision['application_id']}"
+    if decision["org_kind"] == SOLE_TRADER:
+        name = f"Entrepreneur individuel, {province_name}"
+        return {"recipientIndividual": {"id": recipient_id, "name": name}}
+    return {"recipientOrganization": [{"id": recipient_id, "name": decision["org_name"]}]}
+
+
+def package(items: list[dict[str, Any]], *, issued: str) -> dict[str, Any]:
+    """A 360Giving data package around the grants."""
+    return {
+        "version": "1.4",
+        "title": "Drâa-Tafilalet investment-support grants",
+        "issued": issued,
+        "grants": items,
+    }
+
+
+def to_csv(items: list[dict[str, Any]]) -> str:
+    """The grants as 360Giving's flat CSV (one row per grant)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for g in items:
+        recipient = g.get("recipientOrganization", [g.get("recipientIndividual")])[0]
+        location, classification = g["beneficiaryLocation"][0], g["classifications"][0]
+        writer.writerow([
+            g["id"], g["title"], g["description"], g["currency"], g["amountAwarded"],
+            g["amountDisbursed"], g["awardDate"], recipient["id"], recipient["name"],
+            location["name"], location["countryCode"], FUNDER["id"], FUNDER["name"],
+            PROGRAMME["code"], PROGRAMME["title"], classification["code"],
+            classification["title"], g["dateModified"],
+        ])  # fmt: skip
+    return out.getvalue()
