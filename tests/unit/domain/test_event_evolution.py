@@ -1,0 +1,45 @@
+"""Stored events are a contract: topics resolve, and old versions are upcast on reading."""
+
+from __future__ import annotations
+
+import json
+
+from eventsourcing.persistence import (
+    DatetimeAsISO,
+    JSONTranscoder,
+    Mapper,
+    StoredEvent,
+    UUIDAsHex,
+)
+
+from domain.applications import GrantApplication
+from tests.unit.domain.builders import GOOD, R1, in_review, rubric
+from tests.unit.domain.support import at, given
+
+
+def mapper() -> Mapper[object]:
+    transcoder = JSONTranscoder()
+    transcoder.register(UUIDAsHex())
+    transcoder.register(DatetimeAsISO())
+    return Mapper(transcoder=transcoder)
+
+
+def test_a_version_1_reviewed_event_is_upcast_with_an_empty_comment() -> None:
+    app = given(in_review())
+    scored = given(in_review())
+    scored.score(R1, rubric(), GOOD, "kept", at(2))
+    [reviewed] = scored.collect_events()
+    stored = mapper().to_stored_event(reviewed)
+    state = json.loads(stored.state)
+    assert (stored.topic, state.pop("class_version")) == ("grants.application:Reviewed", 2)
+    del state["comment"]  # what a version-1 event looked like
+    v1 = StoredEvent(
+        stored.originator_id, stored.originator_version, stored.topic, json.dumps(state).encode()
+    )
+
+    upcast = mapper().to_domain_event(v1)
+
+    assert isinstance(upcast, GrantApplication.Reviewed)
+    assert (upcast.comment, upcast.weighted_score, upcast.reviewer_id) == ("", 8_000, R1)
+    assert upcast.mutate(app) is app
+    assert app.reviews[R1].comment == ""
