@@ -1,1 +1,5 @@
-"""Read models built from the event log: queues, dashboards, the public ledger, statistics."""
+"""Read models: projections of the event log into tables the pages read.
+
+The hooks for the CLI and the app live in :mod:`projections.registry`: ``ALL_PROJECTIONS``,
+``run_all``, ``status``, ``rebuild``, ``ensure_all``.
+"""

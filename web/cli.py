@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import logging
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from service import db
 from service.embedded import EmbeddedPostgresError
@@ -58,7 +58,24 @@ def build_parser() -> argparse.ArgumentParser:
     database.add_parser("migrate", help="create or upgrade the schema").set_defaults(
         handler=run_db_migrate
     )
+    add_projection_commands(commands)
     return parser
+
+
+def add_projection_commands(commands: Any) -> None:
+    """``grants projections run|status|rebuild``."""
+    projections = commands.add_parser("projections", help="the read models").add_subparsers(
+        required=True, metavar="ACTION"
+    )
+    run = projections.add_parser("run", help="keep projections up to date (Ctrl-C to stop)")
+    run.add_argument("names", nargs="*", help="projection names (default: all)")
+    run.set_defaults(handler=run_projections)
+    projections.add_parser("status", help="position, lag and errors").set_defaults(
+        handler=run_projections_status
+    )
+    rebuild = projections.add_parser("rebuild", help="rebuild one projection from zero")
+    rebuild.add_argument("name")
+    rebuild.set_defaults(handler=run_projections_rebuild)
 
 
 def configure_logging(settings: Settings) -> None:
@@ -99,6 +116,63 @@ def run_db_migrate(settings: Settings, _args: argparse.Namespace) -> int:
     version = asyncio.run(_check_database(settings, url))
     print(f"schema version {version}")
     return 0
+
+
+def run_projections(settings: Settings, args: argparse.Namespace) -> int:
+    """Run the projections in this process until interrupted."""
+    from projections.registry import run_all
+
+    return _with_store(settings, lambda pool, store: run_all(pool, store, args.names or None))
+
+
+def run_projections_status(settings: Settings, _args: argparse.Namespace) -> int:
+    """Print one line per projection."""
+    from projections.registry import status
+
+    async def show(pool: Any, store: Any) -> int:
+        for s in await status(pool, store):
+            print(
+                f"{s.name:14} v{s.version} lag {s.lag_events} events / {s.lag_seconds:.0f} s  "
+                f"applied {s.applied} skipped {s.skipped}  {'ERROR ' + s.error if s.error else 'ok'}"
+            )
+        return 0
+
+    return _with_store(settings, show)
+
+
+def run_projections_rebuild(settings: Settings, args: argparse.Namespace) -> int:
+    """Rebuild one projection with a progress line on stderr."""
+    from projections.registry import UnknownProjectionError, rebuild
+
+    def progress(done: int, total: int) -> None:
+        print(f"\r{args.name}: {done}/{total} events", end="", file=sys.stderr, flush=True)
+
+    async def go(pool: Any, store: Any) -> int:
+        try:
+            read = await rebuild(pool, store, args.name, progress)
+        except UnknownProjectionError as error:
+            raise CommandError(str(error)) from None
+        print(f"\r{args.name}: rebuilt from {read} events", file=sys.stderr)
+        return 0
+
+    return _with_store(settings, go)
+
+
+def _with_store(settings: Settings, work: Callable[[Any, Any], Any]) -> int:
+    from service.store import EventStore
+
+    async def main() -> int:
+        url = db.database_url(settings)
+        pool = await db.create_pool(settings, url)
+        try:
+            async with pool.acquire() as conn:
+                await db.migrate(conn)
+            store = EventStore(pool)
+            return await work(pool, store) or 0
+        finally:
+            await pool.close()
+
+    return asyncio.run(main())
 
 
 async def _check_database(settings: Settings, url: str) -> int:

@@ -1,0 +1,77 @@
+"""The public ledger's hash chain: canonical JSON, entry hashes and verification (pure).
+
+Canonical form of an entry's content, the bytes that are hashed:
+
+- a JSON object with keys sorted, separators ``,`` and ``:`` and no whitespace, UTF-8, non-ASCII
+  characters written as themselves (``ensure_ascii=False``);
+- money as JSON integers of centimes, never decimals;
+- ids as lower-case hyphenated UUID strings, absent values as ``null``;
+- instants as ISO-8601 UTC with microseconds and a ``Z``: ``2024-03-01T09:30:00.000000Z``.
+
+``entry_hash = sha256(bytes.fromhex(prev_hash) + canonical_json(content)).hexdigest()``; the first
+entry's ``prev_hash`` is :data:`GENESIS` (64 zeros).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+
+GENESIS = "0" * 64
+#: The fields of an entry that are hashed, in the ledger table and in exports.
+CONTENT_FIELDS = (
+    "seq",
+    "kind",
+    "application_id",
+    "envelope_id",
+    "org_kind",
+    "org_name",
+    "sector",
+    "province",
+    "amount_centimes",
+    "balance_centimes",
+    "occurred_at",
+)
+
+
+def iso_utc(instant: dt.datetime) -> str:
+    """An aware datetime as ISO-8601 UTC with microseconds and ``Z``."""
+    return instant.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return iso_utc(value)
+    if isinstance(value, bool) or value is None or isinstance(value, int | str):
+        return value
+    return str(value)  # UUID
+
+
+def content_of(row: Mapping[str, Any]) -> dict[str, Any]:
+    """The hashed content of a ledger row, as plain JSON values."""
+    return {name: _plain(row[name]) for name in CONTENT_FIELDS}
+
+
+def canonical_json(content: Mapping[str, Any]) -> bytes:
+    """The canonical bytes of an entry's content (see the module docstring)."""
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def entry_hash(prev_hash: str, content: Mapping[str, Any]) -> str:
+    """The hash of an entry chained to its predecessor's hash."""
+    return hashlib.sha256(bytes.fromhex(prev_hash) + canonical_json(content)).hexdigest()
+
+
+def verify_chain(rows: Iterable[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    """Recompute the chain over rows in ``seq`` order; the first bad row, or None if all hold."""
+    prev = GENESIS
+    for row in rows:
+        if row["prev_hash"] != prev or row["entry_hash"] != entry_hash(prev, content_of(row)):
+            return row
+        prev = row["entry_hash"]
+    return None

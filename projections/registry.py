@@ -1,0 +1,154 @@
+"""All projections, and the hooks the CLI and the app call: run, status, rebuild."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import asyncpg
+
+from projections import dashboard, envelopes, ledger, review_queue, statistics, tracking
+from projections.leadership import Leadership
+from projections.rebuild import ensure_tables
+from projections.rebuild import rebuild as rebuild_projection
+from projections.runner import Projection, ProjectionRunner
+from service.store import Position, Waker
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Callable, Sequence
+
+    from service.store import EventStore
+
+logger = logging.getLogger(__name__)
+
+ALL_PROJECTIONS: tuple[Projection, ...] = (
+    review_queue.PROJECTION,
+    dashboard.PROJECTION,
+    ledger.PROJECTION,
+    envelopes.PROJECTION,
+    statistics.PROJECTION,
+)
+
+
+class UnknownProjectionError(LookupError):
+    """Raised when a projection name is not one of ``ALL_PROJECTIONS``."""
+
+
+def select(names: Sequence[str] | None = None) -> list[Projection]:
+    """The projections called ``names`` (all when None)."""
+    known = {p.name: p for p in ALL_PROJECTIONS}
+    if names is None:
+        return list(ALL_PROJECTIONS)
+    unknown = sorted(set(names) - set(known))
+    if unknown:
+        raise UnknownProjectionError(f"unknown projection(s) {unknown}; known: {sorted(known)}")
+    return [known[n] for n in names]
+
+
+async def ensure_all(pool: asyncpg.Pool) -> None:
+    """Create every projection's tables that do not exist yet (so pages can read them)."""
+    for projection in ALL_PROJECTIONS:
+        await ensure_tables(pool, projection)
+
+
+async def run_all(
+    pool: asyncpg.Pool,
+    store: EventStore,
+    names: Sequence[str] | None = None,
+    stop_event: asyncio.Event | None = None,
+    *,
+    poll_interval: float = 1.0,
+) -> None:
+    """Run the projections (leading those whose lock is free, standing by for the others) until
+    ``stop_event`` is set. One lock connection and one LISTEN connection serve them all."""
+    stop = stop_event or asyncio.Event()
+    projections = select(names)
+    leadership = Leadership(pool)
+    runners = [
+        ProjectionRunner(pool, store, p, leadership, poll_interval=poll_interval)
+        for p in projections
+    ]
+    try:
+        async with (
+            listeners(store, len(runners), poll_interval) as wakers,
+            asyncio.TaskGroup() as group,
+        ):
+            for runner, waker in zip(runners, wakers, strict=True):
+                group.create_task(runner.run(stop, waker))
+    finally:
+        await leadership.close()
+
+
+@contextlib.asynccontextmanager
+async def listeners(
+    store: EventStore, count: int, poll_interval: float
+) -> AsyncIterator[list[Waker]]:
+    """``count`` wakers fed by one LISTEN connection: each runner wakes on every notification."""
+    wakers = [Waker(poll_interval) for _ in range(count)]
+
+    def wake_all(*_args: object) -> None:
+        for waker in wakers:
+            waker.on_notify()
+
+    async with store.pool.acquire() as conn:
+        await conn.add_listener(store.channel, wake_all)
+        try:
+            yield wakers
+        finally:
+            with contextlib.suppress(asyncpg.InterfaceError, OSError):
+                await conn.remove_listener(store.channel, wake_all)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProjectionStatus:
+    """Where a projection stands and how far behind the log it is."""
+
+    name: str
+    version: int | None
+    position: Position | None
+    lag_events: int
+    lag_seconds: float
+    applied: int
+    skipped: int
+    error: str | None
+
+
+async def status(pool: asyncpg.Pool, store: EventStore) -> list[ProjectionStatus]:
+    """Each projection's position, lag in events and seconds, counts and error state.
+
+    The lag in seconds is the time since the projection last moved while events wait for it
+    (0 when it is up to date).
+    """
+    rows = {r["name"]: r for r in await tracking.all_rows(pool)}
+    result = []
+    for projection in ALL_PROJECTIONS:
+        row = rows.get(projection.name)
+        position = Position(int(row["tx_id"]), row["notification_id"]) if row else None
+        lag = await store.count_after(position)
+        result.append(
+            ProjectionStatus(
+                name=projection.name,
+                version=row["version"] if row else None,
+                position=position,
+                lag_events=lag,
+                lag_seconds=float(row["idle_seconds"]) if row and lag else 0.0,
+                applied=row["applied"] if row else 0,
+                skipped=row["skipped"] if row else 0,
+                error=row["error"] if row else None,
+            )
+        )
+    return result
+
+
+async def rebuild(
+    pool: asyncpg.Pool,
+    store: EventStore,
+    name: str,
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
+    """Rebuild the projection ``name`` from the start of the log; return the events read."""
+    (projection,) = select([name])
+    return await rebuild_projection(pool, store, projection, progress=progress)

@@ -1,0 +1,227 @@
+"""Projections of the event log: definitions, pages applied atomically, and the runner.
+
+A :class:`Projection` is a name, a version, the DDL of its tables and one async handler per event
+topic. :func:`write_page` applies a page of log entries and moves the projection's tracking
+position in one transaction; the tracking row is locked ``FOR UPDATE`` and must still stand where
+the page starts, so a page applied twice (a retry, a second runner) changes nothing.
+
+Handlers write with unqualified table names: a rebuild runs the same handlers with the
+``search_path`` pointing at a scratch schema (see :mod:`projections.rebuild`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import asyncpg
+
+from projections import tracking
+from projections.leadership import Leadership
+from service.repository import new_mapper
+from service.store import START, Position
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable, Mapping, Sequence
+
+    from eventsourcing.persistence import Mapper
+
+    from service.store import EventStore, LogNotification, Waker
+
+    Handler = Callable[[asyncpg.Connection, Any, LogNotification], Awaitable[None]]
+
+logger = logging.getLogger(__name__)
+
+#: Errors of the connection rather than of a handler: retried after a pause, never recorded.
+TRANSIENT: tuple[type[BaseException], ...] = (
+    OSError,
+    TimeoutError,
+    asyncpg.InterfaceError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.exceptions.LockNotAvailableError,
+    asyncpg.exceptions.SerializationError,
+    asyncpg.exceptions.DeadlockDetectedError,
+)
+
+
+@dataclass(frozen=True)
+class Projection:
+    """A read model: tables (created by ``ddl``, unqualified names) and a handler per topic."""
+
+    name: str
+    version: int
+    tables: tuple[str, ...]
+    ddl: str
+    handlers: Mapping[str, Handler] = field(default_factory=dict)
+
+    @property
+    def lock_key(self) -> str:
+        """The text whose ``hashtext`` is this projection's advisory lock."""
+        return f"projection:{self.name}"
+
+
+class HandlerError(RuntimeError):
+    """Raised when a handler fails on an event; the page is rolled back and the runner stops."""
+
+    def __init__(self, projection: str, notification: LogNotification, error: BaseException):
+        self.projection = projection
+        self.position = notification.position
+        self.topic = notification.topic
+        super().__init__(
+            f"projection {projection}: handler for {notification.topic} failed at "
+            f"position {tuple(notification.position)} "
+            f"(aggregate {notification.originator_id} v{notification.originator_version}): "
+            f"{type(error).__name__}: {error}"
+        )
+
+
+async def apply_events(
+    conn: asyncpg.Connection,
+    projection: Projection,
+    page: Sequence[LogNotification],
+    mapper: Mapper[Any],
+) -> int:
+    """Run the handlers over a page inside the caller's transaction; return how many were skipped.
+
+    Events of a topic the projection has no handler for are skipped (and never decoded).
+    """
+    skipped = 0
+    for notification in page:
+        handler = projection.handlers.get(notification.topic)
+        if handler is None:
+            skipped += 1
+            continue
+        try:
+            await handler(conn, mapper.to_domain_event(notification), notification)
+        except TRANSIENT:
+            raise
+        except Exception as error:
+            raise HandlerError(projection.name, notification, error) from error
+    return skipped
+
+
+async def write_page(
+    pool: asyncpg.Pool,
+    projection: Projection,
+    page: Sequence[LogNotification],
+    after: Position,
+    mapper: Mapper[Any],
+) -> bool:
+    """Apply ``page`` (the entries right after ``after``) and advance, all in one transaction.
+
+    Returns False, changing nothing, when the projection no longer stands at ``after``.
+    """
+    if not page:
+        return False
+    async with pool.acquire() as conn, conn.transaction():
+        if await tracking.lock(conn, projection.name) != after:
+            return False
+        skipped = await apply_events(conn, projection, page, mapper)
+        await tracking.advance(conn, projection.name, page[-1].position, len(page), skipped)
+    return True
+
+
+@dataclass
+class ProjectionRunner:
+    """Keeps one projection up to date while it holds the projection's advisory lock."""
+
+    pool: asyncpg.Pool
+    store: EventStore
+    projection: Projection
+    leadership: Leadership | None = None
+    page_size: int = 500
+    standby_interval: float = 1.0
+    poll_interval: float = 1.0
+    pages_applied: int = 0
+    leading: bool = False
+    mapper: Mapper[Any] = field(default_factory=new_mapper)
+
+    async def step(self) -> int:
+        """Apply the next page if there is one; return how many events it held."""
+        after = await tracking.position(self.pool, self.projection.name)
+        page = await self.store.select_notifications(after, self.page_size)
+        try:
+            applied = await write_page(self.pool, self.projection, page, after, self.mapper)
+        except HandlerError as error:
+            await tracking.record_error(self.pool, self.projection.name, str(error))
+            raise
+        if applied:
+            self.pages_applied += 1
+            return len(page)
+        return 0
+
+    async def catch_up(self) -> int:
+        """Apply pages until the log is exhausted; return the number of events read."""
+        total = 0
+        while count := await self.step():
+            total += count
+        return total
+
+    async def run(self, stop: asyncio.Event, waker: Waker | None = None) -> None:
+        """Lead when the lock is free, stand by otherwise, until ``stop`` or a handler fails."""
+        leadership = self.leadership or Leadership(self.pool)
+        try:
+            async with contextlib.AsyncExitStack() as stack:
+                if waker is None:
+                    waker = await stack.enter_async_context(
+                        self.store.listener(poll_interval=self.poll_interval)
+                    )
+                await self._run(stop, waker, leadership)
+        except HandlerError as error:
+            logger.error("%s; projection stopped until restarted", error)
+        finally:
+            if self.leadership is None:
+                await leadership.close()
+
+    async def _run(self, stop: asyncio.Event, waker: Waker, leadership: Leadership) -> None:
+        key = self.projection.lock_key
+        while not stop.is_set():
+            try:
+                if await leadership.try_lead(key):
+                    await self._lead(stop, waker, leadership)
+                    continue
+            except TRANSIENT as error:
+                logger.warning("projection %s: %s; retrying", self.projection.name, error)
+                await leadership.reset()
+            await wait_or_stop(stop, asyncio.sleep(self.standby_interval))
+
+    async def _lead(self, stop: asyncio.Event, waker: Waker, leadership: Leadership) -> None:
+        from projections.rebuild import ensure_current
+
+        name = self.projection.name
+        logger.info("projection %s: leading", name)
+        self.leading = True
+        try:
+            await ensure_current(self.pool, self.store, self.projection)
+            while not stop.is_set() and await leadership.alive():
+                if await self.step():
+                    continue
+                held = await self.store.held_back(await tracking.position(self.pool, name))
+                await wait_or_stop(stop, waker.wait(held))
+        finally:
+            self.leading = False
+            with contextlib.suppress(*TRANSIENT):
+                await leadership.release(self.projection.lock_key)
+        logger.info("projection %s: no longer leading", name)
+
+
+async def wait_or_stop(stop: asyncio.Event, awaitable: Awaitable[Any]) -> None:
+    """Wait for ``awaitable`` unless ``stop`` is set first."""
+    task = asyncio.ensure_future(awaitable)
+    stopper = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for pending in (task, stopper):
+            pending.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        with contextlib.suppress(asyncio.CancelledError):
+            await stopper
+
+
+__all__ = ["START", "HandlerError", "Projection", "ProjectionRunner", "apply_events", "write_page"]

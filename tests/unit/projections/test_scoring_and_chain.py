@@ -1,0 +1,76 @@
+"""Pure parts: the worked scoring example, the fundable line, the ledger's hash chain."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from uuid import UUID
+
+from projections.chain import GENESIS, canonical_json, content_of, entry_hash, verify_chain
+from projections.scoring import Candidate, Score, fundable_line, normalised_scores, raw_scores
+
+A, B, C = UUID(int=1), UUID(int=2), UUID(int=3)
+R1, R2, R3 = UUID(int=11), UUID(int=12), UUID(int=13)
+
+
+def test_normalised_score_puts_a_strict_and_a_lenient_reviewer_on_one_scale() -> None:
+    # R1 is strict (A 60, B 40: mean 50, sd 10), R2 lenient (A 90, B 80: mean 85, sd 5).
+    # Both rank A one sd above their mean: z = +1 for A, -1 for B.
+    # All four scores: mean 67.50, population sd sqrt(14,750,000 / 4) = 1920.29 hundredths.
+    scores = [Score(A, R1, 6000), Score(B, R1, 4000), Score(A, R2, 9000), Score(B, R2, 8000)]
+    assert raw_scores(scores) == {A: 7500, B: 6000}
+    assert normalised_scores(scores) == {A: 8670, B: 4830}  # 6750 +/- 1920.29
+
+
+def test_a_reviewer_with_a_single_score_contributes_a_neutral_z() -> None:
+    scores = [Score(A, R1, 6000), Score(B, R1, 4000), Score(C, R3, 10_000)]
+    normalised = normalised_scores(scores)
+    assert normalised[C] == round(sum(s.weighted_score for s in scores) / 3)
+
+
+def test_raw_score_rounds_half_up() -> None:
+    assert raw_scores([Score(A, R1, 6001), Score(A, R2, 6000)]) == {A: 6001}
+
+
+def test_the_fundable_line_falls_at_the_first_file_that_does_not_fit() -> None:
+    # 100 left: A (score 90, asks 60) fits, B (80, asks 50) would make 110, C (70, asks 10) is
+    # below the line too even though it would fit: the line is a ranking, not a knapsack.
+    line = fundable_line(
+        [Candidate(C, 7000, 10), Candidate(A, 9000, 60), Candidate(B, 8000, 50)], 100
+    )
+    assert line == {A: (1, 60, True), B: (2, 110, False), C: (3, 120, False)}
+
+
+def test_canonical_json_is_sorted_compact_utf8() -> None:
+    assert canonical_json({"b": 1, "a": "é"}) == '{"a":"é","b":1}'.encode()
+
+
+def row(seq: int, prev: str, amount: int) -> dict[str, object]:
+    content = {
+        "seq": seq, "kind": "tranche", "application_id": A, "envelope_id": B,
+        "org_kind": "company", "org_name": "Atlas", "sector": "offshoring",
+        "province": "ouarzazate", "amount_centimes": amount, "balance_centimes": 5,
+        "occurred_at": dt.datetime(2024, 3, 1, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=1))),
+    }  # fmt: skip
+    return {**content, "prev_hash": prev, "entry_hash": entry_hash(prev, content_of(content))}
+
+
+def test_entry_hash_follows_the_documented_form() -> None:
+    first = row(1, GENESIS, 100)
+    expected_bytes = (
+        b'{"amount_centimes":100,"application_id":"00000000-0000-0000-0000-000000000001",'
+        b'"balance_centimes":5,"envelope_id":"00000000-0000-0000-0000-000000000002",'
+        b'"kind":"tranche","occurred_at":"2024-03-01T09:00:00.000000Z","org_kind":"company",'
+        b'"org_name":"Atlas","province":"ouarzazate","sector":"offshoring","seq":1}'
+    )
+    assert first["entry_hash"] == hashlib.sha256(bytes(32) + expected_bytes).hexdigest()
+
+
+def test_verify_chain_names_the_first_rewritten_entry() -> None:
+    first = row(1, GENESIS, 100)
+    second = row(2, str(first["entry_hash"]), 200)
+    third = row(3, str(second["entry_hash"]), 300)
+    assert verify_chain([first, second, third]) is None
+    tampered = {**second, "amount_centimes": 201}
+    assert verify_chain([first, tampered, third]) == tampered
+    assert verify_chain([first, third]) == third
