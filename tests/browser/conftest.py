@@ -35,8 +35,10 @@ CHROMIUM_ARGS = [
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        item.add_marker(pytest.mark.browser)
+    here = Path(__file__).parent
+    for item in items:  # the hook sees the whole session: mark only this folder's tests
+        if here in item.path.parents:
+            item.add_marker(pytest.mark.browser)
 
 
 def _free_port() -> int:
