@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from pathlib import Path
@@ -15,6 +16,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Template
 from litestar.template.config import TemplateConfig
 
+from projections import registry
 from service import db
 from service.settings import Settings
 from service.store import EventStore
@@ -38,7 +40,9 @@ def create_app(settings: Settings, *, database_url: str | None = None) -> Litest
                 await db.migrate(conn)
             app.state.pool = pool
             app.state.store = EventStore(pool)
-            yield
+            await registry.ensure_all(pool)
+            async with _projections(settings, pool, app.state.store):
+                yield
             await app.state.store.close()
         finally:
             await pool.close()
@@ -55,6 +59,28 @@ def create_app(settings: Settings, *, database_url: str | None = None) -> Litest
         template_config=TemplateConfig(directory=HERE / "templates", engine=JinjaTemplateEngine),
         debug=False,
     )
+
+
+@contextlib.asynccontextmanager
+async def _projections(
+    settings: Settings, pool: asyncpg.Pool, store: EventStore
+) -> AsyncIterator[None]:
+    """Run every projection inside this process (the default), so one command is a live system."""
+    if not settings.run_projections:
+        yield
+        return
+    stop = asyncio.Event()
+    task = asyncio.create_task(registry.run_all(pool, store, stop_event=stop))
+    try:
+        yield
+    finally:
+        stop.set()
+        try:
+            await asyncio.wait_for(task, 10)
+        except TimeoutError:
+            logger.warning("projections did not stop within 10 s; cancelled")
+        except Exception:
+            logger.exception("projections ended with an error")
 
 
 def _settings(state: State) -> Settings:
@@ -83,10 +109,15 @@ async def healthz(
     async with pool.acquire() as conn:
         version = await db.schema_version(conn)
     head = await store.max_notification_id()
+    projections = await registry.status(pool, store)
     return {
         "status": "ok",
         "schema_version": version,
         "log_head": {"tx_id": head.tx_id, "notification_id": head.notification_id}
         if head
         else None,
+        "projections": {
+            p.name: {"lag_events": p.lag_events, "lag_seconds": p.lag_seconds, "error": p.error}
+            for p in projections
+        },
     }
