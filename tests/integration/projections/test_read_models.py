@@ -4,53 +4,24 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import pytest
-
 from projections import dashboard, envelopes, ledger, review_queue, statistics
 from projections.chain import verify_chain
-from projections.registry import ALL_PROJECTIONS, ensure_all
+from projections.registry import ALL_PROJECTIONS
 from projections.runner import ProjectionRunner
 from tests.integration.projections.scenario import ENVELOPE, World
-from tests.unit.domain.builders import INVESTOR, R1, R2, R3
-from tests.unit.domain.support import uid
+from tests.unit.domain.builders import INVESTOR, R1, R3
 
 if TYPE_CHECKING:
     import asyncpg
 
     from service.store import EventStore
 
-MAD = 100  # centimes
-OTHER_INVESTOR = uid(77)
+from tests.integration.projections.conftest import MAD
 
 
 async def catch_up(pool: asyncpg.Pool, store: EventStore) -> None:
     for projection in ALL_PROJECTIONS:
         await ProjectionRunner(pool, store, projection, page_size=7).catch_up()
-
-
-@pytest.fixture
-async def world(pool: asyncpg.Pool, store: EventStore) -> World:
-    """Three files scored by three reviewers (R3 conflicted on the third), nothing decided."""
-    await ensure_all(pool)
-    w = World(store)
-    await w.open_envelope(6_000_000 * MAD)
-    a1 = await w.submit(1)
-    a2 = await w.submit(
-        2, investor_id=OTHER_INVESTOR, applicant_kind="sole_trader", legal_form="sole_trader",
-        company_name="Fatima Zahra Ouali", sector="agri_food", province="zagora", commune="zagora",
-        requested_centimes=2_000_000 * MAD,
-    )  # fmt: skip
-    a3 = await w.submit(3, sector="tourism", province="errachidia", commune="errachidia",
-                        requested_centimes=3_000_000 * MAD)  # fmt: skip
-    for app in (a1, a2, a3):
-        await w.assign(app, R1)
-        await w.assign(app, R2)
-    await w.assign(a3, R3)
-    await w.do(a3, "declare_conflict", R3, w.now())
-    for app, (p1, p2) in zip((a1, a2, a3), ((4, 5), (3, 3), (2, 5)), strict=True):
-        await w.score(app, R1, p1)
-        await w.score(app, R2, p2)
-    return w
 
 
 async def test_review_queue_ranks_files_against_the_envelope(
