@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from service import db
 from service.embedded import EmbeddedPostgresError
 from service.settings import Settings, SettingsError, load_settings
+from web.cli_data import add_data_commands
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -59,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
         handler=run_db_migrate
     )
     add_projection_commands(commands)
+    add_data_commands(commands, _with_store, CommandError)
     return parser
 
 
@@ -161,8 +163,9 @@ def run_projections_rebuild(settings: Settings, args: argparse.Namespace) -> int
 def _with_store(settings: Settings, work: Callable[[Any, Any], Any]) -> int:
     from service.store import EventStore
 
+    url = db.database_url(settings)  # before the loop: the embedded server starts synchronously
+
     async def main() -> int:
-        url = db.database_url(settings)
         pool = await db.create_pool(settings, url)
         try:
             async with pool.acquire() as conn:

@@ -1,0 +1,101 @@
+"""``grants ledger verify|export`` and ``grants export 360giving``: the public record, offline."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from projections import ledger, open_data
+from projections.audit import audit, check_chain
+from projections.chain import content_of
+
+if TYPE_CHECKING:
+    import argparse
+
+    from service.settings import Settings
+
+
+def add_data_commands(commands: Any, with_store: Any, error: type[Exception]) -> None:
+    """Register the subcommands; ``with_store`` runs a coroutine with (pool, store)."""
+    ledger_cmds = commands.add_parser("ledger", help="the public ledger").add_subparsers(
+        required=True, metavar="ACTION"
+    )
+    verify = ledger_cmds.add_parser("verify", help="recompute the hash chain (and the log)")
+    verify.add_argument("--file", type=Path, help="verify an exported ledger file offline")
+    verify.set_defaults(handler=lambda s, a: _verify(s, a, with_store, error))
+    export = ledger_cmds.add_parser("export", help="every entry with its hashes, as JSON")
+    export.add_argument("--out", type=Path, help="file to write (default: standard output)")
+    export.set_defaults(handler=lambda s, a: with_store(s, lambda p, _st: _export_ledger(p, a)))
+    data = commands.add_parser("export", help="open data").add_subparsers(
+        required=True, metavar="FORMAT"
+    )
+    giving = data.add_parser("360giving", help="funded grants in the 360Giving standard")
+    giving.add_argument("--out", type=Path, help="file to write (default: standard output)")
+    giving.add_argument("--csv", action="store_true", help="CSV instead of JSON")
+    giving.set_defaults(handler=lambda s, a: with_store(s, lambda p, _st: _export_360(p, a)))
+
+
+def _verify(settings: Settings, args: argparse.Namespace, with_store: Any, error: Any) -> int:
+    if args.file is not None:
+        try:
+            rows = _read_export(args.file)
+        except (OSError, ValueError, KeyError) as problem:
+            raise error(f"cannot read {args.file}: {problem}") from None
+        finding = check_chain(rows)
+    else:
+        finding = None
+
+        async def run(pool: Any, store: Any) -> int:
+            nonlocal finding
+            finding = await audit(pool, store)
+            return 0
+
+        with_store(settings, run)
+    if finding is not None:
+        raise error(f"the ledger does NOT verify: {finding}")
+    print("the ledger verifies: every entry matches its hash and the chain is unbroken")
+    return 0
+
+
+def _read_export(path: Path) -> list[dict[str, Any]]:
+    document = json.loads(path.read_text(encoding="utf-8"))
+    rows = []
+    for entry in document["entries"]:
+        row = dict(entry)
+        row["occurred_at"] = dt.datetime.fromisoformat(entry["occurred_at"])
+        rows.append(row)
+    return rows
+
+
+async def _export_ledger(pool: Any, args: argparse.Namespace) -> int:
+    entries = await ledger.entries(pool, limit=10**9)
+    document = {
+        "head": await ledger.head(pool),
+        "entries": [
+            {**content_of(e), "prev_hash": e["prev_hash"], "entry_hash": e["entry_hash"]}
+            for e in entries
+        ],
+    }
+    _write(json.dumps(document, ensure_ascii=False, indent=1), args.out)
+    return 0
+
+
+async def _export_360(pool: Any, args: argparse.Namespace) -> int:
+    grants = await open_data.grants(pool)
+    if args.csv:
+        _write(open_data.to_csv(grants), args.out)
+    else:
+        issued = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        _write(json.dumps(open_data.package(grants, issued=issued), ensure_ascii=False), args.out)
+    return 0
+
+
+def _write(text: str, out: Path | None) -> None:
+    if out is None:
+        sys.stdout.write(text + "\n")
+    else:
+        out.write_text(text + "\n", encoding="utf-8")
+        print(f"wrote {out}", file=sys.stderr)
