@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     import asyncpg
@@ -41,6 +41,7 @@ class OutboxEntry:
     sent_at: datetime | None
 
 
+@runtime_checkable
 class MailSender(Protocol):
     """Delivers one message (SMTP, an HTTP API, the log ...)."""
 

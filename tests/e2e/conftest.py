@@ -46,12 +46,14 @@ async def app(web_settings: Settings, database_url: str) -> Litestar:
 @pytest.fixture
 async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
     async with AsyncTestClient(app=app, base_url=BASE_URL) as client:
+        client.follow_redirects = False  # tests look at the redirects themselves
         yield client
 
 
 @pytest.fixture
-def db(app: Litestar) -> asyncpg.Pool:
-    return app.state.pool  # type: ignore[no-any-return]
+async def db(pool: asyncpg.Pool, client: AsyncTestClient[Litestar]) -> asyncpg.Pool:
+    """A pool on the app's database for the test's own loop (the app runs on another loop)."""
+    return pool
 
 
 def csrf_of(response: httpx.Response) -> str:
