@@ -16,7 +16,14 @@ import asyncpg
 TRY_LOCK = "SELECT pg_try_advisory_lock(hashtext($1))"
 UNLOCK = "SELECT pg_advisory_unlock(hashtext($1))"
 HEARTBEAT_EVERY = 1.0  # seconds between liveness checks of the lock connection
-LOST = (OSError, TimeoutError, asyncpg.InterfaceError, asyncpg.PostgresError)
+# InternalClientError: a statement cancelled mid-flight leaves the connection unusable.
+LOST = (
+    OSError,
+    TimeoutError,
+    asyncpg.InterfaceError,
+    asyncpg.PostgresError,
+    asyncpg.exceptions.InternalClientError,
+)
 
 
 class Leadership:
@@ -70,6 +77,12 @@ class Leadership:
 
     async def _drop(self) -> None:
         conn, self._conn = self._conn, None
-        if conn is not None:
+        if conn is None:
+            return
+        try:
+            await self.pool.release(conn, timeout=5)
+        except BaseException:
+            # A connection that cannot be handed back cleanly must not keep its locks alive.
+            conn.terminate()
             with contextlib.suppress(*LOST):
-                await self.pool.release(conn, timeout=5)
+                await self.pool.release(conn, timeout=1)

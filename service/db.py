@@ -28,6 +28,7 @@ CREATE TABLE IF NOT EXISTS schema_version (
 )
 """
 SELECT_VERSION = "SELECT coalesce(max(version), 0) FROM schema_version"
+SELECT_APPLIED = "SELECT version FROM schema_version"
 INSERT_VERSION = "INSERT INTO schema_version (version, name) VALUES ($1, $2)"
 
 
@@ -71,15 +72,18 @@ async def migrate(conn: asyncpg.Connection) -> int:
     async with conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK)
         await conn.execute(CREATE_VERSION_TABLE)
-        current = await conn.fetchval(SELECT_VERSION)
+        applied = {row[0] for row in await conn.fetch(SELECT_APPLIED)}
         latest = code_schema_version()
-        if current > latest:
+        newest = max(applied, default=0)
+        if newest > latest:
             raise DatabaseError(
-                f"the database schema is version {current} but this code knows only up to "
+                f"the database schema is version {newest} but this code knows only up to "
                 f"{latest}; upgrade the platform before running it against this database"
             )
+        # Every migration not yet applied runs, in order, even one numbered below the newest
+        # applied: branches merge migrations from different number ranges.
         for migration in migrations():
-            if migration.version > current:
+            if migration.version not in applied:
                 logger.info("applying migration %04d_%s", migration.version, migration.name)
                 await conn.execute(migration.sql)
                 await conn.execute(INSERT_VERSION, migration.version, migration.name)

@@ -9,23 +9,35 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import asyncpg  # imported at run time: Litestar reads DI annotations
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from litestar import Litestar, Request, get
+from litestar.config.allowed_hosts import AllowedHostsConfig
 from litestar.datastructures import State
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
+from litestar.middleware import DefineMiddleware
 from litestar.plugins.jinja import JinjaTemplateEngine
-from litestar.response import Template
+from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from projections import registry
-from service import db
+from service import db, sessions
+from service.mail import LogSender
+from service.passwords import Passwords
 from service.settings import Settings
 from service.store import EventStore
+from service.throttle import ThrottlePolicy
+from web import auth, i18n, pages
+from web.accounts import AccountController
+from web.errors import exception_handlers
+from web.security import client_address, csp_nonce, security_headers
+from web.sessions import SessionMiddleware, check_csrf, csrf_field
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
 logger = logging.getLogger(__name__)
 HERE = Path(__file__).parent
+PURGE_EVERY_S = 300
 
 
 def create_app(settings: Settings, *, database_url: str | None = None) -> Litestar:
@@ -41,22 +53,56 @@ def create_app(settings: Settings, *, database_url: str | None = None) -> Litest
             app.state.pool = pool
             app.state.store = EventStore(pool)
             await registry.ensure_all(pool)
+            purger = asyncio.create_task(_purge_sessions(pool))
             async with _projections(settings, pool, app.state.store):
                 yield
+            purger.cancel()
             await app.state.store.close()
         finally:
             await pool.close()
 
+    catalogs = i18n.load_catalogs()
     return Litestar(
-        route_handlers=[home, healthz],
+        route_handlers=[
+            pages.home,
+            pages.privacy,
+            pages.ledger,
+            pages.choose_language,
+            pages.my_files,
+            pages.dev_mail,
+            AccountController,
+            healthz,
+            create_static_files_router(path="/static", directories=[HERE / "static"]),
+        ],
         lifespan=[lifespan],
-        state=State({"settings": settings}),
+        state=State(
+            {
+                "settings": settings,
+                "catalogs": catalogs,
+                "passwords": Passwords(),
+                "mailer": LogSender(redact=settings.production),
+                "throttle_policy": ThrottlePolicy(),
+            }
+        ),
         dependencies={
-            "settings": Provide(_settings, sync_to_thread=False),
+            "settings": _from_state("settings"),
             "pool": Provide(_pool, sync_to_thread=False),
             "store": Provide(_store, sync_to_thread=False),
+            "passwords": _from_state("passwords"),
+            "mailer": _from_state("mailer"),
+            "throttle_policy": _from_state("throttle_policy"),
+            "client": Provide(_client, sync_to_thread=False),
+            "current_user": Provide(auth.current_user, sync_to_thread=False),
+            "user": Provide(auth.signed_in_user, sync_to_thread=False),
         },
-        template_config=TemplateConfig(directory=HERE / "templates", engine=JinjaTemplateEngine),
+        middleware=[DefineMiddleware(SessionMiddleware, settings=settings)],
+        before_request=check_csrf,
+        before_send=[security_headers(settings)],
+        exception_handlers=exception_handlers(),
+        allowed_hosts=AllowedHostsConfig(allowed_hosts=list(settings.allowed_hosts)),
+        template_config=TemplateConfig(
+            instance=JinjaTemplateEngine.from_environment(_environment(catalogs))
+        ),
         debug=False,
     )
 
@@ -83,8 +129,35 @@ async def _projections(
             logger.exception("projections ended with an error")
 
 
-def _settings(state: State) -> Settings:
-    return state.settings  # type: ignore[no-any-return]
+def _environment(catalogs: dict[str, Any]) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(HERE / "templates"),
+        autoescape=select_autoescape(("html",)),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    i18n.install(env, catalogs)
+    env.globals["csp_nonce"] = csp_nonce
+    env.globals["csrf_field"] = pass_context(csrf_field)
+    return env
+
+
+async def _purge_sessions(pool: asyncpg.Pool) -> None:
+    while True:
+        await asyncio.sleep(PURGE_EVERY_S)
+        try:
+            await sessions.purge_expired(pool)
+        except (OSError, asyncpg.PostgresError):
+            logger.warning("could not purge expired sessions; will retry", exc_info=True)
+
+
+def _from_state(name: str) -> Provide:
+    """A dependency handing out ``app.state.<name>``, set once in ``create_app``."""
+
+    def provide(state: State) -> Any:
+        return state[name]
+
+    return Provide(provide, sync_to_thread=False)
 
 
 def _pool(state: State) -> asyncpg.Pool:
@@ -95,15 +168,13 @@ def _store(state: State) -> EventStore:
     return state.store  # type: ignore[no-any-return]
 
 
-@get("/", sync_to_thread=False)
-def home() -> Template:
-    """The placeholder home page."""
-    return Template(template_name="home.html")
+def _client(request: Request[Any, Any, Any], state: State) -> str:
+    return client_address(request.scope, state.settings.trusted_proxies)
 
 
 @get("/healthz")
 async def healthz(
-    request: Request[Any, Any, Any], pool: asyncpg.Pool, store: EventStore
+    pool: NamedDependency[asyncpg.Pool], store: NamedDependency[EventStore]
 ) -> dict[str, Any]:
     """Database reachable, schema version and the event log's head."""
     async with pool.acquire() as conn:

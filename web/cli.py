@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import logging
+import os
 import sys
 from typing import TYPE_CHECKING, Any
 
-from service import db
+from service import accounts, db
+from service.accounts import ROLES
 from service.embedded import EmbeddedPostgresError
 from service.settings import Settings, SettingsError, load_settings
 from web.cli_data import add_data_commands
@@ -61,6 +64,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_projection_commands(commands)
     add_data_commands(commands, _with_store, CommandError)
+
+    users = commands.add_parser("users", help="accounts").add_subparsers(
+        required=True, metavar="ACTION"
+    )
+    create = users.add_parser("create", help="create an account (staff: reviewer, chair, officer)")
+    create.add_argument("--email", required=True)
+    create.add_argument("--role", required=True, choices=ROLES)
+    create.add_argument("--name", help="display name (default: the part of the e-mail before @)")
+    create.set_defaults(handler=run_users_create)
     return parser
 
 
@@ -102,7 +114,10 @@ def run_serve(settings: Settings, args: argparse.Namespace) -> int:
     app = create_app(settings, database_url=url)
     host, port = args.host or settings.host, args.port or settings.port
     print(f"grants: serving on http://{host}:{port}/  (database {db.redact(url)})", flush=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    # proxy_headers off: X-Forwarded-For is believed only from GRANTS_TRUSTED_PROXIES (web/security.py).
+    uvicorn.run(
+        app, host=host, port=port, log_level="warning", access_log=False, proxy_headers=False
+    )
     return 0
 
 
@@ -176,6 +191,41 @@ def _with_store(settings: Settings, work: Callable[[Any, Any], Any]) -> int:
             await pool.close()
 
     return asyncio.run(main())
+
+
+def run_users_create(settings: Settings, args: argparse.Namespace) -> int:
+    """Create an account; the password comes from GRANTS_NEW_PASSWORD or is asked for."""
+    # A one-off secret typed by an operator, not configuration: it stays out of Settings.
+    password = os.environ.get("GRANTS_NEW_PASSWORD") or getpass.getpass("Password: ")
+    name = args.name or args.email.split("@")[0]
+    url = db.database_url(settings)
+    try:
+        user = asyncio.run(_create_user(settings, url, args.email, name, args.role, password))
+    except accounts.AccountError as error:
+        raise CommandError(f"cannot create the account: {type(error).__name__} {error}") from None
+    print(f"created {user.role} {user.id}")
+    return 0
+
+
+async def _create_user(
+    settings: Settings, url: str, email: str, name: str, role: str, password: str
+) -> accounts.User:
+    from service.passwords import Passwords
+
+    pool = await db.create_pool(settings, url)
+    try:
+        async with pool.acquire() as conn:
+            await db.migrate(conn)
+        return await accounts.create_user(
+            pool=pool,
+            passwords=Passwords(),
+            email=email,
+            display_name=name,
+            role=role,
+            password=password,
+        )
+    finally:
+        await pool.close()
 
 
 async def _check_database(settings: Settings, url: str) -> int:

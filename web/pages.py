@@ -1,0 +1,66 @@
+"""Public pages, the language switch, the investor's files placeholder, the development mailbox."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+from litestar import Request, get, post
+from litestar.di import NamedDependency
+from litestar.exceptions import NotFoundException
+from litestar.params import URLEncodedBody
+from litestar.response import Redirect, Template
+
+from service import mail
+from service.accounts import INVESTOR
+from service.settings import Settings
+from web.auth import requires_role
+from web.i18n import LANGUAGES
+from web.views import page, safe_next, see_other
+
+# The programme's envelope (June 2022 council decision); the envelope read model will replace it.
+ENVELOPE_CENTIMES = 5_000_000_000
+
+
+@get("/", sync_to_thread=False)
+def home() -> Template:
+    """The programme, in the visitor's language."""
+    return page("home.html", envelope_centimes=ENVELOPE_CENTIMES)
+
+
+@get("/privacy", sync_to_thread=False)
+def privacy() -> Template:
+    """The privacy notice (law 09-08)."""
+    return page("privacy.html")
+
+
+@get("/ledger", sync_to_thread=False)
+def ledger() -> Template:
+    """Placeholder for the public transparency ledger."""
+    return page("ledger.html")
+
+
+@post("/language")
+async def choose_language(
+    request: Request[Any, Any, Any], data: URLEncodedBody[dict[str, str]]
+) -> Redirect:
+    """Keep the visitor's explicit language choice in the session."""
+    if data.get("lang") in LANGUAGES:
+        request.scope["session"]["lang"] = data["lang"]
+    return see_other(safe_next(data.get("next")))
+
+
+@get("/my/files", guards=[requires_role(INVESTOR)], sync_to_thread=False)
+def my_files() -> Template:
+    """The investor's files; the investor-dashboard read model will fill it."""
+    return page("my_files.html", files=[])
+
+
+@get("/dev/mail")
+async def dev_mail(
+    pool: NamedDependency[asyncpg.Pool], settings: NamedDependency[Settings]
+) -> Template:
+    """Mails the platform sent, for development only (links included)."""
+    if settings.production:
+        raise NotFoundException
+    return page("dev_mail.html", messages=await mail.recent(pool))
