@@ -7,22 +7,22 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+# Litestar reads the annotations of handlers and dependency providers at run time, so the
+# types they name are imported for real, not only under TYPE_CHECKING.
+import asyncpg
 from litestar import Litestar, Request, get
 from litestar.datastructures import State
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Template
 from litestar.template.config import TemplateConfig
 
 from service import db
+from service.settings import Settings
 from service.store import EventStore
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
-
-    import asyncpg
-
-    from service.settings import Settings
 
 logger = logging.getLogger(__name__)
 HERE = Path(__file__).parent
@@ -50,13 +50,17 @@ def create_app(settings: Settings, *, database_url: str | None = None) -> Litest
         lifespan=[lifespan],
         state=State({"settings": settings}),
         dependencies={
-            "settings": Provide(lambda state: state.settings, sync_to_thread=False),
+            "settings": Provide(_settings, sync_to_thread=False),
             "pool": Provide(_pool, sync_to_thread=False),
             "store": Provide(_store, sync_to_thread=False),
         },
         template_config=TemplateConfig(directory=HERE / "templates", engine=JinjaTemplateEngine),
         debug=False,
     )
+
+
+def _settings(state: State) -> Settings:
+    return state.settings  # type: ignore[no-any-return]
 
 
 def _pool(state: State) -> asyncpg.Pool:
@@ -75,7 +79,9 @@ def home() -> Template:
 
 @get("/healthz")
 async def healthz(
-    request: Request[Any, Any, Any], pool: asyncpg.Pool, store: EventStore
+    request: Request[Any, Any, Any],
+    pool: NamedDependency[asyncpg.Pool],
+    store: NamedDependency[EventStore],
 ) -> dict[str, Any]:
     """Database reachable, schema version and the event log's head."""
     async with pool.acquire() as conn:
