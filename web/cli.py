@@ -58,7 +58,23 @@ def build_parser() -> argparse.ArgumentParser:
     database.add_parser("migrate", help="create or upgrade the schema").set_defaults(
         handler=run_db_migrate
     )
+
+    bench = commands.add_parser("bench", help="benchmarks").add_subparsers(
+        required=True, metavar="ACTION"
+    )
+    store = bench.add_parser("store", help="the event store vs eventsourcing and raw asyncpg")
+    _add_bench_options(store)
+    store.set_defaults(handler=run_bench_store)
     return parser
+
+
+def _add_bench_options(parser: argparse.ArgumentParser) -> None:
+    # bench/ is optional (it needs the "bench" extra): import it only when asked for.
+    try:
+        from bench.store import build_parser as add_options
+    except ImportError:
+        return
+    add_options(parser)
 
 
 def configure_logging(settings: Settings) -> None:
@@ -99,6 +115,15 @@ def run_db_migrate(settings: Settings, _args: argparse.Namespace) -> int:
     version = asyncio.run(_check_database(settings, url))
     print(f"schema version {version}")
     return 0
+
+
+def run_bench_store(settings: Settings, args: argparse.Namespace) -> int:
+    """Benchmark the event store; see bench/RESULTS.md."""
+    try:
+        from bench.store import main as bench_main
+    except ImportError as error:
+        raise CommandError(f"the benchmark needs the bench extra: {error}") from None
+    return bench_main(settings, args)
 
 
 async def _check_database(settings: Settings, url: str) -> int:
