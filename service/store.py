@@ -139,8 +139,11 @@ class EventStore:
         if not stored_events:
             return []
         if conn is None:
-            async with self.transaction() as own:
-                return await self._insert(own, stored_events)
+            # One INSERT statement is atomic on its own: no BEGIN and COMMIT round trips.
+            async with self.pool.acquire() as own:
+                ids = await self._insert(own, stored_events)
+            self.notify()
+            return ids
         return await self._insert(conn, stored_events)
 
     async def _insert(
