@@ -12,7 +12,7 @@ import datetime as dt
 import enum
 from decimal import Decimal
 from typing import Any
-from uuid import UUID
+from uuid import UUID, SafeUUID
 
 import msgspec
 from eventsourcing.persistence import Transcoder
@@ -22,6 +22,17 @@ UUID_EXT, DATETIME_EXT, DATE_EXT, TIME_EXT, DECIMAL_EXT = 1, 2, 3, 4, 5
 TUPLE_EXT, ENUM_EXT, FROZENSET_EXT, SET_EXT, TIMEDELTA_EXT = 6, 7, 8, 9, 10
 BIGINT_EXT = 11
 INT_RANGE = range(-(2**63), 2**64)  # what MessagePack holds as an integer
+
+
+_fromisoformat = dt.datetime.fromisoformat
+
+
+def _uuid(data: memoryview) -> UUID:
+    """``UUID(bytes=data)`` without the argument checks of ``UUID.__init__`` (2-3x faster)."""
+    value = object.__new__(UUID)
+    object.__setattr__(value, "int", int.from_bytes(data))
+    object.__setattr__(value, "is_safe", SafeUUID.unknown)
+    return value
 
 
 class MsgspecTranscoder(Transcoder):
@@ -83,10 +94,12 @@ class MsgspecTranscoder(Transcoder):
         return msgspec.msgpack.Ext(code, self._encoder.encode(payload))
 
     def _ext(self, code: int, data: memoryview) -> Any:
-        if code == UUID_EXT:
-            return UUID(bytes=bytes(data))
+        # The two commonest extensions first, on the fast path: every event has a timestamp
+        # and an originator id; str(data, "ascii") skips the copy that bytes(data) makes.
         if code == DATETIME_EXT:
-            return dt.datetime.fromisoformat(bytes(data).decode())
+            return _fromisoformat(str(data, "ascii"))
+        if code == UUID_EXT:
+            return _uuid(data)
         if code == DATE_EXT:
             return dt.date.fromisoformat(bytes(data).decode())
         if code == TIME_EXT:
