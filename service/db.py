@@ -69,6 +69,13 @@ def database_url(settings: Settings) -> str:
 
 async def migrate(conn: asyncpg.Connection) -> int:
     """Bring the schema up to this code's version; refuse a schema newer than the code."""
+    try:
+        return await _migrate(conn)
+    except asyncpg.PostgresError as error:
+        raise DatabaseError(f"cannot create or upgrade the schema: {describe(error)}") from None
+
+
+async def _migrate(conn: asyncpg.Connection) -> int:
     async with conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK)
         await conn.execute(CREATE_VERSION_TABLE)
@@ -108,15 +115,26 @@ async def create_pool(settings: Settings, url: str) -> asyncpg.Pool:
         "idle_in_transaction_session_timeout": "60000",
         "lock_timeout": "5000",
     }
+    # A little longer than the server's own timeout, so that the server's error wins; none at all
+    # when statement_timeout is 0 (off).
+    timeout_ms = settings.statement_timeout_ms
     try:
         pool = await asyncpg.create_pool(
             url,
             min_size=settings.pool_min_size,
             max_size=settings.pool_max_size,
             timeout=settings.connect_timeout_s,
-            command_timeout=settings.statement_timeout_ms / 1000 + 5 or None,
+            command_timeout=timeout_ms / 1000 + 5 if timeout_ms else None,
             server_settings=server_settings,
         )
+    # asyncpg reports a bad URL or an unreachable server with whatever the layer below raised:
+    # ValueError and ClientConfigurationError (URL parts), socket.gaierror and
+    # ConnectionRefusedError (OSError), InvalidCatalogNameError and friends (PostgresError),
+    # InterfaceError, TimeoutError. This is the boundary: one readable line from here on.
+    except (ValueError, asyncpg.InterfaceError) as error:
+        raise DatabaseError(
+            f"GRANTS_DATABASE_URL {redact(url)} is not usable: {describe(error)}"
+        ) from None
     except (OSError, asyncpg.PostgresError, TimeoutError) as error:
         raise DatabaseError(
             f"cannot reach PostgreSQL at {redact(url)}: {describe(error)}"
@@ -133,4 +151,5 @@ def describe(error: BaseException) -> str:
 
 def redact(url: str) -> str:
     """The URL without its password, for messages and logs."""
-    return re.sub(r"(://[^:/@]*):[^@]*@", r"\1:***@", url)
+    # Up to the last "@" of the authority, in case the password holds an unescaped "@".
+    return re.sub(r"(://[^:/@]*):[^/?#]*@", r"\1:***@", url)

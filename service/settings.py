@@ -112,15 +112,19 @@ def _with_secret(settings: Settings, secret: str) -> Settings:
 
 
 def _check_database_url(url: str) -> None:
-    parts = urlsplit(url)
+    example = "postgresql://user:password@host:5432/dbname"
+    try:
+        parts = urlsplit(url)
+    except ValueError as error:  # an unclosed "[" of an IPv6 address, say
+        raise SettingsError(f"GRANTS_DATABASE_URL is malformed ({error}); use {example}") from None
     if parts.scheme not in ("postgresql", "postgres") or not (parts.hostname or "host=" in url):
-        raise SettingsError(
-            "GRANTS_DATABASE_URL must look like postgresql://user:password@host:5432/dbname"
-        )
+        raise SettingsError(f"GRANTS_DATABASE_URL must look like {example}")
+    if "," in parts.netloc:
+        return  # several hosts, libpq style: asyncpg checks each host:port itself
     try:
         _ = parts.port
     except ValueError as error:
-        raise SettingsError(f"GRANTS_DATABASE_URL has a bad port: {error}") from error
+        raise SettingsError(f"GRANTS_DATABASE_URL has a bad port: {error}") from None
 
 
 def _integer(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:

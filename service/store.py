@@ -139,8 +139,11 @@ class EventStore:
         if not stored_events:
             return []
         if conn is None:
-            async with self.transaction() as own:
-                return await self._insert(own, stored_events)
+            # One INSERT statement is atomic on its own: no BEGIN and COMMIT round trips.
+            async with self.pool.acquire() as own:
+                ids = await self._insert(own, stored_events)
+            self.notify()
+            return ids
         return await self._insert(conn, stored_events)
 
     async def _insert(
@@ -162,6 +165,11 @@ class EventStore:
             )
         except asyncpg.UniqueViolationError as error:
             raise ConcurrencyError(error.detail or "aggregate version already taken") from None
+        except (asyncpg.DeadlockDetectedError, asyncpg.LockNotAvailableError) as error:
+            # Two commands appending to the same aggregates in opposite order wait on each
+            # other's index entries; the one PostgreSQL aborts (or times out) lost the race
+            # for a version just as surely as with a unique violation, and must be retried.
+            raise ConcurrencyError(f"aggregate version contended: {error}") from None
         return [row[0] for row in rows]
 
     async def select_events(

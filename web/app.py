@@ -8,7 +8,9 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import asyncpg  # imported at run time: Litestar reads DI annotations
+# Litestar reads the annotations of handlers and dependency providers at run time, so the
+# types they name are imported for real, not only under TYPE_CHECKING.
+import asyncpg
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from litestar import Litestar, Request, get
 from litestar.config.allowed_hosts import AllowedHostsConfig

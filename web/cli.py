@@ -73,6 +73,13 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--role", required=True, choices=ROLES)
     create.add_argument("--name", help="display name (default: the part of the e-mail before @)")
     create.set_defaults(handler=run_users_create)
+
+    bench = commands.add_parser("bench", help="benchmarks").add_subparsers(
+        required=True, metavar="ACTION"
+    )
+    store = bench.add_parser("store", help="the event store vs eventsourcing and raw asyncpg")
+    _add_bench_options(store)
+    store.set_defaults(handler=run_bench_store)
     return parser
 
 
@@ -90,6 +97,15 @@ def add_projection_commands(commands: Any) -> None:
     rebuild = projections.add_parser("rebuild", help="rebuild one projection from zero")
     rebuild.add_argument("name")
     rebuild.set_defaults(handler=run_projections_rebuild)
+
+
+def _add_bench_options(parser: argparse.ArgumentParser) -> None:
+    # bench/ is optional (it needs the "bench" extra): import it only when asked for.
+    try:
+        from bench.store import build_parser as add_options
+    except ImportError:
+        return
+    add_options(parser)
 
 
 def configure_logging(settings: Settings) -> None:
@@ -226,6 +242,15 @@ async def _create_user(
         )
     finally:
         await pool.close()
+
+
+def run_bench_store(settings: Settings, args: argparse.Namespace) -> int:
+    """Benchmark the event store; see bench/RESULTS.md."""
+    try:
+        from bench.store import main as bench_main
+    except ImportError as error:
+        raise CommandError(f"the benchmark needs the bench extra: {error}") from None
+    return bench_main(settings, args)
 
 
 async def _check_database(settings: Settings, url: str) -> int:
