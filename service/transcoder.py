@@ -47,7 +47,9 @@ class MsgspecTranscoder(Transcoder):
             return [self._tag(item) for item in value]
         if isinstance(value, enum.Enum):  # before int/str: IntEnum and StrEnum are both
             return self._ext_of(ENUM_EXT, [get_topic(kind), self._tag(value.value)])
-        if kind is UUID:
+        # asyncpg hands out its own UUID subclass (e.g. an aggregate id read back from the
+        # store, then written into another aggregate's event): store it as a plain UUID.
+        if kind is UUID or isinstance(value, UUID):
             return msgspec.msgpack.Ext(UUID_EXT, value.bytes)
         if kind is dt.datetime:
             return msgspec.msgpack.Ext(DATETIME_EXT, value.isoformat().encode())

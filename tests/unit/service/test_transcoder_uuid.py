@@ -1,0 +1,18 @@
+"""Ids read back from asyncpg are its own UUID subclass; events must store them all the same."""
+
+from __future__ import annotations
+
+import uuid
+
+from asyncpg.pgproto import pgproto
+
+from service.transcoder import MsgspecTranscoder
+
+
+def test_an_asyncpg_uuid_is_stored_and_read_back_as_a_plain_uuid() -> None:
+    plain = uuid.uuid4()
+    from_asyncpg = pgproto.UUID(plain.bytes)
+    transcoder = MsgspecTranscoder()
+    decoded = transcoder.decode(transcoder.encode({"rubric_id": from_asyncpg}))
+    assert decoded == {"rubric_id": plain}
+    assert type(decoded["rubric_id"]) is uuid.UUID
