@@ -121,6 +121,17 @@ async def draft_rubric(
     return await execute(store, decide, idempotency=("draft_rubric", idempotency_key))
 
 
+async def revise_rubric(
+    store: EventStore, *, rubric_id: UUID, criteria: Sequence[Criterion], clock: Clock = utc_now
+) -> None:
+    """Replace the criteria of a draft rubric (a published one never changes)."""
+
+    async def decide(unit: Unit) -> None:
+        (await unit.get(rubric_id, Rubric)).revise(criteria, clock())
+
+    await execute(store, decide)
+
+
 async def publish_rubric(store: EventStore, *, rubric_id: UUID, clock: Clock = utc_now) -> None:
     """Publish a drafted rubric: immutable from now on, and usable for scoring."""
 
