@@ -20,6 +20,7 @@ from eventsourcing.utils import get_topic, resolve_topic
 
 UUID_EXT, DATETIME_EXT, DATE_EXT, TIME_EXT, DECIMAL_EXT = 1, 2, 3, 4, 5
 TUPLE_EXT, ENUM_EXT, FROZENSET_EXT, SET_EXT, TIMEDELTA_EXT = 6, 7, 8, 9, 10
+KEYED_DICT_EXT = 11  # a dict whose keys are not all strings, e.g. UUID -> centimes
 
 
 class MsgspecTranscoder(Transcoder):
@@ -42,7 +43,12 @@ class MsgspecTranscoder(Transcoder):
         if kind in (str, int, bool, float, bytes) or value is None:
             return value
         if kind is dict:
-            return {key: self._tag(item) for key, item in value.items()}
+            if all(type(key) is str for key in value):
+                return {key: self._tag(item) for key, item in value.items()}
+            # msgspec would write a UUID key as a string and read back a str: keep the pairs
+            # tagged instead (an envelope snapshot's reservations are keyed by application id).
+            pairs = [[self._tag(key), self._tag(item)] for key, item in value.items()]
+            return self._ext_of(KEYED_DICT_EXT, pairs)
         if kind is list:
             return [self._tag(item) for item in value]
         if isinstance(value, enum.Enum):  # before int/str: IntEnum and StrEnum are both
@@ -90,6 +96,8 @@ class MsgspecTranscoder(Transcoder):
             return frozenset(inner)
         if code == SET_EXT:
             return set(inner)
+        if code == KEYED_DICT_EXT:
+            return {key: item for key, item in inner}
         if code == TIMEDELTA_EXT:
             return dt.timedelta(days=inner[0], seconds=inner[1], microseconds=inner[2])
         if code == ENUM_EXT:

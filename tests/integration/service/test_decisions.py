@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 
@@ -11,7 +11,8 @@ from domain.envelopes import EnvelopeClosedError, EnvelopeExhaustedError, Suppor
 from domain.errors import InvalidTransitionError, InvalidValueError
 from domain.reviews import QuorumNotReachedError, ScoreBelowThresholdError
 from service import decisions, programme
-from service.repository import Repository
+from service.commands import Unit, execute
+from service.repository import SNAPSHOT_EVERY, Repository
 from service.settings import Policy
 from service.store import EventStore
 from tests.integration.service.support import (
@@ -177,3 +178,25 @@ async def test_complete_gives_back_the_remainder(store: EventStore) -> None:
     with pytest.raises(InvalidTransitionError):
         await decisions.complete(store, application_id=app_id, by=OFFICER)
     assert await event_count(store) == before
+
+
+async def test_an_envelope_loaded_from_its_snapshot_still_knows_each_reservation(
+    store: EventStore,
+) -> None:
+    from uuid import uuid4
+
+    from service.commands import Unit, execute
+    from service.repository import SNAPSHOT_EVERY
+
+    envelope_id = await programme.open_envelope(store, total_centimes=10_000, clock=clock)
+    first = uuid4()
+    for application_id in [first, *(uuid4() for _ in range(SNAPSHOT_EVERY))]:
+
+        async def decide(unit: Unit, application_id: UUID = application_id) -> None:
+            (await unit.get(envelope_id, SupportEnvelope)).reserve(application_id, 1, clock())
+
+        await execute(store, decide)
+    assert await store.select_snapshot(envelope_id) is not None
+    envelope = await Repository(store).get(envelope_id, cls=SupportEnvelope)
+    assert envelope.reserved_for(first) == 1
+    assert envelope.reserved_centimes == SNAPSHOT_EVERY + 1
