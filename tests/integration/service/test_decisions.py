@@ -183,11 +183,6 @@ async def test_complete_gives_back_the_remainder(store: EventStore) -> None:
 async def test_an_envelope_loaded_from_its_snapshot_still_knows_each_reservation(
     store: EventStore,
 ) -> None:
-    from uuid import uuid4
-
-    from service.commands import Unit, execute
-    from service.repository import SNAPSHOT_EVERY
-
     envelope_id = await programme.open_envelope(store, total_centimes=10_000, clock=clock)
     first = uuid4()
     for application_id in [first, *(uuid4() for _ in range(SNAPSHOT_EVERY))]:
