@@ -97,7 +97,7 @@ class MsgspecTranscoder(Transcoder):
         if code == SET_EXT:
             return set(inner)
         if code == KEYED_DICT_EXT:
-            return {key: item for key, item in inner}
+            return dict(inner)
         if code == TIMEDELTA_EXT:
             return dt.timedelta(days=inner[0], seconds=inner[1], microseconds=inner[2])
         if code == ENUM_EXT:
