@@ -14,7 +14,9 @@ Every use case is a small ``decide`` function handed to :func:`execute`, which
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import random
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -37,7 +39,24 @@ A = TypeVar("A", bound="Aggregate")
 SELECT_KEY = "SELECT result FROM idempotency_keys WHERE scope = $1 AND key = $2"
 INSERT_KEY = "INSERT INTO idempotency_keys (scope, key, result) VALUES ($1, $2, $3)"
 MAX_ATTEMPTS = 8
+BACKOFF_S = 0.001
 _results = MsgspecTranscoder()
+
+
+@dataclass
+class CommandMetrics:
+    """Counters the benchmark reads: commands run and retries after a ``ConcurrencyError``."""
+
+    commands: int = 0
+    retries: int = 0
+
+    def reset(self) -> None:
+        """Start counting afresh."""
+        self.commands = self.retries = 0
+
+
+#: Process-wide counters; cheap integers, read by ``bench.usecases`` (and by nobody else yet).
+metrics = CommandMetrics()
 
 
 class CommandConflictError(RuntimeError):
@@ -73,7 +92,12 @@ async def execute(
     """Run ``decide`` in a transaction and append what it changed; see the module docstring."""
     scope, key = idempotency if idempotency else ("", None)
     repository = Repository(store)
-    for _attempt in range(attempts):
+    metrics.commands += 1
+    for attempt in range(attempts):
+        if attempt:
+            metrics.retries += 1
+            # Jitter spreads out commands that collided, so they do not collide again in step.
+            await asyncio.sleep(random.uniform(0, BACKOFF_S * 2**attempt))  # noqa: S311
         try:
             async with store.transaction() as conn:
                 if key is not None:

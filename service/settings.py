@@ -17,6 +17,15 @@ PRODUCTION = "production"
 MIN_SECRET_LENGTH = 32
 
 
+@dataclass(frozen=True, kw_only=True)
+class Policy:
+    """The funding rules the committee applies: quorum, score threshold, maximum share."""
+
+    review_quorum: int = 2
+    funding_threshold_hundredths: int = 5_000  # 50.00 points out of 100
+    max_share_basis_points: int = 3_000  # 30 % of the total investment
+
+
 class SettingsError(ValueError):
     """Raised when the environment holds a setting the platform cannot run with."""
 
@@ -40,6 +49,18 @@ class Settings:
     allowed_hosts: tuple[str, ...] = ("127.0.0.1", "localhost", "[::1]")
     trusted_proxies: tuple[str, ...] = ()
     base_url: str = ""
+    review_quorum: int = 2
+    funding_threshold_hundredths: int = 5_000
+    max_share_basis_points: int = 3_000
+
+    @property
+    def policy(self) -> Policy:
+        """The programme's funding rules, as the use cases take them."""
+        return Policy(
+            review_quorum=self.review_quorum,
+            funding_threshold_hundredths=self.funding_threshold_hundredths,
+            max_share_basis_points=self.max_share_basis_points,
+        )
 
     @property
     def production(self) -> bool:
@@ -81,6 +102,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         allowed_hosts=_words(env, "GRANTS_ALLOWED_HOSTS", ("127.0.0.1", "localhost", "[::1]")),
         trusted_proxies=_words(env, "GRANTS_TRUSTED_PROXIES", ()),
         base_url=env.get("GRANTS_BASE_URL", "").rstrip("/"),
+        review_quorum=_integer(env, "GRANTS_REVIEW_QUORUM", 2, 1, 20),
+        funding_threshold_hundredths=_integer(env, "GRANTS_FUNDING_THRESHOLD", 5_000, 0, 10_000),
+        # Given in percent, kept in basis points like every share in the domain.
+        max_share_basis_points=_integer(env, "GRANTS_MAX_SHARE_PERCENT", 30, 1, 100) * 100,
     )
     secret = env.get("GRANTS_SECRET_KEY", "")
     if settings.production:

@@ -185,7 +185,10 @@ class EventStore:
         """One aggregate's events with ``gt < version <= lte``, ascending unless ``desc``."""
         sql = SELECT_EVENTS.format(order="DESC" if desc else "ASC")
         rows = await (conn or self.pool).fetch(sql, originator_id, gt, lte, limit)
-        return [StoredEvent(r[0], r[1], r[2], r[3]) for r in rows]
+        # A plain UUID, not asyncpg's subclass from the rows: the loaded aggregate's id ends up
+        # in other aggregates' events and in results, where it should compare and type as usual.
+        plain = UUID(int=originator_id.int)
+        return [StoredEvent(plain, r[1], r[2], r[3]) for r in rows]
 
     async def select_notifications(
         self,
@@ -235,7 +238,7 @@ class EventStore:
     ) -> StoredEvent | None:
         """The latest snapshot of an aggregate at or below version ``lte``."""
         row = await (conn or self.pool).fetchrow(SELECT_SNAPSHOT, originator_id, lte)
-        return StoredEvent(row[0], row[1], row[2], row[3]) if row else None
+        return StoredEvent(UUID(int=originator_id.int), row[1], row[2], row[3]) if row else None
 
     async def subscribe(
         self,

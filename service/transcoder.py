@@ -21,6 +21,7 @@ from eventsourcing.utils import get_topic, resolve_topic
 UUID_EXT, DATETIME_EXT, DATE_EXT, TIME_EXT, DECIMAL_EXT = 1, 2, 3, 4, 5
 TUPLE_EXT, ENUM_EXT, FROZENSET_EXT, SET_EXT, TIMEDELTA_EXT = 6, 7, 8, 9, 10
 BIGINT_EXT = 11
+KEYED_DICT_EXT = 12  # a dict whose keys are not all strings, e.g. UUID -> centimes
 INT_RANGE = range(-(2**63), 2**64)  # what MessagePack holds as an integer
 
 
@@ -57,12 +58,19 @@ class MsgspecTranscoder(Transcoder):
         if kind in (str, int, bool, float, bytes) or value is None:
             return value
         if kind is dict:
-            return {self._key(key): self._tag(item) for key, item in value.items()}
+            if all(type(key) is str for key in value):
+                return {key: self._tag(item) for key, item in value.items()}
+            # msgspec would write a UUID key as a string and read back a str: keep the pairs
+            # tagged instead (an envelope snapshot's reservations are keyed by application id).
+            pairs = [[self._tag(key), self._tag(item)] for key, item in value.items()]
+            return self._ext_of(KEYED_DICT_EXT, pairs)
         if kind is list:
             return [self._tag(item) for item in value]
         if isinstance(value, enum.Enum):  # before int/str: IntEnum and StrEnum are both
             return self._ext_of(ENUM_EXT, [get_topic(kind), self._tag(value.value)])
-        if kind is UUID:
+        # asyncpg hands out its own UUID subclass (e.g. an aggregate id read back from the
+        # store, then written into another aggregate's event): store it as a plain UUID.
+        if kind is UUID or isinstance(value, UUID):
             return msgspec.msgpack.Ext(UUID_EXT, value.bytes)
         if kind is dt.datetime:
             return msgspec.msgpack.Ext(DATETIME_EXT, value.isoformat().encode())
@@ -81,14 +89,6 @@ class MsgspecTranscoder(Transcoder):
             code = FROZENSET_EXT if kind is frozenset else SET_EXT
             return self._ext_of(code, [self._tag(item) for item in sorted(value, key=repr)])
         raise TypeError(f"cannot store a value of type {kind.__qualname__} in an event")
-
-    @staticmethod
-    def _key(key: Any) -> Any:
-        # msgspec would write a UUID or a date key as a string and it would come back as one:
-        # refuse rather than change the type of a key silently.
-        if type(key) is str or (type(key) is int and key in INT_RANGE):
-            return key
-        raise TypeError(f"event dict keys must be str or int, not {type(key).__qualname__}")
 
     def _ext_of(self, code: int, payload: Any) -> msgspec.msgpack.Ext:
         return msgspec.msgpack.Ext(code, self._encoder.encode(payload))
@@ -115,6 +115,8 @@ class MsgspecTranscoder(Transcoder):
             return frozenset(inner)
         if code == SET_EXT:
             return set(inner)
+        if code == KEYED_DICT_EXT:
+            return dict(inner)
         if code == TIMEDELTA_EXT:
             return dt.timedelta(days=inner[0], seconds=inner[1], microseconds=inner[2])
         if code == ENUM_EXT:

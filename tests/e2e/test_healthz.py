@@ -28,7 +28,11 @@ async def test_healthz_reports_schema_and_log_head(
         assert health["status"] == "ok"
         assert health["schema_version"] == code_schema_version()
         assert health["log_head"] is None
-        assert health["projections"]["ledger"] == {"lag_events": 0, "lag_seconds": 0.0, "error": None}
+        assert health["projections"]["ledger"] == {
+            "lag_events": 0,
+            "lag_seconds": 0.0,
+            "error": None,
+        }
 
         oid = uuid.uuid4()
         ids = await store.insert_events([StoredEvent(oid, 1, "t", b"x")])

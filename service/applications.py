@@ -1,0 +1,199 @@
+"""Use cases of a grant application before the decision: submit, amend, screen and review.
+
+Each is load -> decide -> append through :func:`service.commands.execute`; time comes from the
+``clock`` port and new ids from ``uuid4()`` here, never from the domain.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+from uuid import UUID, uuid4
+
+from domain.applications import GrantApplication
+from domain.calls import Call
+from domain.errors import InvalidValueError
+from domain.rubrics import Rubric
+from service.clock import Clock, utc_now
+from service.commands import Unit, execute
+from service.privacy import encrypt_for
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from service.store import EventStore
+
+
+@dataclass(frozen=True, kw_only=True)
+class Applicant:
+    """Who applies: a company or a sole trader, with its public identifiers."""
+
+    applicant_kind: str
+    company_name: str
+    legal_form: str
+    ice: str
+    rc_court: str
+    rc_number: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Contact:
+    """The contact person's personal data: encrypted before it enters an event."""
+
+    name: str
+    email: str
+    phone: str
+    national_id: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Project:
+    """What the investor proposes and asks for."""
+
+    title: str
+    summary: str
+    sector: str
+    province: str
+    commune: str
+    total_investment_centimes: int
+    requested_centimes: int
+    jobs: int
+    jobs_women: int
+    timeline_months: int
+
+
+async def submit(
+    store: EventStore,
+    *,
+    investor_id: UUID,
+    envelope_id: UUID,
+    applicant: Applicant,
+    contact: Contact,
+    project: Project,
+    call_id: UUID | None = None,
+    person_id: UUID | None = None,
+    clock: Clock = utc_now,
+    idempotency_key: str | None = None,
+) -> UUID:
+    """Submit an application (to a call, if given); returns the new application's id."""
+    application_id, person = uuid4(), person_id or investor_id
+
+    async def decide(unit: Unit) -> UUID:
+        at = clock()
+        if call_id is not None:
+            call = await unit.get(call_id, Call)
+            if call.envelope_id != envelope_id:
+                raise InvalidValueError("call_id", call_id, "belongs to another envelope")
+            call.check_accepts(project.sector, project.province, project.requested_centimes, at)
+        facts: dict[str, Any] = {**asdict(applicant), **asdict(project)}
+        sealed = await encrypt_for(unit.conn, person, asdict(contact))
+        app = GrantApplication.submit(
+            application_id=application_id, at=at, investor_id=investor_id,
+            envelope_id=envelope_id, call_id=call_id, person_id=person, contact=sealed,
+            **facts,
+        )  # fmt: skip
+        unit.add(app)
+        return application_id
+
+    return await execute(store, decide, idempotency=("submit", idempotency_key))
+
+
+async def amend(
+    store: EventStore,
+    *,
+    application_id: UUID,
+    investor_id: UUID,
+    changes: Mapping[str, Any],
+    clock: Clock = utc_now,
+) -> None:
+    """The investor changes amendable project fields (or answers a question)."""
+
+    async def decide(unit: Unit) -> None:
+        app = await unit.get(application_id, GrantApplication)
+        app.amend(investor_id, changes, clock())
+
+    await execute(store, decide)
+
+
+async def withdraw(
+    store: EventStore, *, application_id: UUID, investor_id: UUID, clock: Clock = utc_now
+) -> None:
+    """The investor withdraws the application before a decision."""
+
+    async def decide(unit: Unit) -> None:
+        (await unit.get(application_id, GrantApplication)).withdraw(investor_id, clock())
+
+    await execute(store, decide)
+
+
+async def request_information(
+    store: EventStore, *, application_id: UUID, by: UUID, question: str, clock: Clock = utc_now
+) -> None:
+    """The committee asks the investor a question; the file waits for an amendment."""
+
+    async def decide(unit: Unit) -> None:
+        app = await unit.get(application_id, GrantApplication)
+        app.request_information(by, question, clock())
+
+    await execute(store, decide)
+
+
+async def screen_out(
+    store: EventStore, *, application_id: UUID, by: UUID, reason: str, clock: Clock = utc_now
+) -> None:
+    """Declare the file ineligible before review."""
+
+    async def decide(unit: Unit) -> None:
+        (await unit.get(application_id, GrantApplication)).screen_out(by, reason, clock())
+
+    await execute(store, decide)
+
+
+async def assign_reviewer(
+    store: EventStore,
+    *,
+    application_id: UUID,
+    reviewer_id: UUID,
+    by: UUID,
+    clock: Clock = utc_now,
+) -> None:
+    """Assign a reviewer to the file (again: nothing recorded)."""
+
+    async def decide(unit: Unit) -> None:
+        app = await unit.get(application_id, GrantApplication)
+        app.assign_reviewer(reviewer_id, by, clock())
+
+    await execute(store, decide)
+
+
+async def declare_conflict(
+    store: EventStore, *, application_id: UUID, reviewer_id: UUID, clock: Clock = utc_now
+) -> None:
+    """A reviewer declares a conflict of interest: they no longer see nor score the file."""
+
+    async def decide(unit: Unit) -> None:
+        (await unit.get(application_id, GrantApplication)).declare_conflict(reviewer_id, clock())
+
+    await execute(store, decide)
+
+
+async def review(
+    store: EventStore,
+    *,
+    application_id: UUID,
+    reviewer_id: UUID,
+    rubric_id: UUID,
+    scores: Mapping[str, int],
+    comment: str = "",
+    clock: Clock = utc_now,
+) -> int:
+    """A reviewer scores the file under a published rubric; returns the weighted score."""
+
+    async def decide(unit: Unit) -> int:
+        app = await unit.get(application_id, GrantApplication)
+        # Read, not changed: loaded without registering it for the append.
+        rubric = await unit.repository.get(rubric_id, conn=unit.conn, cls=Rubric)
+        app.score(reviewer_id, rubric, scores, comment, clock())
+        return app.reviews[reviewer_id].weighted_score
+
+    return await execute(store, decide)

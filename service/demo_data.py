@@ -1,0 +1,109 @@
+"""Plausible, fake demo applications: companies, projects and contacts of Drâa-Tafilalet.
+
+Deterministic for a given ``random.Random``; nothing here touches the database.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import TYPE_CHECKING, Final
+
+from domain.identifiers import ice_with_check
+from domain.reference import PROVINCES, SOLE_TRADER
+from service.applications import Applicant, Contact, Project
+
+if TYPE_CHECKING:
+    import random
+
+MAD: Final = 100  # centimes
+PLACES: Final = (
+    "Atlas", "Dadès", "Drâa", "Tafilalet", "Ziz", "Todgha", "Saghro", "Oasis", "Kasbah",
+    "Sahara", "Erg Chebbi", "M'Goun", "Palmeraie", "Tamegroute", "Skoura", "Rheris", "Sijilmassa",
+)  # fmt: skip
+#: sector -> (weight, company-name words, French project titles)
+SECTORS: Final[dict[str, tuple[int, tuple[str, ...], tuple[str, ...]]]] = {
+    "offshoring": (30, ("Offshoring", "Digital Services", "Contact Center", "Data Services", "BPO"),
+                   ("Centre de relation client multilingue", "Plateforme de services numériques",
+                    "Centre de traitement de données", "Centre de développement logiciel")),
+    "agri_food": (14, ("Argan Coop", "Dattes", "Agro", "Safran", "Roses"),
+                  ("Unité de conditionnement de dattes Mejhoul", "Huilerie d'argan et d'olive",
+                   "Valorisation de la rose de Kalaat M'Gouna")),
+    "mining": (6, ("Mines", "Minerals", "Carrières"), ("Unité de traitement de minerai",)),
+    "tourism": (12, ("Voyages", "Hôtels", "Bivouac"),
+                ("Écolodge et circuits dans le désert", "Réhabilitation d'une kasbah en hôtel")),
+    "cinema": (6, ("Studios", "Films", "Productions"),
+               ("Studio de tournage et de post-production",)),
+    "crafts": (8, ("Artisanat", "Tapis", "Poterie"), ("Atelier coopératif de tapis et poterie",)),
+    "renewable_energy": (10, ("Solaire", "Énergie", "Green Power"),
+                         ("Centrale solaire pour pompage agricole", "Installation photovoltaïque")),
+    "logistics": (8, ("Logistique", "Transport", "Froid"), ("Plateforme logistique frigorifique",)),
+    "other": (6, ("Services", "Industries", "Distribution"), ("Unité de services aux entreprises",)),
+}  # fmt: skip
+LEGAL_FORMS: Final = (("sarl", "SARL"), ("sarl_au", "SARL AU"), ("sa", "SA"), ("snc", "SNC"))
+FIRST_NAMES: Final = (
+    "Salma", "Youssef", "Fatima", "Hamid", "Khadija", "Omar", "Nadia", "Brahim", "Aicha", "Said",
+    "Meryem", "Lahcen", "Zineb", "Driss", "Hanane", "Mustapha", "Imane", "Rachid",
+)  # fmt: skip
+LAST_NAMES: Final = (
+    "Ait Benhaddou", "Ouali", "El Amrani", "Boutaleb", "Idrissi", "Oubella", "Zerhouni", "Amzil",
+    "Bennani", "Tazi", "Ait Ouarab", "Lahlou", "Moussaoui", "Filali",
+)  # fmt: skip
+
+
+def _ascii(text: str) -> str:
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return "".join(c for c in plain.lower() if c.isalnum() or c == ".")
+
+
+def pick_sector(rng: random.Random) -> str:
+    """A sector, offshoring (the priority) the most frequent."""
+    keys = list(SECTORS)
+    return rng.choices(keys, weights=[SECTORS[k][0] for k in keys])[0]
+
+
+def applicant(rng: random.Random, sector: str, province_label: str) -> Applicant:
+    """A company (about 85 %) or a sole trader, with a valid ICE and an RC number."""
+    words = SECTORS[sector][1]
+    ice = ice_with_check(f"{rng.randrange(10**12, 10**13):013d}")
+    rc = str(rng.randrange(1_000, 60_000))
+    if rng.random() < 0.15:
+        name = f"{rng.choice(('Atelier', 'Entreprise', 'Maison'))} {rng.choice(PLACES)} {rng.choice(words)}"
+        return Applicant(applicant_kind=SOLE_TRADER, company_name=name, legal_form=SOLE_TRADER,
+                         ice=ice, rc_court=province_label, rc_number=rc)  # fmt: skip
+    form, suffix = rng.choice(LEGAL_FORMS)
+    name = f"{rng.choice(PLACES)} {rng.choice(words)} {suffix}"
+    return Applicant(applicant_kind="company", company_name=name, legal_form=form, ice=ice,
+                     rc_court=province_label, rc_number=rc)  # fmt: skip
+
+
+def project(rng: random.Random, sector: str) -> Project:
+    """A project: 0.5 to 40 M MAD invested (more small than large), at most 30 % requested."""
+    province = rng.choice(PROVINCES)
+    commune = rng.choice(province.communes)
+    total = int(round(500_000 * 80 ** rng.random(), -3)) * MAD  # log-uniform 0.5 .. 40 M MAD
+    requested = min(int(round(total * rng.uniform(0.12, 0.30) / MAD, -3)) * MAD, total * 3 // 10)
+    jobs = max(2, int(total / MAD / rng.uniform(150_000, 400_000)))
+    jobs_women = int(jobs * rng.uniform(0.2, 0.7))
+    months = rng.randrange(6, 36)
+    millions = f"{total / MAD / 1_000_000:.1f}".replace(".", ",")  # French decimal comma
+    title = f"{rng.choice(SECTORS[sector][2])} à {commune.labels.fr}"
+    summary = (
+        f"Investissement de {millions} M MAD à {commune.labels.fr} ({province.labels.fr}) : "
+        f"{jobs} emplois directs, dont {jobs_women} occupés par des femmes ; mise en service "
+        f"en {months} mois."
+    )
+    return Project(title=title, summary=summary, sector=sector, province=province.key,
+                   commune=commune.key, total_investment_centimes=total,
+                   requested_centimes=requested, jobs=jobs, jobs_women=jobs_women,
+                   timeline_months=months)  # fmt: skip
+
+
+def contact(rng: random.Random) -> Contact:
+    """A fake contact person (encrypted by the submit use case)."""
+    first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+    return Contact(
+        name=f"{first} {last}",
+        email=f"{_ascii(first)}.{_ascii(last)}@exemple.ma",
+        phone=f"+2126{rng.randrange(10**7, 10**8)}",
+        national_id=f"{rng.choice('DJKUZ')}{rng.randrange(100_000, 999_999)}",
+    )

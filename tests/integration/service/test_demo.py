@@ -1,0 +1,59 @@
+"""Demo data: loaded through the use cases, deterministic, and keeping the envelope's invariant."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+from uuid import UUID
+
+import pytest
+
+from domain.envelopes import SupportEnvelope
+from service.demo import DemoError, DemoSummary, load_demo
+from service.repository import Repository
+
+if TYPE_CHECKING:
+    import asyncpg
+
+    from service.store import EventStore
+
+PEOPLE = [UUID(int=i) for i in range(1, 60)]
+INVESTORS, REVIEWERS, CHAIR, OFFICER = PEOPLE[:40], PEOPLE[40:48], PEOPLE[50], PEOPLE[51]
+
+
+async def load(store: EventStore, pool: asyncpg.Pool, count: int) -> DemoSummary:
+    return await load_demo(
+        store, pool, investors=INVESTORS, reviewers=REVIEWERS, chair=CHAIR, officer=OFFICER,
+        applications=count,
+    )  # fmt: skip
+
+
+async def check_invariant(store: EventStore, summary: DemoSummary) -> None:
+    envelope = await Repository(store).get(summary.envelope_id, cls=SupportEnvelope)
+    assert envelope.reserved_centimes + envelope.disbursed_centimes <= envelope.total_centimes
+    assert summary.committed_centimes == envelope.reserved_centimes + envelope.disbursed_centimes
+
+
+async def test_a_small_demo_keeps_the_envelope_invariant(
+    store: EventStore, pool: asyncpg.Pool
+) -> None:
+    summary = await load(store, pool, 30)
+    assert summary.applications == sum(summary.by_status.values()) == 30
+    await check_invariant(store, summary)
+    with pytest.raises(DemoError):
+        await load(store, pool, 1)
+
+
+async def test_the_full_demo_commits_about_four_fifths_of_the_envelope(
+    store: EventStore, pool: asyncpg.Pool
+) -> None:
+    started = time.perf_counter()
+    summary = await load(store, pool, 200)
+    elapsed = time.perf_counter() - started
+    print(f"demo: {summary} committed {summary.committed_share:.1%} in {elapsed:.1f}s")
+    await check_invariant(store, summary)
+    assert 0.70 <= summary.committed_share <= 0.81
+    assert summary.total_centimes == 5_000_000_000
+    for status in ("in_review", "funded", "rejected", "screened_out", "withdrawn"):
+        assert summary.by_status.get(status, 0) > 0, status
+    assert elapsed < 30
