@@ -64,6 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_projection_commands(commands)
     add_data_commands(commands, _with_store, CommandError)
+    demo = commands.add_parser("demo", help="load the demo programme into an empty database")
+    demo.set_defaults(handler=run_demo)
 
     users = commands.add_parser("users", help="accounts").add_subparsers(
         required=True, metavar="ACTION"
@@ -125,8 +127,12 @@ def run_serve(settings: Settings, args: argparse.Namespace) -> int:
 
     from web.app import create_app
 
+    if args.demo and settings.production:
+        raise CommandError("--demo loads fake accounts and data; it is refused in production")
     url = db.database_url(settings)
     asyncio.run(_check_database(settings, url))
+    if args.demo:
+        _with_url(settings, url, _load_demo)
     app = create_app(settings, database_url=url)
     host, port = args.host or settings.host, args.port or settings.port
     print(f"grants: serving on http://{host}:{port}/  (database {db.redact(url)})", flush=True)
@@ -251,6 +257,32 @@ def run_bench_store(settings: Settings, args: argparse.Namespace) -> int:
     except ImportError as error:
         raise CommandError(f"the benchmark needs the bench extra: {error}") from None
     return bench_main(settings, args)
+
+
+def run_demo(settings: Settings, _args: argparse.Namespace) -> int:
+    """Load the demo programme into an empty database."""
+    if settings.production:
+        raise CommandError("the demo loads fake accounts and data; it is refused in production")
+    if not _with_store(settings, lambda pool, _store: _load_demo(pool)):
+        raise CommandError("the database already holds events; the demo needs an empty one")
+    return 0
+
+
+async def _load_demo(pool: Any) -> int:
+    from web.demo import load_if_empty
+
+    return int(await load_if_empty(pool))
+
+
+def _with_url(settings: Settings, url: str, work: Callable[[Any], Any]) -> Any:
+    async def main() -> Any:
+        pool = await db.create_pool(settings, url)
+        try:
+            return await work(pool)
+        finally:
+            await pool.close()
+
+    return asyncio.run(main())
 
 
 async def _check_database(settings: Settings, url: str) -> int:

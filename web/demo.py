@@ -1,0 +1,76 @@
+"""Demo accounts and the demo programme, for ``grants demo`` and ``grants serve --demo``."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
+from service import accounts
+from service.demo import load_demo
+from service.passwords import Passwords
+from service.store import EventStore
+
+if TYPE_CHECKING:
+    import asyncpg
+
+# A development-only password, printed on the console; --demo is refused in production.
+DEMO_PASSWORD = "Sahara-Oasis-7391"  # noqa: S105
+STAFF = (
+    ("officer@demo.ma", "Programme officer", "officer"),
+    ("chair@demo.ma", "Committee chair", "chair"),
+    ("reviewer1@demo.ma", "Reviewer One", "reviewer"),
+    ("reviewer2@demo.ma", "Reviewer Two", "reviewer"),
+    ("reviewer3@demo.ma", "Reviewer Three", "reviewer"),
+)
+INVESTORS = 5
+
+
+async def load_if_empty(pool: asyncpg.Pool) -> bool:
+    """Create the demo accounts and programme in an empty database; False if it held events."""
+    if await pool.fetchval("SELECT EXISTS (SELECT 1 FROM events)"):
+        return False
+    passwords = Passwords()
+    users: dict[str, list[accounts.User]] = {}
+    people = [*STAFF] + [
+        (f"investor{i}@demo.ma", f"Investor {i}", "investor") for i in range(1, INVESTORS + 1)
+    ]
+    for email, name, role in people:
+        user = await accounts.create_user(
+            pool=pool,
+            passwords=passwords,
+            email=email,
+            display_name=name,
+            role=role,
+            password=DEMO_PASSWORD,
+        )
+        users.setdefault(role, []).append(user)
+
+    def progress(done: int, total: int) -> None:
+        if done % 20 == 0 or done == total:
+            print(
+                f"\rgrants: demo applications {done}/{total}", end="", file=sys.stderr, flush=True
+            )
+
+    summary = await load_demo(
+        EventStore(pool),
+        pool,
+        investors=[u.id for u in users["investor"]],
+        reviewers=[u.id for u in users["reviewer"]],
+        chair=users["chair"][0].id,
+        officer=users["officer"][0].id,
+        progress=progress,
+    )
+    print(file=sys.stderr)
+    print(
+        f"grants: demo loaded: {summary.applications} applications, "
+        f"{summary.committed_centimes // 100:,} of {summary.total_centimes // 100:,} MAD committed",
+        file=sys.stderr,
+    )
+    print(
+        "grants: demo accounts (password "
+        + DEMO_PASSWORD
+        + "): "
+        + ", ".join(email for email, _n, _r in people),
+        file=sys.stderr,
+    )
+    return True
