@@ -101,7 +101,7 @@ def create_app(settings: Settings, *, database_url: str | None = None) -> Litest
         before_request=check_csrf,
         before_send=[security_headers(settings)],
         exception_handlers=exception_handlers(),
-        allowed_hosts=AllowedHostsConfig(allowed_hosts=list(settings.allowed_hosts)),
+        allowed_hosts=AllowedHostsConfig(allowed_hosts=_allowed_hosts(settings)),
         template_config=TemplateConfig(
             instance=JinjaTemplateEngine.from_environment(_environment(catalogs))
         ),
@@ -129,6 +129,11 @@ async def _projections(
             logger.warning("projections did not stop within 10 s; cancelled")
         except Exception:
             logger.exception("projections ended with an error")
+
+
+def _allowed_hosts(settings: Settings) -> list[str]:
+    """Litestar compares the Host header with its port: allow each name bare and on our port."""
+    return [name for host in settings.allowed_hosts for name in (host, f"{host}:{settings.port}")]
 
 
 def _environment(catalogs: dict[str, Any]) -> Environment:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import getpass
 import logging
 import os
@@ -133,8 +134,9 @@ def run_serve(settings: Settings, args: argparse.Namespace) -> int:
     asyncio.run(_check_database(settings, url))
     if args.demo:
         _with_url(settings, url, _load_demo)
-    app = create_app(settings, database_url=url)
     host, port = args.host or settings.host, args.port or settings.port
+    settings = dataclasses.replace(settings, host=host, port=port)
+    app = create_app(settings, database_url=url)
     print(f"grants: serving on http://{host}:{port}/  (database {db.redact(url)})", flush=True)
     # proxy_headers off: X-Forwarded-For is believed only from GRANTS_TRUSTED_PROXIES (web/security.py).
     uvicorn.run(
