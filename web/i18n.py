@@ -36,8 +36,8 @@ def N_(message: str) -> str:
 
 
 def compile_catalogs(directory: Path = LOCALES_DIR) -> None:
-    """Write each ``messages.mo`` from its ``.po`` when missing or older (``.mo`` are not committed)."""
-    for po_path in directory.glob("*/LC_MESSAGES/messages.po"):
+    """Write each ``.mo`` from its ``.po`` when missing or older (``.mo`` are not committed)."""
+    for po_path in directory.glob("*/LC_MESSAGES/*.po"):
         mo_path = po_path.with_suffix(".mo")
         if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
             continue
@@ -50,11 +50,17 @@ def compile_catalogs(directory: Path = LOCALES_DIR) -> None:
 
 
 def load_catalogs(directory: Path = LOCALES_DIR) -> dict[str, Translations]:
-    """Compile if needed, then load one ``Translations`` per language."""
+    """Compile if needed, then one ``Translations`` per language: ``messages.po`` merged with
+    every other catalog of that language (one per part of the site, so each part owns its file)."""
     compile_catalogs(directory)
-    return {
-        lang: Translations.load(str(directory), [lang], domain="messages") for lang in LANGUAGES
-    }
+    catalogs = {}
+    for lang in LANGUAGES:
+        translations = Translations.load(str(directory), [lang], domain="messages")
+        for mo_path in sorted((directory / lang / "LC_MESSAGES").glob("*.mo")):
+            if mo_path.stem != "messages":
+                translations.merge(Translations.load(str(directory), [lang], domain=mo_path.stem))
+        catalogs[lang] = translations
+    return catalogs
 
 
 def parse_accept_language(header: str) -> list[str]:

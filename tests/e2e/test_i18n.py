@@ -12,7 +12,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 from tests.e2e.conftest import csrf_of
-from web.i18n import LANGUAGES, format_day, format_mad
+from web.i18n import LANGUAGES, format_day, format_mad, load_catalogs
 
 if TYPE_CHECKING:
     from litestar import Litestar
@@ -108,8 +108,20 @@ def test_every_message_is_translated_in_every_catalog() -> None:
     }
     assert len(wanted) > 50
     for lang in LANGUAGES:
-        path = ROOT / "web" / "locales" / lang / "LC_MESSAGES" / "messages.po"
-        with path.open("rb") as po:
-            catalog = {m.id: m.string for m in read_po(po) if m.id}
+        catalog = {}
+        for path in (ROOT / "web" / "locales" / lang / "LC_MESSAGES").glob("*.po"):
+            with path.open("rb") as po:
+                catalog |= {m.id: m.string for m in read_po(po) if m.id and m.string}
         missing = sorted(m for m in wanted if not catalog.get(m))
         assert not missing, f"{lang}: untranslated {missing[:5]}"
+
+
+def test_a_message_in_a_second_catalog_is_translated(tmp_path: Path) -> None:
+    for lang in LANGUAGES:
+        folder = tmp_path / lang / "LC_MESSAGES"
+        folder.mkdir(parents=True)
+        (folder / "messages.po").write_text(f'msgid "Home"\nmsgstr "home-{lang}"\n')
+        (folder / "portal.po").write_text(f'msgid "Apply"\nmsgstr "apply-{lang}"\n')
+    catalogs = load_catalogs(tmp_path)
+    assert catalogs["fr"].gettext("Home") == "home-fr"
+    assert catalogs["ar"].gettext("Apply") == "apply-ar"
