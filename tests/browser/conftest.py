@@ -126,3 +126,16 @@ def serious_violations(page: Page) -> list[str]:
         for v in results.response["violations"]
         if v.get("impact") in ("serious", "critical")
     ]
+
+
+def sign_in(page: Page, server: str, email: str, password: str | None = None) -> None:
+    """Log in through the login page (demo password by default); every journey starts here.
+
+    Staff sign-in steps (a second factor, say) belong here, so that journeys do not change."""
+    from web.demo import DEMO_PASSWORD
+
+    page.goto(f"{server}/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", password or DEMO_PASSWORD)
+    page.click("form[action='/login'] [type=submit]")
+    page.wait_for_load_state()
