@@ -10,7 +10,15 @@ from typing import TYPE_CHECKING
 
 import asyncpg
 
-from projections import dashboard, envelopes, ledger, review_queue, statistics, tracking
+from projections import (
+    dashboard,
+    envelopes,
+    ledger,
+    programme,
+    review_queue,
+    statistics,
+    tracking,
+)
 from projections.leadership import Leadership
 from projections.rebuild import ensure_tables
 from projections.rebuild import rebuild as rebuild_projection
@@ -30,6 +38,7 @@ ALL_PROJECTIONS: tuple[Projection, ...] = (
     ledger.PROJECTION,
     envelopes.PROJECTION,
     statistics.PROJECTION,
+    programme.PROJECTION,
 )
 
 

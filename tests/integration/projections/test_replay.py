@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from domain.errors import DomainError
 from projections.registry import ALL_PROJECTIONS, ensure_all, rebuild, run_all, status
 from projections.runner import ProjectionRunner
+from service import programme
 from tests.integration.projections.scenario import World
 from tests.unit.domain.builders import R1, R2, R3
 
@@ -120,6 +121,7 @@ async def test_run_all_keeps_every_projection_current(
     world = World(store)
     await world.open_envelope(50_000_000)
     await world.submit(1)
+    await programme.draft_rubric(store)  # so that every projection has something to apply
     for _ in range(100):
         if all(s.lag_events == 0 for s in await status(pool, store)):
             break
