@@ -1,0 +1,24 @@
+"""The projection benchmark runs end to end at minimal sizes (a script, not a measurement)."""
+
+from __future__ import annotations
+
+import argparse
+
+from bench.projections import bench, programme_events, table
+
+
+def test_the_generated_log_holds_the_events_asked_for() -> None:
+    batches = list(programme_events(300))
+    topics = {e.topic for batch in batches for e in batch}
+    assert 300 <= sum(len(b) for b in batches) < 320  # stops after the application that crosses
+    assert {"grants.application:Funded", "grants.application:TrancheDisbursed"} <= topics
+
+
+async def test_the_projection_benchmark_runs_and_prints_its_table(admin_url: str) -> None:
+    args = argparse.Namespace(events=300, baseline_events=200, rounds=1, rate=20, seconds=0.5)
+    results = await bench(admin_url, args)
+    lines = list(table(results, 1))
+    assert any(line.startswith("| review_queue |") for line in lines)
+    assert any(line.startswith("| ledger |") for line in lines)
+    assert results.es_small[0] > 0
+    assert results.lags, "no submission reached the review queue"
