@@ -15,7 +15,9 @@ def test_the_generated_log_holds_the_events_asked_for() -> None:
 
 
 async def test_the_projection_benchmark_runs_and_prints_its_table(admin_url: str) -> None:
-    args = argparse.Namespace(events=300, baseline_events=200, rounds=1, rate=20, seconds=0.5)
+    args = argparse.Namespace(
+        events=300, baseline_events=200, rounds=1, large_rounds=1, rate=20, seconds=0.5
+    )
     results = await bench(admin_url, args)
     lines = list(table(results, 1))
     assert any(line.startswith("| review_queue |") for line in lines)
