@@ -113,17 +113,20 @@ async def write_log(store: EventStore, es: EsApplication | None, events: int) ->
 # --- eventsourcing's runner on an equivalent view ------------------------------------------
 
 VIEW_DDL = """
-CREATE TABLE IF NOT EXISTS es_queue (
+DROP TABLE IF EXISTS es_queue, es_ledger;
+CREATE TABLE es_queue (
     application_id uuid PRIMARY KEY, status text NOT NULL, requested_centimes bigint NOT NULL,
     reviews integer NOT NULL DEFAULT 0, score_sum bigint NOT NULL DEFAULT 0);
-CREATE TABLE IF NOT EXISTS es_ledger (
+CREATE TABLE es_ledger (
     entry serial PRIMARY KEY, application_id uuid NOT NULL, kind text NOT NULL,
     amount_centimes bigint NOT NULL)
 """
 
 
 class QueueView(PostgresTrackingRecorder):
-    """The review queue and the ledger, each change written with its tracking record."""
+    """The review queue and the ledger, each change written with its tracking record.
+
+    Its tables are created afresh with the view, as each run is a rebuild from zero."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -16,11 +16,12 @@ def test_the_generated_log_holds_the_events_asked_for() -> None:
 
 async def test_the_projection_benchmark_runs_and_prints_its_table(admin_url: str) -> None:
     args = argparse.Namespace(
-        events=300, baseline_events=200, rounds=1, large_rounds=1, rate=20, seconds=0.5
+        events=300, baseline_events=200, rounds=2, large_rounds=1, rate=20, seconds=0.5
     )
     results = await bench(admin_url, args)
-    lines = list(table(results, 1))
+    lines = list(table(results, 2))
     assert any(line.startswith("| review_queue |") for line in lines)
     assert any(line.startswith("| ledger |") for line in lines)
-    assert results.es_small[0] > 0
+    assert len(results.es_small) == 2  # a second rebuild starts from zero again
+    assert min(results.es_small) > 0
     assert results.lags, "no submission reached the review queue"
