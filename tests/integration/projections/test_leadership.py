@@ -89,7 +89,8 @@ async def test_a_standby_takes_over_when_the_leaders_connection_dies(
         await append_counters(store, [1] * 5)
         await eventually(caught_up(pool, store))
         killed = await pool.fetchval(
-            "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory'"
+            "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' "
+            "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
         )
         assert killed
         await append_counters(store, [2] * 5)
