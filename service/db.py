@@ -143,7 +143,7 @@ async def create_pool(settings: Settings, url: str) -> asyncpg.Pool:
         connection_class=asyncpg.Connection,
         record_class=asyncpg.Record,
         timeout=settings.connect_timeout_s,
-        command_timeout=timeout_ms / 1000 + 5 if timeout_ms else None,
+        command_timeout=timeout_ms / 1000 + 1 if timeout_ms else None,
         server_settings=server_settings(settings),
     )
     pool.acquire_timeout = settings.pool_acquire_timeout_s
