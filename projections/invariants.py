@@ -98,7 +98,13 @@ async def _money(pool: asyncpg.Pool, report: Report) -> None:
     reservations: Counter[tuple[UUID, UUID]] = Counter()
     for row in await pool.fetch(ENVELOPE_EVENTS):
         envelope_id, kind = row[0], row[2].rpartition(":")[2]
-        event: Any = mapper.to_domain_event(StoredEvent(row[0], row[1], row[2], row[3]))
+        try:
+            event: Any = mapper.to_domain_event(StoredEvent(row[0], row[1], row[2], row[3]))
+        except Exception as error:  # noqa: BLE001 -- any undecodable money event is a finding
+            report.violations.append(
+                f"envelope {envelope_id} v{row[1]} ({row[2]}) cannot be read: {error}"
+            )
+            continue
         if kind == "Opened":
             totals[envelope_id] = event.total_centimes
         elif kind == "FundsReserved":

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from uuid import UUID, uuid4
 
+from projections import tracking
 from projections.invariants import check
 from projections.registry import ALL_PROJECTIONS, ensure_all
 from projections.runner import ProjectionRunner
@@ -66,6 +67,19 @@ async def submit_keyed(
         return app_id
 
 
+async def catch_up(runner: ProjectionRunner, timeout: float = 15.0) -> None:
+    """Apply pages until the projection has every committed event, waiting while the fence is
+    held back (by an open transaction anywhere on the server: the test server is shared)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        await runner.catch_up()
+        at = await tracking.position(runner.pool, runner.projection.name)
+        if await runner.store.count_after(at) == 0:
+            return
+        assert time.monotonic() < deadline, f"{runner.projection.name} did not catch up"
+        await asyncio.sleep(0.05)
+
+
 async def assert_invariants(
     pool: asyncpg.Pool,
     store: EventStore,
@@ -78,7 +92,7 @@ async def assert_invariants(
     if catch_up:
         await ensure_all(pool)
         for projection in ALL_PROJECTIONS:
-            await ProjectionRunner(pool, store, projection).catch_up()
+            await catch_up(ProjectionRunner(pool, store, projection))
     known = list(ids or []) + list(acked.by_key.values() if acked else [])
     report = await check(
         pool, store, acknowledged_ids=known, acknowledged_keys=acked.keys if acked else []
