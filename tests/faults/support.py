@@ -67,7 +67,7 @@ async def submit_keyed(
         return app_id
 
 
-async def catch_up(runner: ProjectionRunner, timeout: float = 15.0) -> None:
+async def catch_up_fully(runner: ProjectionRunner, timeout: float = 15.0) -> None:
     """Apply pages until the projection has every committed event, waiting while the fence is
     held back (by an open transaction anywhere on the server: the test server is shared)."""
     deadline = time.monotonic() + timeout
@@ -92,7 +92,7 @@ async def assert_invariants(
     if catch_up:
         await ensure_all(pool)
         for projection in ALL_PROJECTIONS:
-            await catch_up(ProjectionRunner(pool, store, projection))
+            await catch_up_fully(ProjectionRunner(pool, store, projection))
     known = list(ids or []) + list(acked.by_key.values() if acked else [])
     report = await check(
         pool, store, acknowledged_ids=known, acknowledged_keys=acked.keys if acked else []

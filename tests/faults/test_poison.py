@@ -15,7 +15,7 @@ from projections.registry import ALL_PROJECTIONS, ensure_all, status
 from projections.runner import HandlerError, ProjectionRunner
 from service import decisions, privacy
 from service.transcoder import MsgspecTranscoder
-from tests.faults.support import assert_invariants, catch_up
+from tests.faults.support import assert_invariants, catch_up_fully
 from tests.integration.service.support import CHAIR, open_programme, reviewed
 
 if TYPE_CHECKING:
@@ -51,7 +51,7 @@ async def _run_all(pool: asyncpg.Pool, store: EventStore) -> dict[str, str]:
     errors = {}
     for projection in ALL_PROJECTIONS:
         try:
-            await catch_up(ProjectionRunner(pool, store, projection))
+            await catch_up_fully(ProjectionRunner(pool, store, projection))
         except HandlerError as error:
             errors[projection.name] = str(error)
     return errors
