@@ -100,7 +100,7 @@ async def _money(pool: asyncpg.Pool, report: Report) -> None:
         envelope_id, kind = row[0], row[2].rpartition(":")[2]
         try:
             event: Any = mapper.to_domain_event(StoredEvent(row[0], row[1], row[2], row[3]))
-        except Exception as error:  # noqa: BLE001 -- any undecodable money event is a finding
+        except Exception as error:
             report.violations.append(
                 f"envelope {envelope_id} v{row[1]} ({row[2]}) cannot be read: {error}"
             )
@@ -138,11 +138,15 @@ async def _acknowledged(
     pool: asyncpg.Pool, report: Report, ids: Sequence[UUID], keys: Sequence[tuple[str, str]]
 ) -> None:
     present = {row[0] for row in await pool.fetch(PRESENT_AGGREGATES, ids)}
-    report.violations.extend(f"acknowledged aggregate {i} is missing" for i in ids if i not in present)
+    report.violations.extend(
+        f"acknowledged aggregate {i} is missing" for i in ids if i not in present
+    )
     rows = await pool.fetch(PRESENT_KEYS, [k[0] for k in keys], [k[1] for k in keys])
     found = {(row[0], row[1]) for row in rows}
     report.violations.extend(
-        f"acknowledged command {scope}/{key} is missing" for scope, key in keys if (scope, key) not in found
+        f"acknowledged command {scope}/{key} is missing"
+        for scope, key in keys
+        if (scope, key) not in found
     )
 
 

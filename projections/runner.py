@@ -247,4 +247,12 @@ async def wait_or_stop(stop: asyncio.Event, awaitable: Awaitable[Any]) -> None:
             await stopper
 
 
-__all__ = ["START", "HandlerError", "Projection", "UnknownTopicError", "ProjectionRunner", "apply_events", "write_page"]
+__all__ = [
+    "START",
+    "HandlerError",
+    "Projection",
+    "ProjectionRunner",
+    "UnknownTopicError",
+    "apply_events",
+    "write_page",
+]

@@ -121,7 +121,9 @@ async def withdraw(
     """The investor withdraws the application before a decision."""
 
     async def decide(unit: Unit) -> None:
-        (await unit.get(application_id, GrantApplication)).withdraw(investor_id, await unit.now(clock))
+        (await unit.get(application_id, GrantApplication)).withdraw(
+            investor_id, await unit.now(clock)
+        )
 
     await execute(store, decide)
 
@@ -144,7 +146,9 @@ async def screen_out(
     """Declare the file ineligible before review."""
 
     async def decide(unit: Unit) -> None:
-        (await unit.get(application_id, GrantApplication)).screen_out(by, reason, await unit.now(clock))
+        (await unit.get(application_id, GrantApplication)).screen_out(
+            by, reason, await unit.now(clock)
+        )
 
     await execute(store, decide)
 
@@ -172,7 +176,9 @@ async def declare_conflict(
     """A reviewer declares a conflict of interest: they no longer see nor score the file."""
 
     async def decide(unit: Unit) -> None:
-        (await unit.get(application_id, GrantApplication)).declare_conflict(reviewer_id, await unit.now(clock))
+        (await unit.get(application_id, GrantApplication)).declare_conflict(
+            reviewer_id, await unit.now(clock)
+        )
 
     await execute(store, decide)
 

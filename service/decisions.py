@@ -89,7 +89,9 @@ async def reject(
     """Decide not to fund the application."""
 
     async def decide(unit: Unit) -> None:
-        (await unit.get(application_id, GrantApplication)).reject(decided_by, reason, await unit.now(clock))
+        (await unit.get(application_id, GrantApplication)).reject(
+            decided_by, reason, await unit.now(clock)
+        )
 
     await execute(store, decide)
 

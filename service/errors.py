@@ -20,7 +20,7 @@ UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
-class Unavailable(RuntimeError):  # noqa: N818 -- a state of the platform, not a bug: "503"
+class Unavailable(RuntimeError):
     """Raised when the database cannot serve a command now; try again after ``retry_after`` s.
 
     ``outcome_unknown`` is True when the connection was lost while the command may have been

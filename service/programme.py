@@ -38,7 +38,10 @@ async def open_envelope(
     async def decide(unit: Unit) -> UUID:
         unit.add(
             SupportEnvelope.open(
-                envelope_id=envelope_id, name=name, total_centimes=total_centimes, at=await unit.now(clock)
+                envelope_id=envelope_id,
+                name=name,
+                total_centimes=total_centimes,
+                at=await unit.now(clock),
             )
         )
         return envelope_id
@@ -46,7 +49,9 @@ async def open_envelope(
     return await execute(store, decide, idempotency=("open_envelope", idempotency_key))
 
 
-async def close_envelope(store: EventStore, *, envelope_id: UUID, clock: Clock = database_now) -> None:
+async def close_envelope(
+    store: EventStore, *, envelope_id: UUID, clock: Clock = database_now
+) -> None:
     """Stop new reservations on the envelope (tranches and releases go on)."""
 
     async def decide(unit: Unit) -> None:
@@ -122,7 +127,11 @@ async def draft_rubric(
 
 
 async def revise_rubric(
-    store: EventStore, *, rubric_id: UUID, criteria: Sequence[Criterion], clock: Clock = database_now
+    store: EventStore,
+    *,
+    rubric_id: UUID,
+    criteria: Sequence[Criterion],
+    clock: Clock = database_now,
 ) -> None:
     """Replace the criteria of a draft rubric (a published one never changes)."""
 
@@ -132,7 +141,9 @@ async def revise_rubric(
     await execute(store, decide)
 
 
-async def publish_rubric(store: EventStore, *, rubric_id: UUID, clock: Clock = database_now) -> None:
+async def publish_rubric(
+    store: EventStore, *, rubric_id: UUID, clock: Clock = database_now
+) -> None:
     """Publish a drafted rubric: immutable from now on, and usable for scoring."""
 
     async def decide(unit: Unit) -> None:

@@ -16,7 +16,6 @@ if TYPE_CHECKING:
     from uuid import UUID
 
 
-
 @dataclass(frozen=True)
 class RaceResult:
     """Who got money and who was refused."""

@@ -67,10 +67,10 @@ async def submit_keyed(
         return app_id
 
 
-async def catch_up_fully(runner: ProjectionRunner, timeout: float = 15.0) -> None:
+async def catch_up_fully(runner: ProjectionRunner, within: float = 15.0) -> None:
     """Apply pages until the projection has every committed event, waiting while the fence is
     held back (by an open transaction anywhere on the server: the test server is shared)."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within
     while True:
         await runner.catch_up()
         at = await tracking.position(runner.pool, runner.projection.name)
@@ -78,6 +78,22 @@ async def catch_up_fully(runner: ProjectionRunner, timeout: float = 15.0) -> Non
             return
         assert time.monotonic() < deadline, f"{runner.projection.name} did not catch up"
         await asyncio.sleep(0.05)
+
+
+async def until_caught_up(
+    pool: asyncpg.Pool, store: EventStore, names: set[str] | None = None, within: float = 30
+) -> None:
+    """Wait until the projections ``names`` (all by default) stand at the head of the log,
+    applied by whatever runs them (another process, a task)."""
+    from projections.registry import status
+
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        rows = [r for r in await status(pool, store) if names is None or r.name in names]
+        if all(r.lag_events == 0 and r.position is not None and r.position.tx_id for r in rows):
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"projections did not catch up: {await status(pool, store)}")
 
 
 async def assert_invariants(

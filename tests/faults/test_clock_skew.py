@@ -32,7 +32,9 @@ WHERE topic = 'grants.application:Submitted' ORDER BY tx_id, notification_id
 """
 
 
-async def skewed_submit(url: str, skew: str, envelope: UUID, call: UUID, key: str) -> dict[str, str]:
+async def skewed_submit(
+    url: str, skew: str, envelope: UUID, call: UUID, key: str
+) -> dict[str, str]:
     """Submit from another process whose clock is off by ``skew`` (faketime syntax: -2d, +1d)."""
     env = {**os.environ, "FAKETIME_DONT_FAKE_MONOTONIC": "1"}
     process = await asyncio.create_subprocess_exec(
@@ -61,9 +63,13 @@ async def test_log_order_and_event_times_ignore_the_app_clock(
 ) -> None:
     prog, acked = await open_programme(store), Acknowledged()
     x1 = await submit_keyed(store, prog, "x1", acked)
-    y1 = UUID((await skewed_submit(database_url, "-2d", prog.envelope_id, prog.call_id, "y1"))["app_id"])
+    y1 = UUID(
+        (await skewed_submit(database_url, "-2d", prog.envelope_id, prog.call_id, "y1"))["app_id"]
+    )
     x2 = await submit_keyed(store, prog, "x2", acked)
-    y2 = UUID((await skewed_submit(database_url, "+3d", prog.envelope_id, prog.call_id, "y2"))["app_id"])
+    y2 = UUID(
+        (await skewed_submit(database_url, "+3d", prog.envelope_id, prog.call_id, "y2"))["app_id"]
+    )
 
     order = [row[0] for row in await pool.fetch(SUBMITTED_AT)]
     assert order == [x1, y1, x2, y2], "the log is not in the order the commands happened"
@@ -87,8 +93,11 @@ async def test_call_deadline_is_decided_by_the_database_clock(
     # A process a day ahead believes the call closed yesterday: the database says it is open.
     early = await skewed_submit(database_url, "+1d", prog.envelope_id, call, "ahead")
     assert "app_id" in early, early
-    while await pool.fetchval("SELECT now()") <= closes_at:
-        await asyncio.sleep(0.2)
+    # The database's clock says when the call closed; wait for it, not for ours.
+    await asyncio.sleep(
+        max(0.0, (closes_at - await pool.fetchval("SELECT now()")).total_seconds()) + 0.1
+    )
+    assert await pool.fetchval("SELECT now()") > closes_at
     # A process a day behind believes there is a day left: the database says it closed.
     late = await skewed_submit(database_url, "-1d", prog.envelope_id, call, "behind")
     assert late.get("refused") == "CallClosedError", late

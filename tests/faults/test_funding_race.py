@@ -44,7 +44,9 @@ async def test_fifty_decisions_race_for_the_last_dirhams(
     result = await race(fund, app_ids, AMOUNT)
 
     assert_exactly_affordable(result, total=TOTAL, amount=AMOUNT, racers=RACERS)
-    assert all(r.remaining_centimes == 99_99 for r in refusals), "refused before the envelope ran dry"
+    assert all(r.remaining_centimes == 99_99 for r in refusals), (
+        "refused before the envelope ran dry"
+    )
     envelope = await Repository(store).get(prog.envelope_id, cls=SupportEnvelope)
     assert envelope.remaining_centimes == 99_99
     assert set(envelope.reserved_by_application) == set(result.funded)

@@ -11,14 +11,19 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from projections import envelopes, tracking
+from projections import envelopes
 from projections.registry import ensure_all
 from projections.runner import ProjectionRunner
 from service import db
 from service.errors import Unavailable
 from service.store import EventStore
 from tests.faults.proxy import FaultProxy
-from tests.faults.support import Acknowledged, assert_invariants, submit_keyed
+from tests.faults.support import (
+    Acknowledged,
+    assert_invariants,
+    submit_keyed,
+    until_caught_up,
+)
 from tests.integration.service.support import open_programme, submit
 
 if TYPE_CHECKING:
@@ -27,6 +32,9 @@ if TYPE_CHECKING:
     import asyncpg
 
     from service.settings import Settings
+
+
+ONLY = {envelopes.PROJECTION.name}
 
 
 @pytest.fixture
@@ -38,7 +46,9 @@ async def proxied(
     async with FaultProxy(url.hostname or "127.0.0.1", url.port or 5432) as proxy:
         netloc = f"{url.netloc.rpartition('@')[0]}@127.0.0.1:{proxy.port}"
         short = replace(settings, statement_timeout_ms=1_000, pool_max_size=4)
-        app_pool = await db.create_pool(short, url._replace(netloc=netloc, query="sslmode=disable").geturl())
+        app_pool = await db.create_pool(
+            short, url._replace(netloc=netloc, query="sslmode=disable").geturl()
+        )
         store = EventStore(app_pool)
         yield proxy, store
         await store.close()
@@ -51,7 +61,7 @@ async def _bounded(coro: object, seconds: float) -> BaseException | None:
         await asyncio.wait_for(coro, seconds)  # type: ignore[arg-type]
     except TimeoutError as error:
         raise AssertionError(f"a call hung for more than {seconds} s") from error
-    except Exception as error:  # noqa: BLE001 -- returned for the caller to classify
+    except Exception as error:
         return error
     return None
 
@@ -94,13 +104,13 @@ async def test_projection_runner_resumes_by_itself_when_the_path_heals(
     task = asyncio.create_task(runner.run(stop))
     try:
         prog = await open_programme(store)
-        await _until_caught_up(pool, store, 10)
+        await until_caught_up(pool, store, ONLY, within=10)
         for mode in ("reset", "blackhole", "reset"):
             proxy.set_mode(mode)
             await submit(store, prog)  # the log moves on while the runner cannot see it
             await asyncio.sleep(1.5)
             proxy.set_mode("pass")
-            await _until_caught_up(pool, store, 15)
+            await until_caught_up(pool, store, ONLY, within=15)
         assert not task.done(), "the runner gave up instead of retrying"
     finally:
         stop.set()
@@ -108,13 +118,3 @@ async def test_projection_runner_resumes_by_itself_when_the_path_heals(
         with contextlib.suppress(Exception):
             await asyncio.wait_for(task, 10)
     await assert_invariants(pool, store)
-
-
-async def _until_caught_up(pool: asyncpg.Pool, store: EventStore, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        at = await tracking.position(pool, envelopes.PROJECTION.name)
-        if await store.count_after(at) == 0 and at.tx_id:
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError("the envelope projection did not catch up")

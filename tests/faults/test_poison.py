@@ -80,7 +80,8 @@ async def test_unknown_topic_stops_critical_projections_until_it_is_registered(
         assert await tracking.position(pool, name) == before[name], "a critical one advanced"
         assert rows[name].lag_events == 1
     for name in {p.name for p in ALL_PROJECTIONS} - CRITICAL:
-        assert rows[name].lag_events == 0 and rows[name].error is None
+        assert rows[name].lag_events == 0
+        assert rows[name].error is None
     assert not (await check(pool, store)).ok
 
     register_topic(NEW_TOPIC, AuditNoteAdded)  # the fix: the code now knows the event

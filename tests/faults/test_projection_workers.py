@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from projections.registry import ALL_PROJECTIONS, status
 from service import decisions
-from tests.faults.support import assert_invariants
+from tests.faults.support import assert_invariants, until_caught_up
 from tests.integration.service.support import CHAIR, open_programme, reviewed
 
 if TYPE_CHECKING:
@@ -31,14 +31,14 @@ WHERE l.locktype = 'advisory' AND l.granted AND l.database = (
 
 
 def worker(url: str, mode: str, arg: float) -> subprocess.Popen[str]:
-    return subprocess.Popen(  # noqa: S603 -- our own interpreter and module
+    return subprocess.Popen(
         [sys.executable, "-m", "tests.faults.worker", url, mode, str(arg)],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
 
 
-async def finished(process: subprocess.Popen[str], timeout: float = 60) -> int:
-    deadline = time.monotonic() + timeout
+async def finished(process: subprocess.Popen[str], within: float = 60) -> int:
+    deadline = time.monotonic() + within
     while process.poll() is None:
         assert time.monotonic() < deadline, "worker hung"
         await asyncio.sleep(0.05)
@@ -81,14 +81,14 @@ async def test_two_workers_started_at_once_one_leads_each_projection(
     try:
         await _until_every_projection_led(pool, {p.pid for p in pair})
         await some_history(store, files=3)  # written while both run
-        await _until_caught_up(pool, store)
+        await until_caught_up(pool, store)
         await assert_invariants(pool, store, catch_up=False)
 
         # The leader of the ledger dies: the other takes over and follows new events.
         leader = await _lock_holder_process(pool, "projection:ledger", pair)
         os.kill(leader.pid, signal.SIGKILL)
         await some_history(store, files=2)
-        await _until_caught_up(pool, store)
+        await until_caught_up(pool, store)
         await assert_invariants(pool, store, catch_up=False)
     finally:
         for process in pair:
@@ -117,19 +117,10 @@ async def _lock_holder_process(
         "SELECT client_port FROM pg_stat_activity WHERE pid = $1", row["pid"]
     )
     for process in processes:
-        out = subprocess.run(  # noqa: S603, S607
-            ["ss", "-tnpH", f"sport = :{port}"], capture_output=True, text=True, check=False
-        ).stdout
+        ss = await asyncio.create_subprocess_exec(
+            "ss", "-tnpH", f"sport = :{port}", stdout=asyncio.subprocess.PIPE
+        )
+        out = (await ss.communicate())[0].decode()
         if f"pid={process.pid}," in out:
             return process
     raise AssertionError(f"no worker holds the connection on port {port}")
-
-
-async def _until_caught_up(pool: asyncpg.Pool, store: EventStore, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        rows = await status(pool, store)
-        if all(r.lag_events == 0 and r.position is not None for r in rows):
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"projections did not catch up: {await status(pool, store)}")

@@ -53,7 +53,7 @@ class Cluster:
         env = {**os.environ, "PGDATA": str(self.data)}
         if os.geteuid() == 0:  # PostgreSQL refuses to run as root
             args = ("runuser", "-u", USER, "--", *args)
-        subprocess.run(args, check=True, capture_output=True, env=env, timeout=60)  # noqa: S603
+        subprocess.run(args, check=True, capture_output=True, env=env, timeout=60)
 
     def initdb(self) -> None:
         if os.geteuid() == 0:
@@ -90,7 +90,9 @@ def cluster() -> Iterator[Cluster]:
     shutil.rmtree(root, ignore_errors=True)
 
 
-async def _crash_under_load(settings: Settings, cluster: Cluster, crashes: int, run_s: float) -> None:
+async def _crash_under_load(
+    settings: Settings, cluster: Cluster, crashes: int, run_s: float
+) -> None:
     pool = await db.create_pool(replace(settings, pool_min_size=0), cluster.url)
     async with pool.acquire() as conn:
         await db.migrate(conn)

@@ -56,7 +56,9 @@ async def main(url: str, mode: str, arg: float) -> int:
     ]  # fmt: skip
     code, deadline = 0, time.monotonic() + (arg if mode != "die-in-page" else 60)
     async with listeners(store, len(runners), 0.2) as wakers:
-        tasks = [asyncio.ensure_future(r.run(stop, w)) for r, w in zip(runners, wakers, strict=True)]
+        tasks = [
+            asyncio.ensure_future(r.run(stop, w)) for r, w in zip(runners, wakers, strict=True)
+        ]
         print("started", flush=True)
         while time.monotonic() < deadline:
             await asyncio.sleep(0.1)
