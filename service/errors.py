@@ -7,9 +7,7 @@ import asyncpg
 #: What a lost or overloaded database looks like from asyncpg: the connection went away (a
 #: restart, ``pg_terminate_backend``, a network cut), a pool or client-side timeout expired, the
 #: server refused a connection, or ``lock_timeout``/``statement_timeout`` cancelled a statement.
-UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
-    OSError,
-    TimeoutError,
+_DRIVER: tuple[type[BaseException], ...] = (
     asyncpg.InterfaceError,
     asyncpg.exceptions.InternalClientError,
     asyncpg.PostgresConnectionError,
@@ -17,6 +15,16 @@ UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.exceptions.InsufficientResourcesError,
     asyncpg.exceptions.LockNotAvailableError,
     asyncpg.exceptions.QueryCanceledError,
+)
+UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (OSError, TimeoutError, *_DRIVER)
+
+
+#: The same, for code that reads outside a command (a page's query): what the web layer answers
+#: with 503 too. Not every ``OSError``: only a lost connection means the database is away.
+DATABASE_AWAY: tuple[type[BaseException], ...] = (
+    ConnectionError,
+    TimeoutError,
+    *_DRIVER,
 )
 
 

@@ -27,7 +27,7 @@ from litestar.status_codes import (
     HTTP_503_SERVICE_UNAVAILABLE,
 )
 
-from service.errors import Unavailable
+from service.errors import DATABASE_AWAY, Unavailable
 from service.repository import AggregateNotFoundError
 from service.store import ConcurrencyError
 from web.i18n import N_
@@ -152,7 +152,7 @@ def exception_handlers() -> ExceptionHandlersMap:
         Exception: on_server_error,
         HTTP_500_INTERNAL_SERVER_ERROR: on_server_error,
     }
-    handlers[Unavailable] = on_unavailable
+    handlers.update(dict.fromkeys((Unavailable, *DATABASE_AWAY), on_unavailable))
     handlers.update(dict.fromkeys(CONFLICTS, on_conflict))
     handlers.update(dict.fromkeys(NOT_FOUND, on_not_found))
     return handlers

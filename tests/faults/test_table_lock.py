@@ -91,11 +91,20 @@ def busy() -> None:
     raise Unavailable("the database is busy", retry_after=3)
 
 
+@get("/api/v1/locked", sync_to_thread=False)
+def locked() -> None:
+    raise asyncpg.exceptions.LockNotAvailableError("canceling statement due to lock timeout")
+
+
 async def test_unavailable_is_503_with_retry_after() -> None:
-    app = Litestar(route_handlers=[busy], exception_handlers=exception_handlers())
+    app = Litestar(route_handlers=[busy, locked], exception_handlers=exception_handlers())
     async with AsyncTestClient(app) as client:
         response = await client.get("/api/v1/busy")
+        # A page's own read that meets the lock, outside any command: 503 as well, not 500.
+        raw = await client.get("/api/v1/locked")
     assert response.status_code == 503
     assert response.headers["retry-after"] == "3"
     assert response.headers["content-type"].startswith("application/problem+json")
     assert response.json()["status"] == 503
+    assert raw.status_code == 503
+    assert raw.headers["retry-after"] == "1"
