@@ -21,6 +21,7 @@ import contextlib
 import socket
 import struct
 from dataclasses import dataclass, field
+from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 MODES = ("pass", "latency", "blackhole", "reset", "drop-after-commit")
 _UNTYPED_REQUESTS = {80877103, 80877104}  # SSLRequest, GSSENCRequest: another untyped follows
@@ -44,10 +45,15 @@ class _Link:
 
 
 class FaultProxy:
-    """Listens on 127.0.0.1 (a free port) and forwards to ``target_host:target_port``."""
+    """Listens on 127.0.0.1 (a free port) and forwards to a PostgreSQL server's TCP address or
+    unix socket (the embedded server listens on a socket only)."""
 
-    def __init__(self, target_host: str, target_port: int) -> None:
-        self.target = (target_host, target_port)
+    def __init__(self, database_url: str) -> None:
+        self.url = urlsplit(database_url)
+        socket_dir = parse_qs(self.url.query).get("host", [""])[0]
+        port = self.url.port or 5432
+        self.socket = f"{socket_dir}/.s.PGSQL.{port}" if socket_dir.startswith("/") else None
+        self.target = (self.url.hostname or "127.0.0.1", port)
         self.mode = "pass"
         self.latency = 0.0
         self.commits_dropped = 0
@@ -55,6 +61,13 @@ class FaultProxy:
         self._server: asyncio.Server | None = None
         self._flowing = asyncio.Event()
         self._flowing.set()
+
+    @property
+    def database_url(self) -> str:
+        """The URL of the same database through the proxy (TCP, no TLS so it can be read)."""
+        user = self.url.netloc.rpartition("@")[0]
+        netloc = f"{user}@127.0.0.1:{self.port}" if user else f"127.0.0.1:{self.port}"
+        return urlunsplit(self.url._replace(netloc=netloc, query="sslmode=disable"))
 
     @property
     def port(self) -> int:
@@ -100,7 +113,10 @@ class FaultProxy:
             _Link(writer, writer).reset()
             return
         try:
-            server_reader, server_writer = await asyncio.open_connection(*self.target)
+            if self.socket is not None:
+                server_reader, server_writer = await asyncio.open_unix_connection(self.socket)
+            else:
+                server_reader, server_writer = await asyncio.open_connection(*self.target)
         except OSError:
             writer.transport.abort()
             return

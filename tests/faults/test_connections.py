@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 from dataclasses import replace
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 from service import db
 from service.store import EventStore
@@ -69,12 +68,9 @@ async def test_ambiguous_commit_retried_with_its_key_returns_the_same_applicatio
     settings: Settings, pool: asyncpg.Pool, store: EventStore, programme: Programme,
     database_url: str,
 ) -> None:  # fmt: skip
-    url = urlsplit(database_url)
-    async with FaultProxy(url.hostname or "127.0.0.1", url.port or 5432) as proxy:
-        proxied = url._replace(netloc=f"{url.netloc.rpartition('@')[0]}@127.0.0.1:{proxy.port}")
+    async with FaultProxy(database_url) as proxy:
         app_pool = await db.create_pool(
-            replace(settings, pool_min_size=1, pool_max_size=2),
-            proxied._replace(query="sslmode=disable").geturl(),
+            replace(settings, pool_min_size=1, pool_max_size=2), proxy.database_url
         )
         app_store = EventStore(app_pool)
         try:

@@ -7,7 +7,6 @@ import contextlib
 import time
 from dataclasses import replace
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 import pytest
 
@@ -42,13 +41,9 @@ async def proxied(
     settings: Settings, database_url: str
 ) -> AsyncIterator[tuple[FaultProxy, EventStore]]:
     """A pool and store that reach the test database only through a fault proxy."""
-    url = urlsplit(database_url)
-    async with FaultProxy(url.hostname or "127.0.0.1", url.port or 5432) as proxy:
-        netloc = f"{url.netloc.rpartition('@')[0]}@127.0.0.1:{proxy.port}"
+    async with FaultProxy(database_url) as proxy:
         short = replace(settings, statement_timeout_ms=1_000, pool_max_size=4)
-        app_pool = await db.create_pool(
-            short, url._replace(netloc=netloc, query="sslmode=disable").geturl()
-        )
+        app_pool = await db.create_pool(short, proxy.database_url)
         store = EventStore(app_pool)
         yield proxy, store
         await store.close()

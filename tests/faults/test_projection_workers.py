@@ -112,15 +112,11 @@ async def _lock_holder_process(
     pool: asyncpg.Pool, key: str, processes: list[subprocess.Popen[str]]
 ) -> subprocess.Popen[str]:
     (row,) = await pool.fetch(HOLDERS, key)
-    # The lock is held by a server backend; find which worker owns that backend's client port.
-    port = await pool.fetchval(
-        "SELECT client_port FROM pg_stat_activity WHERE pid = $1", row["pid"]
+    # Workers name their connections grants-worker-PID (see tests/faults/worker.py).
+    name = await pool.fetchval(
+        "SELECT application_name FROM pg_stat_activity WHERE pid = $1", row["pid"]
     )
     for process in processes:
-        ss = await asyncio.create_subprocess_exec(
-            "ss", "-tnpH", f"sport = :{port}", stdout=asyncio.subprocess.PIPE
-        )
-        out = (await ss.communicate())[0].decode()
-        if f"pid={process.pid}," in out:
+        if name == f"grants-worker-{process.pid}":
             return process
-    raise AssertionError(f"no worker holds the connection on port {port}")
+    raise AssertionError(f"no worker holds the lock {key} (its backend is {name!r})")

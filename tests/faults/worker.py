@@ -45,7 +45,14 @@ async def caught_up(pool: object, store: EventStore) -> bool:
     return all(r.lag_events == 0 and r.error is None and r.position is not None for r in rows)
 
 
+def name_connections_by_pid() -> None:
+    """``application_name`` = grants-worker-PID, so the test can tell whose backend leads."""
+    base = db.server_settings
+    db.server_settings = lambda s: {**base(s), "application_name": f"grants-worker-{os.getpid()}"}
+
+
 async def main(url: str, mode: str, arg: float) -> int:
+    name_connections_by_pid()
     settings = Settings(secret_key="x" * 40, pool_min_size=1, pool_max_size=6)
     pool = await db.create_pool(settings, url)
     store, stop, leadership = EventStore(pool), asyncio.Event(), Leadership(pool)
