@@ -95,6 +95,7 @@ PROJECTION = Projection(
     version=1,
     tables=("envelope_status",),
     ddl=DDL,
+    critical=True,  # money and the public ledger: stop on an unknown event, never skip it
     handlers={
         "grants.envelope:Opened": _opened,
         "grants.envelope:FundsReserved": _reserved,

@@ -179,6 +179,7 @@ PROJECTION = Projection(
     version=1,
     tables=("ledger_parties", "ledger_balances", "ledger_entries"),
     ddl=DDL,
+    critical=True,  # money and the public ledger: stop on an unknown event, never skip it
     handlers={
         "grants.envelope:Opened": _opened,
         "grants.application:Submitted": _submitted,

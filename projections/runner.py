@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import asyncpg
+from eventsourcing.utils import TopicError, resolve_topic
 
 from projections import tracking
 from projections.leadership import Leadership
@@ -58,11 +59,28 @@ class Projection:
     tables: tuple[str, ...]
     ddl: str
     handlers: Mapping[str, Handler] = field(default_factory=dict)
+    #: A critical projection (money, the public ledger) never skips an event it cannot
+    #: understand: an unknown topic may be a movement of money written by newer code, so the
+    #: projection stops there, reports it, and waits for a fix instead of going on wrong.
+    critical: bool = False
 
     @property
     def lock_key(self) -> str:
         """The text whose ``hashtext`` is this projection's advisory lock."""
         return f"projection:{self.name}"
+
+
+class UnknownTopicError(LookupError):
+    """Raised when a critical projection meets an event whose topic this code does not know."""
+
+
+def is_known_topic(topic: str) -> bool:
+    """True when ``topic`` resolves to a class here (registered, or importable)."""
+    try:
+        resolve_topic(topic)
+    except TopicError:
+        return False
+    return True
 
 
 class HandlerError(RuntimeError):
@@ -88,12 +106,16 @@ async def apply_events(
 ) -> int:
     """Run the handlers over a page inside the caller's transaction; return how many were skipped.
 
-    Events of a topic the projection has no handler for are skipped (and never decoded).
+    Events of a topic the projection has no handler for are skipped (and never decoded), except
+    that a critical projection refuses to skip a topic nobody knows (:class:`UnknownTopicError`).
     """
     skipped = 0
     for notification in page:
         handler = projection.handlers.get(notification.topic)
         if handler is None:
+            if projection.critical and not is_known_topic(notification.topic):
+                error = UnknownTopicError(f"unknown event topic {notification.topic!r}")
+                raise HandlerError(projection.name, notification, error)
             skipped += 1
             continue
         try:
@@ -225,4 +247,12 @@ async def wait_or_stop(stop: asyncio.Event, awaitable: Awaitable[Any]) -> None:
             await stopper
 
 
-__all__ = ["START", "HandlerError", "Projection", "ProjectionRunner", "apply_events", "write_page"]
+__all__ = [
+    "START",
+    "HandlerError",
+    "Projection",
+    "ProjectionRunner",
+    "UnknownTopicError",
+    "apply_events",
+    "write_page",
+]

@@ -14,7 +14,7 @@ from domain.applications import GrantApplication
 from domain.calls import Call
 from domain.errors import InvalidValueError
 from domain.rubrics import Rubric
-from service.clock import Clock, utc_now
+from service.clock import Clock, database_now
 from service.commands import Unit, execute
 from service.privacy import encrypt_for
 
@@ -72,14 +72,14 @@ async def submit(
     project: Project,
     call_id: UUID | None = None,
     person_id: UUID | None = None,
-    clock: Clock = utc_now,
+    clock: Clock = database_now,
     idempotency_key: str | None = None,
 ) -> UUID:
     """Submit an application (to a call, if given); returns the new application's id."""
     application_id, person = uuid4(), person_id or investor_id
 
     async def decide(unit: Unit) -> UUID:
-        at = clock()
+        at = await unit.now(clock)
         if call_id is not None:
             call = await unit.get(call_id, Call)
             if call.envelope_id != envelope_id:
@@ -104,47 +104,51 @@ async def amend(
     application_id: UUID,
     investor_id: UUID,
     changes: Mapping[str, Any],
-    clock: Clock = utc_now,
+    clock: Clock = database_now,
 ) -> None:
     """The investor changes amendable project fields (or answers a question)."""
 
     async def decide(unit: Unit) -> None:
         app = await unit.get(application_id, GrantApplication)
-        app.amend(investor_id, changes, clock())
+        app.amend(investor_id, changes, await unit.now(clock))
 
     await execute(store, decide)
 
 
 async def withdraw(
-    store: EventStore, *, application_id: UUID, investor_id: UUID, clock: Clock = utc_now
+    store: EventStore, *, application_id: UUID, investor_id: UUID, clock: Clock = database_now
 ) -> None:
     """The investor withdraws the application before a decision."""
 
     async def decide(unit: Unit) -> None:
-        (await unit.get(application_id, GrantApplication)).withdraw(investor_id, clock())
+        (await unit.get(application_id, GrantApplication)).withdraw(
+            investor_id, await unit.now(clock)
+        )
 
     await execute(store, decide)
 
 
 async def request_information(
-    store: EventStore, *, application_id: UUID, by: UUID, question: str, clock: Clock = utc_now
+    store: EventStore, *, application_id: UUID, by: UUID, question: str, clock: Clock = database_now
 ) -> None:
     """The committee asks the investor a question; the file waits for an amendment."""
 
     async def decide(unit: Unit) -> None:
         app = await unit.get(application_id, GrantApplication)
-        app.request_information(by, question, clock())
+        app.request_information(by, question, await unit.now(clock))
 
     await execute(store, decide)
 
 
 async def screen_out(
-    store: EventStore, *, application_id: UUID, by: UUID, reason: str, clock: Clock = utc_now
+    store: EventStore, *, application_id: UUID, by: UUID, reason: str, clock: Clock = database_now
 ) -> None:
     """Declare the file ineligible before review."""
 
     async def decide(unit: Unit) -> None:
-        (await unit.get(application_id, GrantApplication)).screen_out(by, reason, clock())
+        (await unit.get(application_id, GrantApplication)).screen_out(
+            by, reason, await unit.now(clock)
+        )
 
     await execute(store, decide)
 
@@ -155,24 +159,26 @@ async def assign_reviewer(
     application_id: UUID,
     reviewer_id: UUID,
     by: UUID,
-    clock: Clock = utc_now,
+    clock: Clock = database_now,
 ) -> None:
     """Assign a reviewer to the file (again: nothing recorded)."""
 
     async def decide(unit: Unit) -> None:
         app = await unit.get(application_id, GrantApplication)
-        app.assign_reviewer(reviewer_id, by, clock())
+        app.assign_reviewer(reviewer_id, by, await unit.now(clock))
 
     await execute(store, decide)
 
 
 async def declare_conflict(
-    store: EventStore, *, application_id: UUID, reviewer_id: UUID, clock: Clock = utc_now
+    store: EventStore, *, application_id: UUID, reviewer_id: UUID, clock: Clock = database_now
 ) -> None:
     """A reviewer declares a conflict of interest: they no longer see nor score the file."""
 
     async def decide(unit: Unit) -> None:
-        (await unit.get(application_id, GrantApplication)).declare_conflict(reviewer_id, clock())
+        (await unit.get(application_id, GrantApplication)).declare_conflict(
+            reviewer_id, await unit.now(clock)
+        )
 
     await execute(store, decide)
 
@@ -185,7 +191,7 @@ async def review(
     rubric_id: UUID,
     scores: Mapping[str, int],
     comment: str = "",
-    clock: Clock = utc_now,
+    clock: Clock = database_now,
 ) -> int:
     """A reviewer scores the file under a published rubric; returns the weighted score."""
 
@@ -193,7 +199,7 @@ async def review(
         app = await unit.get(application_id, GrantApplication)
         # Read, not changed: loaded without registering it for the append.
         rubric = await unit.repository.get(rubric_id, conn=unit.conn, cls=Rubric)
-        app.score(reviewer_id, rubric, scores, comment, clock())
+        app.score(reviewer_id, rubric, scores, comment, await unit.now(clock))
         return app.reviews[reviewer_id].weighted_score
 
     return await execute(store, decide)

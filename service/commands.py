@@ -7,6 +7,8 @@ Every use case is a small ``decide`` function handed to :func:`execute`, which
 - appends the new events of every changed aggregate atomically (several aggregates when a rule
   spans them, as funding does with the application and the envelope);
 - retries the whole decision a bounded number of times on :class:`ConcurrencyError`;
+- turns a lost connection, a pool wait or a lock/statement timeout into
+  :class:`service.errors.Unavailable` (HTTP 503 with ``Retry-After``), failing fast;
 - honours an idempotency key: a key already handled returns the first result and appends
   nothing, and two concurrent commands with one key append once (the loser's transaction rolls
   back on the key's primary key, retries, and finds the winner's result).
@@ -22,12 +24,15 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import asyncpg
 
+from service.clock import Clock, database_now
+from service.errors import UNAVAILABLE_ERRORS, unavailable
 from service.repository import Repository
 from service.store import ConcurrencyError, EventStore
 from service.transcoder import MsgspecTranscoder
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
+    from datetime import datetime
     from uuid import UUID
 
     from eventsourcing.domain import Aggregate
@@ -38,6 +43,7 @@ A = TypeVar("A", bound="Aggregate")
 
 SELECT_KEY = "SELECT result FROM idempotency_keys WHERE scope = $1 AND key = $2"
 INSERT_KEY = "INSERT INTO idempotency_keys (scope, key, result) VALUES ($1, $2, $3)"
+SELECT_NOW = "SELECT now()"
 MAX_ATTEMPTS = 8
 BACKOFF_S = 0.001
 _results = MsgspecTranscoder()
@@ -81,6 +87,16 @@ class Unit:
         """Register a newly created aggregate."""
         self.changed.append(aggregate)
 
+    async def now(self, clock: Clock = database_now) -> datetime:
+        """The command's time: the database's ``now()`` unless a test or the demo set a clock.
+
+        ``now()`` is the transaction's start on the database server, so no app server's clock
+        (skewed, or set by hand) decides a deadline or orders anything.
+        """
+        if clock is database_now:
+            return await self.conn.fetchval(SELECT_NOW)  # type: ignore[no-any-return]
+        return clock()
+
 
 async def execute(
     store: EventStore,
@@ -113,8 +129,15 @@ async def execute(
         except ConcurrencyError:
             logger.debug("command conflicted, retrying")
             continue
+        except UNAVAILABLE_ERRORS as error:
+            # Not retried here: after a lost connection the commit may have happened, and only
+            # the caller knows whether it holds an idempotency key that makes a retry safe.
+            raise unavailable(error) from error
         for aggregate, count in appended:  # after commit: a snapshot must not outlive a rollback
-            await repository.snapshot_if_due(aggregate, appended=count)
+            try:
+                await repository.snapshot_if_due(aggregate, appended=count)
+            except UNAVAILABLE_ERRORS as error:  # committed already: a snapshot is only a cache
+                logger.warning("snapshot skipped: %s", type(error).__name__)
         return result
     raise CommandConflictError("the command kept conflicting with concurrent changes; try again")
 

@@ -6,7 +6,7 @@ import logging
 import re
 from dataclasses import dataclass
 from importlib import resources
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 
@@ -103,30 +103,52 @@ async def schema_version(conn: asyncpg.Connection) -> int:
     return await conn.fetchval(SELECT_VERSION) if exists else 0
 
 
-async def _setup_connection(conn: asyncpg.Connection) -> None:
-    """Per-connection settings; see the README's timeouts table."""
+class BoundedPool(asyncpg.Pool):
+    """An asyncpg pool whose ``acquire`` waits at most ``acquire_timeout`` seconds by default.
+
+    asyncpg's own default is to wait forever, and its ``fetch``/``execute`` shortcuts acquire
+    without a timeout: under a lock or an outage, requests would pile up behind the pool.
+    Bounding every wait here makes them fail fast (``TimeoutError`` -> ``Unavailable`` -> 503).
+    """
+
+    acquire_timeout: float | None = None
+
+    def acquire(self, *, timeout: float | None = None) -> Any:
+        """A connection, waiting at most ``timeout`` (or the pool's ``acquire_timeout``)."""
+        return super().acquire(timeout=timeout if timeout is not None else self.acquire_timeout)
+
+
+def server_settings(settings: Settings) -> dict[str, str]:
+    """Per-connection server settings (sent at connect time); see the README's timeouts table."""
+    return {
+        "application_name": "grants",
+        "statement_timeout": str(settings.statement_timeout_ms),
+        "lock_timeout": str(settings.lock_timeout_ms),
+        "idle_in_transaction_session_timeout": str(settings.idle_in_transaction_timeout_ms),
+    }
 
 
 async def create_pool(settings: Settings, url: str) -> asyncpg.Pool:
     """Open the pool with the timeouts from the settings; one clear error when unreachable."""
-    server_settings = {
-        "application_name": "grants",
-        "statement_timeout": str(settings.statement_timeout_ms),
-        "idle_in_transaction_session_timeout": "60000",
-        "lock_timeout": "5000",
-    }
-    # A little longer than the server's own timeout, so that the server's error wins; none at all
-    # when statement_timeout is 0 (off).
+    # A little longer than the server's own timeout, so that the server's error wins; it also
+    # bounds a statement on a connection the network silently dropped (no reply ever comes).
     timeout_ms = settings.statement_timeout_ms
+    pool = BoundedPool(
+        url,
+        min_size=settings.pool_min_size,
+        max_size=settings.pool_max_size,
+        max_queries=50_000,
+        max_inactive_connection_lifetime=300.0,
+        loop=None,
+        connection_class=asyncpg.Connection,
+        record_class=asyncpg.Record,
+        timeout=settings.connect_timeout_s,
+        command_timeout=timeout_ms / 1000 + 1 if timeout_ms else None,
+        server_settings=server_settings(settings),
+    )
+    pool.acquire_timeout = settings.pool_acquire_timeout_s
     try:
-        pool = await asyncpg.create_pool(
-            url,
-            min_size=settings.pool_min_size,
-            max_size=settings.pool_max_size,
-            timeout=settings.connect_timeout_s,
-            command_timeout=timeout_ms / 1000 + 5 if timeout_ms else None,
-            server_settings=server_settings,
-        )
+        await pool
     # asyncpg reports a bad URL or an unreachable server with whatever the layer below raised:
     # ValueError and ClientConfigurationError (URL parts), socket.gaierror and
     # ConnectionRefusedError (OSError), InvalidCatalogNameError and friends (PostgresError),
@@ -139,7 +161,6 @@ async def create_pool(settings: Settings, url: str) -> asyncpg.Pool:
         raise DatabaseError(
             f"cannot reach PostgreSQL at {redact(url)}: {describe(error)}"
         ) from None
-    assert pool is not None
     return pool
 
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from domain.applications import GrantApplication
 from domain.envelopes import SupportEnvelope
-from service.clock import Clock, utc_now
+from service.clock import Clock, database_now
 from service.commands import Unit, execute
 from service.settings import Policy
 
@@ -52,7 +52,7 @@ async def fund(
     note: str = "",
     override_justification: str = "",
     policy: Policy = DEFAULT_POLICY,
-    clock: Clock = utc_now,
+    clock: Clock = database_now,
 ) -> Funding:
     """Fund the application and reserve the amount in its envelope, atomically.
 
@@ -60,7 +60,7 @@ async def fund(
     """
 
     async def decide(unit: Unit) -> Funding:
-        at, app = clock(), await unit.get(application_id, GrantApplication)
+        at, app = await unit.now(clock), await unit.get(application_id, GrantApplication)
         app.fund(
             decided_by, amount_centimes, note, at,
             threshold_hundredths=policy.funding_threshold_hundredths,
@@ -84,23 +84,25 @@ async def reject(
     application_id: UUID,
     decided_by: UUID,
     reason: str,
-    clock: Clock = utc_now,
+    clock: Clock = database_now,
 ) -> None:
     """Decide not to fund the application."""
 
     async def decide(unit: Unit) -> None:
-        (await unit.get(application_id, GrantApplication)).reject(decided_by, reason, clock())
+        (await unit.get(application_id, GrantApplication)).reject(
+            decided_by, reason, await unit.now(clock)
+        )
 
     await execute(store, decide)
 
 
 async def sign_agreement(
-    store: EventStore, *, application_id: UUID, by: UUID, clock: Clock = utc_now
+    store: EventStore, *, application_id: UUID, by: UUID, clock: Clock = database_now
 ) -> None:
     """Record that the funding agreement was signed."""
 
     async def decide(unit: Unit) -> None:
-        (await unit.get(application_id, GrantApplication)).sign_agreement(by, clock())
+        (await unit.get(application_id, GrantApplication)).sign_agreement(by, await unit.now(clock))
 
     await execute(store, decide)
 
@@ -111,7 +113,7 @@ async def disburse(
     application_id: UUID,
     amount_centimes: int,
     by: UUID,
-    clock: Clock = utc_now,
+    clock: Clock = database_now,
     idempotency_key: str | None = None,
 ) -> None:
     """Pay a tranche: the application and the envelope record the same amount, atomically.
@@ -120,7 +122,7 @@ async def disburse(
     """
 
     async def decide(unit: Unit) -> None:
-        at, app = clock(), await unit.get(application_id, GrantApplication)
+        at, app = await unit.now(clock), await unit.get(application_id, GrantApplication)
         app.disburse(amount_centimes, by, at)
         (await _envelope_of(unit, app)).disburse(application_id, amount_centimes, at)
 
@@ -128,14 +130,14 @@ async def disburse(
 
 
 async def cancel(
-    store: EventStore, *, application_id: UUID, by: UUID, reason: str, clock: Clock = utc_now
+    store: EventStore, *, application_id: UUID, by: UUID, reason: str, clock: Clock = database_now
 ) -> int:
     """Cancel the grant and give what was not disbursed back to the envelope; returns it."""
     return await _close_file(store, application_id, by, reason, clock)
 
 
 async def complete(
-    store: EventStore, *, application_id: UUID, by: UUID, clock: Clock = utc_now
+    store: EventStore, *, application_id: UUID, by: UUID, clock: Clock = database_now
 ) -> int:
     """Close the file as completed; any undisbursed remainder goes back; returns it."""
     return await _close_file(store, application_id, by, None, clock)
@@ -145,7 +147,7 @@ async def _close_file(
     store: EventStore, application_id: UUID, by: UUID, reason: str | None, clock: Clock
 ) -> int:
     async def decide(unit: Unit) -> int:
-        at, app = clock(), await unit.get(application_id, GrantApplication)
+        at, app = await unit.now(clock), await unit.get(application_id, GrantApplication)
         released = app.undisbursed_centimes
         if reason is None:
             app.complete(by, at)

@@ -9,7 +9,7 @@ from domain.calls import Call
 from domain.envelopes import EnvelopeClosedError, SupportEnvelope
 from domain.money import DEFAULT_ENVELOPE_CENTIMES
 from domain.rubrics import DEFAULT_CRITERIA, Criterion, Rubric
-from service.clock import Clock, utc_now
+from service.clock import Clock, database_now
 from service.commands import Unit, execute
 
 if TYPE_CHECKING:
@@ -29,7 +29,7 @@ async def open_envelope(
     *,
     name: str = DEFAULT_ENVELOPE_NAME,
     total_centimes: int = DEFAULT_ENVELOPE_CENTIMES,
-    clock: Clock = utc_now,
+    clock: Clock = database_now,
     idempotency_key: str | None = None,
 ) -> UUID:
     """Open a support envelope (50,000,000.00 MAD by default); returns its id."""
@@ -38,7 +38,10 @@ async def open_envelope(
     async def decide(unit: Unit) -> UUID:
         unit.add(
             SupportEnvelope.open(
-                envelope_id=envelope_id, name=name, total_centimes=total_centimes, at=clock()
+                envelope_id=envelope_id,
+                name=name,
+                total_centimes=total_centimes,
+                at=await unit.now(clock),
             )
         )
         return envelope_id
@@ -46,11 +49,13 @@ async def open_envelope(
     return await execute(store, decide, idempotency=("open_envelope", idempotency_key))
 
 
-async def close_envelope(store: EventStore, *, envelope_id: UUID, clock: Clock = utc_now) -> None:
+async def close_envelope(
+    store: EventStore, *, envelope_id: UUID, clock: Clock = database_now
+) -> None:
     """Stop new reservations on the envelope (tranches and releases go on)."""
 
     async def decide(unit: Unit) -> None:
-        (await unit.get(envelope_id, SupportEnvelope)).close(clock())
+        (await unit.get(envelope_id, SupportEnvelope)).close(await unit.now(clock))
 
     await execute(store, decide)
 
@@ -66,14 +71,14 @@ async def open_call(
     eligible_provinces: Sequence[str] = (),
     opens_at: datetime | None = None,
     closes_at: datetime | None = None,
-    clock: Clock = utc_now,
+    clock: Clock = database_now,
     idempotency_key: str | None = None,
 ) -> UUID:
     """Open a call for applications on an open envelope; returns its id."""
     call_id = uuid4()
 
     async def decide(unit: Unit) -> UUID:
-        at = clock()
+        at = await unit.now(clock)
         if not (await unit.get(envelope_id, SupportEnvelope)).is_open:
             raise EnvelopeClosedError(envelope_id)
         call = Call.open(
@@ -89,11 +94,11 @@ async def open_call(
     return await execute(store, decide, idempotency=("open_call", idempotency_key))
 
 
-async def close_call(store: EventStore, *, call_id: UUID, clock: Clock = utc_now) -> None:
+async def close_call(store: EventStore, *, call_id: UUID, clock: Clock = database_now) -> None:
     """Close a call early (closing twice records nothing)."""
 
     async def decide(unit: Unit) -> None:
-        (await unit.get(call_id, Call)).close(clock())
+        (await unit.get(call_id, Call)).close(await unit.now(clock))
 
     await execute(store, decide)
 
@@ -104,7 +109,7 @@ async def draft_rubric(
     name: str = DEFAULT_RUBRIC_NAME,
     rubric_version: int = 1,
     criteria: Sequence[Criterion] = DEFAULT_CRITERIA,
-    clock: Clock = utc_now,
+    clock: Clock = database_now,
     idempotency_key: str | None = None,
 ) -> UUID:
     """Draft a rubric version (the Investment Charter's criteria by default); returns its id."""
@@ -113,7 +118,7 @@ async def draft_rubric(
     async def decide(unit: Unit) -> UUID:
         rubric = Rubric.draft(
             rubric_id=rubric_id, name=name, rubric_version=rubric_version,
-            criteria=criteria, at=clock(),
+            criteria=criteria, at=await unit.now(clock),
         )  # fmt: skip
         unit.add(rubric)
         return rubric_id
@@ -122,20 +127,26 @@ async def draft_rubric(
 
 
 async def revise_rubric(
-    store: EventStore, *, rubric_id: UUID, criteria: Sequence[Criterion], clock: Clock = utc_now
+    store: EventStore,
+    *,
+    rubric_id: UUID,
+    criteria: Sequence[Criterion],
+    clock: Clock = database_now,
 ) -> None:
     """Replace the criteria of a draft rubric (a published one never changes)."""
 
     async def decide(unit: Unit) -> None:
-        (await unit.get(rubric_id, Rubric)).revise(criteria, clock())
+        (await unit.get(rubric_id, Rubric)).revise(criteria, await unit.now(clock))
 
     await execute(store, decide)
 
 
-async def publish_rubric(store: EventStore, *, rubric_id: UUID, clock: Clock = utc_now) -> None:
+async def publish_rubric(
+    store: EventStore, *, rubric_id: UUID, clock: Clock = database_now
+) -> None:
     """Publish a drafted rubric: immutable from now on, and usable for scoring."""
 
     async def decide(unit: Unit) -> None:
-        (await unit.get(rubric_id, Rubric)).publish(clock())
+        (await unit.get(rubric_id, Rubric)).publish(await unit.now(clock))
 
     await execute(store, decide)

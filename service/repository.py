@@ -7,6 +7,9 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from eventsourcing.domain import Aggregate, Snapshot
 from eventsourcing.persistence import Mapper
 
+# Every aggregate module, so that every stored topic resolves in any process that decodes
+# events (a projection worker imports no use case, and would otherwise fail on the first event).
+from domain import applications, calls, envelopes, rubrics  # noqa: F401
 from service.transcoder import MsgspecTranscoder
 
 if TYPE_CHECKING:

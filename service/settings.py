@@ -43,8 +43,13 @@ class Settings:
     log_level: str = "INFO"
     pool_min_size: int = 2
     pool_max_size: int = 10
+    # Timeouts and limits: the README's "Timeouts and limits" table explains each one.
     statement_timeout_ms: int = 15_000
-    connect_timeout_s: float = 5.0
+    lock_timeout_ms: int = 2_000
+    idle_in_transaction_timeout_ms: int = 30_000
+    connect_timeout_ms: int = 5_000
+    pool_acquire_timeout_ms: int = 5_000
+    request_max_body_bytes: int = 1_048_576
     run_projections: bool = True
     allowed_hosts: tuple[str, ...] = ("127.0.0.1", "localhost", "[::1]")
     trusted_proxies: tuple[str, ...] = ()
@@ -52,6 +57,16 @@ class Settings:
     review_quorum: int = 2
     funding_threshold_hundredths: int = 5_000
     max_share_basis_points: int = 3_000
+
+    @property
+    def connect_timeout_s(self) -> float:
+        """``connect_timeout_ms`` in seconds, as asyncpg takes it."""
+        return self.connect_timeout_ms / 1000
+
+    @property
+    def pool_acquire_timeout_s(self) -> float | None:
+        """How long a command waits for a free pool connection (None: no limit)."""
+        return self.pool_acquire_timeout_ms / 1000 if self.pool_acquire_timeout_ms else None
 
     @property
     def policy(self) -> Policy:
@@ -98,6 +113,15 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         pool_min_size=_integer(env, "GRANTS_POOL_MIN_SIZE", 2, 0, 1000),
         pool_max_size=_integer(env, "GRANTS_POOL_MAX_SIZE", 10, 1, 1000),
         statement_timeout_ms=_integer(env, "GRANTS_STATEMENT_TIMEOUT_MS", 15_000, 0, 3_600_000),
+        lock_timeout_ms=_integer(env, "GRANTS_LOCK_TIMEOUT_MS", 2_000, 0, 3_600_000),
+        idle_in_transaction_timeout_ms=_integer(
+            env, "GRANTS_IDLE_IN_TRANSACTION_TIMEOUT_MS", 30_000, 0, 3_600_000
+        ),
+        connect_timeout_ms=_integer(env, "GRANTS_CONNECT_TIMEOUT_MS", 5_000, 100, 600_000),
+        pool_acquire_timeout_ms=_integer(env, "GRANTS_POOL_ACQUIRE_TIMEOUT_MS", 5_000, 0, 600_000),
+        request_max_body_bytes=_integer(
+            env, "GRANTS_REQUEST_MAX_BODY_BYTES", 1_048_576, 1_024, 1_073_741_824
+        ),
         run_projections=env.get("GRANTS_RUN_PROJECTIONS", "1") not in ("0", "false", "no"),
         allowed_hosts=_words(env, "GRANTS_ALLOWED_HOSTS", ("127.0.0.1", "localhost", "[::1]")),
         trusted_proxies=_words(env, "GRANTS_TRUSTED_PROXIES", ()),

@@ -165,10 +165,11 @@ class EventStore:
             )
         except asyncpg.UniqueViolationError as error:
             raise ConcurrencyError(error.detail or "aggregate version already taken") from None
-        except (asyncpg.DeadlockDetectedError, asyncpg.LockNotAvailableError) as error:
+        except asyncpg.DeadlockDetectedError as error:
             # Two commands appending to the same aggregates in opposite order wait on each
-            # other's index entries; the one PostgreSQL aborts (or times out) lost the race
-            # for a version just as surely as with a unique violation, and must be retried.
+            # other's index entries; the one PostgreSQL aborts lost the race for a version just
+            # as surely as with a unique violation, and must be retried. (A lock_timeout is not
+            # a lost race but a database too busy to answer: it surfaces as Unavailable.)
             raise ConcurrencyError(f"aggregate version contended: {error}") from None
         return [row[0] for row in rows]
 

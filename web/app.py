@@ -101,6 +101,9 @@ def create_app(settings: Settings, *, database_url: str | None = None) -> Litest
         before_request=check_csrf,
         before_send=[security_headers(settings)],
         exception_handlers=exception_handlers(),
+        # Whole-app cap on request bodies; a route that takes uploads sets its own
+        # request_max_body_size on its handler (see the README's limits table).
+        request_max_body_size=settings.request_max_body_bytes,
         allowed_hosts=AllowedHostsConfig(allowed_hosts=_allowed_hosts(settings)),
         template_config=TemplateConfig(
             instance=JinjaTemplateEngine.from_environment(_environment(catalogs))

@@ -100,6 +100,21 @@ def add_projection_commands(commands: Any) -> None:
     rebuild = projections.add_parser("rebuild", help="rebuild one projection from zero")
     rebuild.add_argument("name")
     rebuild.set_defaults(handler=run_projections_rebuild)
+    commands.add_parser(
+        "check", help="recompute the invariants from the event log (exit 1 on a violation)"
+    ).set_defaults(handler=run_check)
+
+
+def run_check(settings: Settings, _args: argparse.Namespace) -> int:
+    """Money, single funding, projections equal to a rebuild, the ledger chain: one line each."""
+    from projections.invariants import check
+
+    async def go(pool: Any, store: Any) -> int:
+        report = await check(pool, store)
+        print(report)
+        return 0 if report.ok else 1
+
+    return _with_store(settings, go)
 
 
 def _add_bench_options(parser: argparse.ArgumentParser) -> None:

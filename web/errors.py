@@ -24,8 +24,10 @@ from litestar.status_codes import (
     HTTP_409_CONFLICT,
     HTTP_422_UNPROCESSABLE_ENTITY,
     HTTP_500_INTERNAL_SERVER_ERROR,
+    HTTP_503_SERVICE_UNAVAILABLE,
 )
 
+from service.errors import DATABASE_AWAY, Unavailable
 from service.repository import AggregateNotFoundError
 from service.store import ConcurrencyError
 from web.i18n import N_
@@ -47,6 +49,7 @@ TITLES = {
     422: N_("Some information is not valid"),
     429: N_("Too many attempts"),
     500: N_("Something went wrong"),
+    503: N_("The service is busy, please try again in a moment"),
 }
 # Rule and concurrency conflicts from the domain and service layers; colleagues add theirs here.
 CONFLICTS: tuple[type[Exception], ...] = (ConcurrencyError,)
@@ -117,6 +120,15 @@ def on_forbidden(request: Request[Any, Any, Any], _: Exception) -> Response[Any]
     return error_page(request, HTTP_403_FORBIDDEN)
 
 
+def on_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """The database is busy or unreachable: 503 with ``Retry-After``, so clients back off."""
+    retry_after = exc.retry_after if isinstance(exc, Unavailable) else 1
+    logger.warning("503 on %s %s: %s", request.method, request.url.path, exc)
+    response = error_page(request, HTTP_503_SERVICE_UNAVAILABLE)
+    response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
 def on_server_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     """A bug: log it with an id the user can quote, show nothing of its internals."""
     error_id = secrets.token_hex(6)
@@ -140,6 +152,7 @@ def exception_handlers() -> ExceptionHandlersMap:
         Exception: on_server_error,
         HTTP_500_INTERNAL_SERVER_ERROR: on_server_error,
     }
+    handlers.update(dict.fromkeys((Unavailable, *DATABASE_AWAY), on_unavailable))
     handlers.update(dict.fromkeys(CONFLICTS, on_conflict))
     handlers.update(dict.fromkeys(NOT_FOUND, on_not_found))
     return handlers

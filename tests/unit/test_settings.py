@@ -131,3 +131,29 @@ async def test_an_unusable_server_is_one_database_error(
 def test_redact_hides_the_whole_password() -> None:
     assert db.redact("postgresql://u:p@ss@h:5432/db?x=@") == "postgresql://u:***@h:5432/db?x=@"
     assert db.redact("postgresql://u@h/db") == "postgresql://u@h/db"
+
+
+def test_timeouts_and_limits_reach_every_connection(tmp_path: Path) -> None:
+    settings = load_settings(
+        {
+            "GRANTS_DATA_DIR": str(tmp_path),
+            "GRANTS_SECRET_KEY": SECRET,
+            "GRANTS_STATEMENT_TIMEOUT_MS": "7000",
+            "GRANTS_LOCK_TIMEOUT_MS": "250",
+            "GRANTS_IDLE_IN_TRANSACTION_TIMEOUT_MS": "9000",
+            "GRANTS_CONNECT_TIMEOUT_MS": "1500",
+            "GRANTS_POOL_ACQUIRE_TIMEOUT_MS": "0",
+            "GRANTS_REQUEST_MAX_BODY_BYTES": "65536",
+        }
+    )
+    assert db.server_settings(settings) == {
+        "application_name": "grants",
+        "statement_timeout": "7000",
+        "lock_timeout": "250",
+        "idle_in_transaction_session_timeout": "9000",
+    }
+    assert settings.connect_timeout_s == 1.5
+    assert settings.pool_acquire_timeout_s is None  # 0: wait as long as it takes
+    assert settings.request_max_body_bytes == 65_536
+    with pytest.raises(SettingsError, match="GRANTS_LOCK_TIMEOUT_MS"):
+        load_settings({"GRANTS_DATA_DIR": str(tmp_path), "GRANTS_LOCK_TIMEOUT_MS": "soon"})
