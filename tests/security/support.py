@@ -153,7 +153,7 @@ async def account_snapshot(db: asyncpg.Pool) -> dict[str, str]:
     snapshot = {}
     for table in ACCOUNT_TABLES:
         snapshot[table] = await db.fetchval(
-            f"SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '') "  # noqa: S608 - constant table names
+            f"SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '') "
             f"FROM {table} t"
         )
     snapshot["events"] = str(await db.fetchval("SELECT count(*) FROM events"))

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from litestar import Litestar
     from litestar.testing import AsyncTestClient
 
-CANARY_PASSWORD = "canary-Pa55phrase-7f3e"  # noqa: S105
+CANARY_PASSWORD = "canary-Pa55phrase-7f3e"
 CANARY_NEW = "canary-NewPhrase-91ab"
 CANARY_CIN = "AB123456"  # a Moroccan national id (CIN)
 CANARY_EMAIL = "canary.person@atlas.ma"
@@ -78,7 +78,8 @@ async def test_security_events_are_structured_utc_records_without_personal_data(
         assert stamp.utcoffset() == timedelta(0)
         assert "@" not in json.dumps(record)  # ids and digests, never addresses
     refused = next(r for r in audit_records(caplog) if r["event"] == "access.refused")
-    assert refused["user_id"] == str(officer.id) and refused["path"] == "/my/files"
+    assert refused["user_id"] == str(officer.id)
+    assert refused["path"] == "/my/files"
 
 
 def test_log_injection_is_neutralised() -> None:
@@ -87,7 +88,8 @@ def test_log_injection_is_neutralised() -> None:
         "x", logging.INFO, __file__, 1, "user %s", ("eve\r\nINFO forged",), None
     )
     line = formatter.format(record)
-    assert "\n" not in line and "\r" not in line
+    assert "\n" not in line
+    assert "\r" not in line
     assert line == "INFO user eve\\r\\nINFO forged"
     records: list[logging.LogRecord] = []
     handler = logging.Handler()
@@ -98,7 +100,8 @@ def test_log_injection_is_neutralised() -> None:
     finally:
         logging.getLogger("grants.audit").removeHandler(handler)
     message = records[0].getMessage()
-    assert "\n" not in message and json.loads(message)["client"] == "1.2.3.4\nFAKE"
+    assert "\n" not in message
+    assert json.loads(message)["client"] == "1.2.3.4\nFAKE"
 
 
 async def test_secrets_sent_through_every_form_never_reach_a_log(

@@ -114,13 +114,13 @@ class RecordingHasher(PasswordHasher):
         self._record()
         return super().hash(password, salt=salt)
 
-    def verify(self, hash: str | bytes, password: str | bytes) -> bool:  # noqa: A002 - argon2's name
+    def verify(self, hash: str | bytes, password: str | bytes) -> bool:
         self._record()
         return super().verify(hash, password)
 
 
 async def test_hashing_runs_off_the_loop_at_most_one_per_core() -> None:
-    assert Passwords()._slots._value == (os.cpu_count() or 1)  # noqa: SLF001 - the sizing is the point
+    assert Passwords()._slots._value == (os.cpu_count() or 1)
     hasher = RecordingHasher()
     passwords = Passwords(hasher, concurrency=2)
     hasher.threads.clear()  # the dummy hash made once at construction, before serving

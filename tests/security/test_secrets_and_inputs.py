@@ -183,4 +183,5 @@ async def test_unknown_fields_are_refused_and_forms_keep_only_their_fields(
     client.cookies.clear()
     assert (await post_form(client, "/register", data)).status_code == 303
     row = await db.fetchrow("SELECT id::text, role FROM users WHERE email = 'eve@region.ma'")
-    assert row["role"] == "investor" and not row["id"].startswith("00000000")
+    assert row["role"] == "investor"
+    assert not row["id"].startswith("00000000")

@@ -112,9 +112,9 @@ async def test_idle_and_absolute_timeouts(
     assert (await client.get("/my/files")).status_code == 200
     # Just inside the limit still works (and activity does not extend the absolute lifetime).
     inside = age - timedelta(minutes=2)
-    await db.execute(f"UPDATE web_sessions SET {column} = now() - $1::interval", inside)  # noqa: S608
+    await db.execute(f"UPDATE web_sessions SET {column} = now() - $1::interval", inside)
     assert (await client.get("/my/files")).status_code == 200
-    await db.execute(f"UPDATE web_sessions SET {column} = now() - $1::interval", age)  # noqa: S608
+    await db.execute(f"UPDATE web_sessions SET {column} = now() - $1::interval", age)
     assert (await client.get("/my/files")).status_code == 303
     assert sessions.IDLE_TIMEOUT.total_seconds() == 30 * 60
     assert sessions.ABSOLUTE_TIMEOUT.total_seconds() == 12 * 3600
