@@ -20,6 +20,7 @@ from markupsafe import Markup, escape
 
 from service import sessions
 from service.accounts import user_from_row
+from web import audit
 
 if TYPE_CHECKING:
     import uuid
@@ -233,4 +234,11 @@ async def check_csrf(request: Request[Any, Any, Any]) -> None:
     if given is None:
         given = (await request.form()).get(CSRF_FIELD)
     if not expected or not isinstance(given, str) or not hmac.compare_digest(expected, given):
+        user = request.scope.get("user")
+        audit.audit(
+            audit.CSRF_REFUSED,
+            user_id=user.id if user else None,
+            method=request.method,
+            path=request.url.path,
+        )
         raise CSRFError

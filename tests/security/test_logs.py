@@ -63,6 +63,7 @@ async def test_security_events_are_structured_utc_records_without_personal_data(
     await post_form(client, "/logout", {}, page="/")
     await log_in(client, officer.email)
     await client.get("/my/files")  # an officer on the investor's page
+    await client.post("/language", data={"lang": "fr", "_csrf": "forged"})
     events = [r["event"] for r in audit_records(caplog)]
     for expected in (
         "login.failed",
@@ -71,6 +72,7 @@ async def test_security_events_are_structured_utc_records_without_personal_data(
         "mfa.failed",
         "mfa.succeeded",
         "access.refused",
+        "csrf.refused",
     ):
         assert expected in events, expected
     for record in audit_records(caplog):
