@@ -108,6 +108,9 @@ def create_app(settings: Settings, *, database_url: str | None = None) -> Litest
             instance=JinjaTemplateEngine.from_environment(_environment(catalogs))
         ),
         debug=False,
+        # Logging is configured once by `grants` (web/cli.py: UTC, one line per record, CR/LF
+        # escaped); Litestar's default config would replace the root handler with its own.
+        logging_config=None,
     )
 
 

@@ -13,12 +13,15 @@ from litestar.middleware.logging import LoggingMiddleware
 from service import accounts
 from service.passwords import Passwords
 from tests.e2e.conftest import PASSWORD, log_in, make_user, post_form, totp_secret_for
+from web.app import create_app
 from web.audit import OneLineFormatter, audit
 
 if TYPE_CHECKING:
     import asyncpg
     from litestar import Litestar
     from litestar.testing import AsyncTestClient
+
+    from service.settings import Settings
 
 CANARY_PASSWORD = "canary-Pa55phrase-7f3e"
 CANARY_NEW = "canary-NewPhrase-91ab"
@@ -41,6 +44,22 @@ def test_no_middleware_logs_bodies_or_cookies(app: Litestar) -> None:
                     *config.response_log_fields,
                 }
                 assert not leaks, f"request logging records {leaks}"
+
+
+def test_the_app_keeps_the_platforms_log_format(web_settings: Settings) -> None:
+    root = logging.getLogger()
+    handler = logging.StreamHandler()
+    handler.setFormatter(OneLineFormatter("%(message)s"))
+    before = list(root.handlers)
+    root.addHandler(handler)
+    try:
+        create_app(web_settings)
+        assert handler in root.handlers
+        assert all(
+            isinstance(h, type(b)) for h, b in zip(root.handlers, [*before, handler], strict=True)
+        )
+    finally:
+        root.removeHandler(handler)
 
 
 def audit_records(caplog: pytest.LogCaptureFixture) -> list[dict[str, str]]:
