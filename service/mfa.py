@@ -20,6 +20,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from service import sessions
+
 if TYPE_CHECKING:
     import uuid
 
@@ -52,6 +54,7 @@ USE_CODE = """
 UPDATE recovery_codes SET used_at = now()
 WHERE user_id = $1 AND code_hash = $2 AND used_at IS NULL RETURNING user_id
 """
+DELETE_CREDENTIAL = "DELETE FROM totp_credentials WHERE user_id = $1"
 COUNT_CODES = "SELECT count(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL"
 
 
@@ -145,6 +148,16 @@ async def verify_code(
     if step is not None:
         return await pool.fetchval(USE_STEP, user_id, step) is not None
     return await pool.fetchval(USE_CODE, user_id, _code_hash(code)) is not None
+
+
+async def reset(pool: asyncpg.Pool, user_id: uuid.UUID) -> None:
+    """Forget the user's second factor (a lost phone and lost codes); their sessions end.
+
+    Staff then enrol again at their next log-in, after the password."""
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute(DELETE_CREDENTIAL, user_id)
+        await conn.execute(DELETE_CODES, user_id)
+        await sessions.end_all_for_user(conn, user_id)
 
 
 async def recovery_codes_left(pool: asyncpg.Pool, user_id: uuid.UUID) -> int:

@@ -77,6 +77,11 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--role", required=True, choices=ROLES)
     create.add_argument("--name", help="display name (default: the part of the e-mail before @)")
     create.set_defaults(handler=run_users_create)
+    reset_mfa = users.add_parser(
+        "reset-mfa", help="forget an account's second factor (lost phone and recovery codes)"
+    )
+    reset_mfa.add_argument("--email", required=True)
+    reset_mfa.set_defaults(handler=run_users_reset_mfa)
 
     bench = commands.add_parser("bench", help="benchmarks").add_subparsers(
         required=True, metavar="ACTION"
@@ -229,6 +234,25 @@ def run_users_create(settings: Settings, args: argparse.Namespace) -> int:
     except accounts.AccountError as error:
         raise CommandError(f"cannot create the account: {type(error).__name__} {error}") from None
     print(f"created {user.role} {user.id}")
+    return 0
+
+
+def run_users_reset_mfa(settings: Settings, args: argparse.Namespace) -> int:
+    """Remove an account's TOTP secret and recovery codes and end its sessions."""
+
+    async def reset(pool: Any, _store: Any) -> int:
+        from service import mfa
+
+        user_id = await pool.fetchval(
+            "SELECT id FROM users WHERE email = $1", accounts.normalise_email(args.email)
+        )
+        if user_id is None:
+            raise CommandError(f"no account uses {args.email}")
+        await mfa.reset(pool, user_id)
+        return 0
+
+    _with_store(settings, reset)
+    print("second factor removed; the account enrols again at its next log-in")
     return 0
 
 

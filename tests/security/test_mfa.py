@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import re
+import subprocess
+import sys
 import time
 import uuid
 from typing import TYPE_CHECKING
@@ -27,6 +30,8 @@ from tests.e2e.conftest import (
 from web.auth import requires_role
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import asyncpg
     from litestar import Litestar
     from litestar.testing import AsyncTestClient
@@ -167,3 +172,30 @@ async def test_second_factor_is_optional_for_investors_until_enrolled(
     final = await log_in(client, investor.email)  # the helper answers the step
     assert final.status_code == 303
     assert (await client.get("/my/files")).status_code == 200
+
+
+def grants(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "web.cli", *args]
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=60, check=False)
+
+
+async def test_an_operator_can_reset_a_lost_second_factor(
+    client: AsyncTestClient[Litestar], db: asyncpg.Pool, database_url: str, tmp_path: Path
+) -> None:
+    officer = await make_user(db, email="officer@region.ma", role="officer")
+    await log_in(client, officer.email)
+    env = {**os.environ, "GRANTS_DATABASE_URL": database_url, "GRANTS_DATA_DIR": str(tmp_path)}
+    done = await asyncio.to_thread(grants, "users", "reset-mfa", "--email", officer.email, env=env)
+    assert done.returncode == 0, done.stderr
+    assert not await mfa.is_enrolled(db, officer.id)
+    assert await db.fetchval("SELECT count(*) FROM recovery_codes") == 0
+    assert (
+        await db.fetchval("SELECT count(*) FROM web_sessions WHERE user_id = $1", officer.id) == 0
+    )
+    assert (await password_only(client, officer.email)).startswith("/login/mfa")
+    assert (await client.get("/login/mfa")).headers["location"].startswith("/account/mfa/setup")
+    unknown = await asyncio.to_thread(
+        grants, "users", "reset-mfa", "--email", "x@region.ma", env=env
+    )
+    assert unknown.returncode != 0
+    assert "Traceback" not in unknown.stderr
