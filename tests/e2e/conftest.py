@@ -109,7 +109,9 @@ async def totp_secret_for(client: AsyncTestClient[Litestar], email: str) -> str:
     Also forgets the last time step used: tests log the same person in several times within one
     30-second window, which the single-use rule would otherwise refuse."""
     settings = client.app.state.settings
-    conn = await asyncpg.connect(client.app.state.test_database_url)
+    url = getattr(client.app.state, "test_database_url", None)
+    assert url, "log_in for staff needs the `app` fixture of tests/e2e/conftest.py"
+    conn = await asyncpg.connect(url)
     try:
         user_id = await conn.fetchval("SELECT id FROM users WHERE email = $1", email.lower())
         found = await mfa.secret_of(conn, settings.secret_key, user_id)
