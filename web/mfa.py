@@ -34,6 +34,36 @@ def landing(user: Any, target: str | None) -> str:
     return safe_next(target, "/my/files" if user.role == INVESTOR else "/")
 
 
+async def check_second_factor(
+    request: Request[Any, Any, Any],
+    code: str,
+    *,
+    pool: asyncpg.Pool,
+    settings: Settings,
+    policy: ThrottlePolicy,
+    client: str,
+) -> bool:
+    """Check the signed-in user's code, throttled; on success mark the session (new id).
+
+    Shared by the page and any API endpoint that completes a staff log-in. Raises
+    ``LoginThrottledError`` while the account or address is blocked (before any check)."""
+    user = request.scope["user"]
+    keys = (f"mfa:{user.id}", f"ip:{client}")
+    try:
+        await throttle.check(pool, keys)
+    except LoginThrottledError:
+        audit.audit(audit.LOGIN_THROTTLED, step="mfa", user_id=user.id, client=client)
+        raise
+    if not await mfa.verify_code(pool, settings.secret_key, user.id, code):
+        await throttle.record_failure(pool, keys, policy)
+        audit.audit(audit.MFA_FAILED, user_id=user.id, client=client)
+        return False
+    await throttle.clear(pool, keys[0])
+    complete_second_factor(request)
+    audit.audit(audit.MFA_SUCCEEDED, user_id=user.id, role=user.role, client=client)
+    return True
+
+
 class SecondFactorController(Controller):
     """The TOTP step and its enrolment; reachable after the password, before anything else."""
 
@@ -67,22 +97,17 @@ class SecondFactorController(Controller):
         """Check the code (throttled per account); on success the session gets a new id."""
         user = request.scope["user"]
         form = Form.from_data(data, ("next",))
-        keys = (f"mfa:{user.id}", f"ip:{client}")
         try:
-            await throttle.check(pool, keys)
+            passed = await check_second_factor(
+                request, form.raw(data, "code"), pool=pool, settings=settings,
+                policy=throttle_policy, client=client,
+            )  # fmt: skip
         except LoginThrottledError as blocked:
-            audit.audit(audit.LOGIN_THROTTLED, step="mfa", user_id=user.id, client=client)
             response = page("mfa_verify.html", 429, form=form.error("code", THROTTLED))
             response.headers["Retry-After"] = str(blocked.retry_after)
             return response
-        code = form.raw(data, "code")
-        if not await mfa.verify_code(pool, settings.secret_key, user.id, code):
-            await throttle.record_failure(pool, keys, throttle_policy)
-            audit.audit(audit.MFA_FAILED, user_id=user.id, client=client)
+        if not passed:
             return page("mfa_verify.html", 422, form=form.error("code", WRONG_CODE))
-        await throttle.clear(pool, keys[0])
-        complete_second_factor(request)
-        audit.audit(audit.MFA_SUCCEEDED, user_id=user.id, role=user.role, client=client)
         return see_other(landing(user, form.values["next"]))
 
     @get("/account/mfa/setup")
