@@ -50,19 +50,19 @@ class MailSender(Protocol):
 
 
 class LogSender:
-    """Writes messages to the log; with ``redact`` (production) without secrets or addresses."""
+    """Notes each message in the log without its recipient or body (personal data, tokens).
 
-    def __init__(self, *, redact: bool) -> None:
-        self.redact = redact
+    The whole message stays in ``mail_outbox`` (the development viewer at /dev/mail reads it);
+    logs travel further than the database and are kept longer."""
+
+    def __init__(self, *, redact: bool = True) -> None:
+        self.redact = redact  # kept for callers; recipient and body are withheld either way
 
     async def send(self, message: Message, *, outbox_id: int) -> None:
-        """Log the message."""
-        if self.redact:
-            logger.info("mail %d %r (recipient and body withheld)", outbox_id, message.subject)
-        else:
-            logger.info(
-                "mail %d to %s: %s\n%s", outbox_id, message.recipient, message.subject, message.body
-            )
+        """Log that the message was written to the outbox."""
+        logger.info(
+            "mail %d %r (recipient and body withheld; see the outbox)", outbox_id, message.subject
+        )
 
 
 async def send(pool: asyncpg.Pool, sender: MailSender, message: Message) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import string
 import unicodedata
 from dataclasses import dataclass
 from functools import cache
@@ -14,8 +15,11 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 MIN_LENGTH = 8
 MAX_LENGTH = 128
-# Words a guesser tries first against this programme's accounts.
-PROGRAMME_WORDS = ("draa", "tafilalet", "tafilalt")
+# Words a guesser tries first against this programme's accounts: its name and the region's
+# provinces (context-specific words, NIST SP 800-63B 3.1.1.2).
+PROGRAMME_WORDS = (
+    "draa", "tafilalet", "tafilalt", "errachidia", "ouarzazate", "midelt", "tinghir", "zagora",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -33,7 +37,9 @@ def check_policy(password: str) -> PasswordProblem | None:
     if length > MAX_LENGTH:
         return PasswordProblem("too_long")
     folded = _fold(password)
-    if folded in common_passwords() or any(word in folded for word in PROGRAMME_WORDS):
+    # "Password2024!" is "password" with the usual decorations: compare the core too.
+    core = folded.strip(string.digits + string.punctuation + string.whitespace)
+    if {folded, core} & common_passwords() or any(word in folded for word in PROGRAMME_WORDS):
         return PasswordProblem("too_common")
     return None
 

@@ -96,9 +96,12 @@ async def delete(pool: asyncpg.Pool, session_id: str) -> None:
     await pool.execute(DELETE_SESSION, _hash(session_id))
 
 
-async def delete_for_user(conn: asyncpg.Connection | asyncpg.Pool, user_id: uuid.UUID) -> None:
-    """End every session of a user (password changed or reset, account disabled)."""
+async def end_all_for_user(conn: asyncpg.Connection | asyncpg.Pool, user_id: uuid.UUID) -> None:
+    """End every session of a user (log-out everywhere, password changed, account disabled)."""
     await conn.execute(DELETE_FOR_USER, user_id)
+
+
+delete_for_user = end_all_for_user
 
 
 async def purge_expired(pool: asyncpg.Pool) -> int:

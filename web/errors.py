@@ -30,6 +30,7 @@ from litestar.status_codes import (
 from service.errors import DATABASE_AWAY, Unavailable
 from service.repository import AggregateNotFoundError
 from service.store import ConcurrencyError
+from web.auth import SecondFactorRequiredError
 from web.i18n import N_
 
 if TYPE_CHECKING:
@@ -98,11 +99,16 @@ def on_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Re
     return error_page(request, status)
 
 
-def on_unauthorised(request: Request[Any, Any, Any], _: Exception) -> Response[Any]:
-    """A visitor on a signed-in page goes to the log-in page and comes back afterwards."""
+def on_unauthorised(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """A visitor on a signed-in page goes to the log-in page and comes back afterwards.
+
+    A user who still owes the second factor goes to that step instead (the API says so)."""
+    second_factor = isinstance(exc, SecondFactorRequiredError)
     if is_api(request):
-        return problem(request, HTTP_401_UNAUTHORIZED)
-    return Redirect(path=f"/login?next={quote(request.url.path)}", status_code=303)
+        detail = "second factor required: complete it at /login/mfa" if second_factor else None
+        return problem(request, HTTP_401_UNAUTHORIZED, detail)
+    target = "/login/mfa" if second_factor else "/login"
+    return Redirect(path=f"{target}?next={quote(request.url.path)}", status_code=303)
 
 
 def on_conflict(request: Request[Any, Any, Any], _: Exception) -> Response[Any]:

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from jinja2 import pass_context
 
+from web.sessions import cookie_name
+
 if TYPE_CHECKING:
     from jinja2.runtime import Context
     from litestar.types import Message, Scope
@@ -49,6 +51,8 @@ def content_security_policy(request_nonce: str) -> str:
 def security_headers(settings: Settings) -> Any:
     """A ``before_send`` hook adding the headers to every response, errors and static included."""
 
+    cookie = cookie_name(settings).encode() + b"="
+
     async def add_headers(message: Message, scope: Scope) -> None:
         if message["type"] != "http.response.start":
             return
@@ -65,7 +69,7 @@ def security_headers(settings: Settings) -> Any:
         }
         if settings.production:
             add[b"strict-transport-security"] = "max-age=63072000; includeSubDomains"
-        if scope.get("user") is not None:
+        if scope.get("user") is not None or (not is_static and _has_cookie(scope, cookie)):
             cache_control = b"no-store"  # a signed-in page never sits in a shared or disk cache
         elif is_static:
             cache_control = existing.get(b"cache-control", b"public, max-age=3600")
@@ -76,6 +80,11 @@ def security_headers(settings: Settings) -> Any:
         message["headers"] = headers
 
     return add_headers
+
+
+def _has_cookie(scope: Scope, prefix: bytes) -> bool:
+    """True when the request carries a session cookie (even where no session was loaded)."""
+    return any(k == b"cookie" and prefix in v for k, v in scope.get("headers", ()))
 
 
 @cache

@@ -8,16 +8,19 @@ starts so that the next request (on any worker) sees the change.
 from __future__ import annotations
 
 import hmac
+import logging
 import secrets
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from typing import TYPE_CHECKING, Any
 
-from litestar.exceptions import PermissionDeniedException
+import asyncpg
+from litestar.exceptions import PermissionDeniedException, ServiceUnavailableException
 from markupsafe import Markup, escape
 
 from service import sessions
 from service.accounts import user_from_row
+from web import audit
 
 if TYPE_CHECKING:
     import uuid
@@ -31,9 +34,13 @@ if TYPE_CHECKING:
     from service.settings import Settings
 
 HANDLE_KEY = "grants.session"
+MFA_KEY = "mfa"
 CSRF_FIELD = "_csrf"
 CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+# The database behind the session store is unreachable or refusing connections.
+STORE_DOWN = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
+logger = logging.getLogger(__name__)
 
 
 class CSRFError(PermissionDeniedException):
@@ -83,11 +90,18 @@ class SessionMiddleware:
         session_id = self._cookie(scope)
         if session_id is not None:
             handle.presented = True
-            if (stored := await sessions.load(pool, session_id)) is not None:
+            try:
+                stored = await sessions.load(pool, session_id)
+            except STORE_DOWN as error:
+                # Never fall back to an anonymous request: the caller may be signed in.
+                logger.warning("session store unavailable: %s", type(error).__name__)
+                raise ServiceUnavailableException from None
+            if stored is not None:
                 handle.id, handle.original, handle.stale = session_id, stored.data, stored.stale
-                if stored.user is not None:
-                    user = user_from_row(stored.user)
-                    handle.user_id = user.id
+                user = _bound_user(stored)
+                if user is None and stored.data.get("uid"):
+                    handle.end = True  # account disabled or removed, or its role changed
+                handle.user_id = user.id if user else None
         state: Any = scope
         state[HANDLE_KEY] = handle
         state["session"] = dict(handle.original) if user or not handle.original.get("uid") else {}
@@ -137,6 +151,15 @@ class SessionMiddleware:
         return f"{self.name}=; Max-Age=0{self.attributes}".encode()
 
 
+def _bound_user(stored: sessions.StoredSession) -> User | None:
+    """The session's user, unless the account went or its role differs from the one logged in."""
+    if stored.user is None:
+        return None
+    user = user_from_row(stored.user)
+    role = stored.data.get("role")
+    return user if role is None or role == user.role else None
+
+
 def _handle(connection: ASGIConnection[Any, Any, Any, Any]) -> SessionHandle:
     scope: Any = connection.scope
     return scope[HANDLE_KEY]  # type: ignore[no-any-return]
@@ -149,14 +172,32 @@ def _session(connection: ASGIConnection[Any, Any, Any, Any]) -> dict[str, Any]:
     return scope["session"]  # type: ignore[no-any-return]
 
 
-def log_in(request: Request[Any, Any, Any], user: User) -> None:
-    """Bind the session to ``user`` under a new id and a new CSRF token (keeps the language)."""
+def log_in(request: Request[Any, Any, Any], user: User, *, second_factor: bool = False) -> None:
+    """Bind the session to ``user`` under a new id and a new CSRF token (keeps the language).
+
+    With ``second_factor`` the session is only half signed in: guards refuse it until
+    ``complete_second_factor``. The role is recorded, so that a role change ends the session."""
     handle, data = _handle(request), _session(request)
     kept = {"lang": data["lang"]} if "lang" in data else {}
     data.clear()
-    data.update(kept, uid=str(user.id), csrf=secrets.token_urlsafe(32))
-    handle.user_id, handle.rotate = user.id, True
+    data.update(kept, uid=str(user.id), role=user.role, csrf=secrets.token_urlsafe(32))
+    if second_factor:
+        data[MFA_KEY] = False
+    handle.user_id, handle.rotate, handle.end = user.id, True, False
     request.scope["user"] = user
+
+
+def complete_second_factor(request: Request[Any, Any, Any]) -> None:
+    """The second factor was verified: mark it, under a new session id and CSRF token."""
+    data = _session(request)
+    data.update({MFA_KEY: True, "csrf": secrets.token_urlsafe(32)})
+    _handle(request).rotate = True
+
+
+def second_factor_state(connection: ASGIConnection[Any, Any, Any, Any]) -> bool | None:
+    """``True`` verified, ``False`` still to do in this session, ``None`` not asked for."""
+    value = (connection.scope.get("session") or {}).get(MFA_KEY)
+    return value if isinstance(value, bool) else None
 
 
 def log_out(request: Request[Any, Any, Any]) -> None:
@@ -193,4 +234,11 @@ async def check_csrf(request: Request[Any, Any, Any]) -> None:
     if given is None:
         given = (await request.form()).get(CSRF_FIELD)
     if not expected or not isinstance(given, str) or not hmac.compare_digest(expected, given):
+        user = request.scope.get("user")
+        audit.audit(
+            audit.CSRF_REFUSED,
+            user_id=user.id if user else None,
+            method=request.method,
+            path=request.url.path,
+        )
         raise CSRFError

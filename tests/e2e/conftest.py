@@ -5,11 +5,14 @@ from __future__ import annotations
 import dataclasses
 import re
 from typing import TYPE_CHECKING
+from urllib.parse import parse_qs, urlsplit
 
+import asyncpg
+import pyotp
 import pytest
 from litestar.testing import AsyncTestClient
 
-from service import accounts
+from service import accounts, mfa
 from service.passwords import Passwords
 from service.throttle import ThrottlePolicy
 from web.app import create_app
@@ -17,7 +20,6 @@ from web.app import create_app
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
-    import asyncpg
     import httpx
     from litestar import Litestar
 
@@ -38,6 +40,7 @@ def web_settings(settings: Settings) -> Settings:
 @pytest.fixture
 async def app(web_settings: Settings, database_url: str) -> Litestar:
     app = create_app(web_settings, database_url=database_url)
+    app.state.test_database_url = database_url  # for log_in's second factor, on the test's loop
     # No growing delay in tests; the limits stay the production ones.
     app.state.throttle_policy = ThrottlePolicy(base_delay_s=0)
     return app
@@ -90,4 +93,47 @@ async def make_user(
 async def log_in(
     client: AsyncTestClient[Litestar], email: str, password: str = PASSWORD
 ) -> httpx.Response:
-    return await post_form(client, "/login", {"email": email, "password": password})
+    """Log in through the pages; staff (and enrolled investors) also pass the second factor.
+
+    Returns the last response: the password step's, or the code step's when there is one."""
+    response = await post_form(client, "/login", {"email": email, "password": password})
+    location = response.headers.get("location", "")
+    if response.status_code == 303 and location.startswith("/login/mfa"):
+        return await pass_second_factor(client, email, location)
+    return response
+
+
+async def totp_secret_for(client: AsyncTestClient[Litestar], email: str) -> str:
+    """The user's TOTP secret, enrolling one through the service layer if there is none.
+
+    Also forgets the last time step used: tests log the same person in several times within one
+    30-second window, which the single-use rule would otherwise refuse."""
+    settings = client.app.state.settings
+    url = getattr(client.app.state, "test_database_url", None)
+    assert url, "log_in for staff needs the `app` fixture of tests/e2e/conftest.py"
+    conn = await asyncpg.connect(url)
+    try:
+        user_id = await conn.fetchval("SELECT id FROM users WHERE email = $1", email.lower())
+        found = await mfa.secret_of(conn, settings.secret_key, user_id)
+        if found is None or not found[1]:
+            secret = mfa.new_secret()
+            await mfa.enrol(conn, settings.secret_key, user_id, secret)
+        else:
+            secret = found[0]
+        await conn.execute(
+            "UPDATE totp_credentials SET last_timestep = NULL WHERE user_id = $1", user_id
+        )
+    finally:
+        await conn.close()
+    return secret
+
+
+async def pass_second_factor(
+    client: AsyncTestClient[Litestar], email: str, location: str = "/login/mfa"
+) -> httpx.Response:
+    """Answer the code step with a code from the user's authenticator (computed here)."""
+    secret = await totp_secret_for(client, email)
+    form = await client.get(location)
+    next_ = parse_qs(urlsplit(location).query).get("next", [""])[0]
+    data = {"code": pyotp.TOTP(secret).now(), "_csrf": csrf_of(form), "next": next_}
+    return await client.post("/login/mfa", data=data)

@@ -13,7 +13,7 @@ from service.settings import SettingsError, load_settings
 if TYPE_CHECKING:
     from pathlib import Path
 
-SECRET = "s" * 40
+SECRET = "Vx3kP9qLm2Zt7Rb8Nw4Hc6Jd1Fg5Ys0TaQe"  # random-looking: placeholders are refused
 
 
 @pytest.mark.parametrize(
