@@ -7,6 +7,7 @@ import asyncio
 import dataclasses
 import re
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import asyncpg
 import pytest
@@ -152,7 +153,7 @@ async def test_session_store_down_gives_503_never_anonymous_access(
     user = await make_user(db)
     await log_in(client, user.email)
     assert (await client.get("/my/files")).status_code == 200
-    name = database_url.rsplit("/", 1)[1].split("?")[0]
+    name = urlsplit(database_url).path.lstrip("/")  # the embedded server's URL has ?host=/dir
     admin = await asyncpg.connect(admin_url)
     try:
         await admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
