@@ -44,6 +44,11 @@ REVIEWED_SQL = {
     ("projections/dashboard.py", 'f""" SELECT {FILE_COLUMNS} FROM dashboard_files WHERE investor_id = $1 ORDER BY submitted_'),
     ("projections/dashboard.py", 'f""" UPDATE dashboard_files SET {SET_STATUS}, updated_at = $3, funded_centimes = funded_ce'),
     ("projections/dashboard.py", 'f"SELECT {FILE_COLUMNS} FROM dashboard_files WHERE investor_id = $1 AND application_id = $'),
+    # check_<random hex> scratch schema made by the code; table names from the projections
+    ("projections/invariants.py", 'DIFF.format(a="public", b=schema, t=table)'),
+    ("projections/invariants.py", 'DIFF.format(a=schema, b="public", t=table)'),
+    ("projections/invariants.py", "f'CREATE SCHEMA \"{schema}\"'"),
+    ("projections/invariants.py", "f'SET LOCAL search_path TO \"{schema}\", public'"),
     # {where}: "" or a fixed clause with $n parameters
     ("projections/envelopes.py", 'SELECT.format(where="")'),
     ("projections/envelopes.py", 'SELECT.format(where="WHERE envelope_id = $1")'),
