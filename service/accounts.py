@@ -25,7 +25,10 @@ if TYPE_CHECKING:
 
 INVESTOR, REVIEWER, CHAIR, OFFICER = "investor", "reviewer", "chair", "officer"
 ROLES = (INVESTOR, REVIEWER, CHAIR, OFFICER)
+STAFF_ROLES = (REVIEWER, CHAIR, OFFICER)
 RESET_LIFETIME = timedelta(hours=1)
+# A new staff member chooses a password through a set-password link; give them a few days.
+INVITATION_LIFETIME = timedelta(days=3)
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 MAX_NAME = 120
 
@@ -45,6 +48,13 @@ USE_RESET = """
 UPDATE password_resets SET used_at = now()
 WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now() RETURNING user_id
 """
+SELECT_USERS = f"""
+SELECT {USER_COLUMNS} FROM users WHERE $1::text IS NULL OR role = $1
+ORDER BY role <> 'officer', role, email LIMIT $2
+"""
+SELECT_ROLE_FOR_UPDATE = "SELECT role FROM users WHERE id = $1 FOR UPDATE"
+UPDATE_ACTIVE = "UPDATE users SET disabled = NOT $2 WHERE id = $1"
+UPDATE_ROLE = "UPDATE users SET role = $2 WHERE id = $1"
 USE_OTHER_RESETS = (
     "UPDATE password_resets SET used_at = now() WHERE user_id = $1 AND used_at IS NULL"
 )
@@ -103,6 +113,20 @@ class InvalidResetTokenError(AccountError):
     """Raised when a reset link is unknown, used already or expired."""
 
 
+class UnknownUserError(AccountError):
+    """Raised when no account has the given id."""
+
+
+class InvalidRoleError(AccountError):
+    """Raised when a role change leaves the staff roles (investors stay investors)."""
+
+    field = "role"
+
+
+class SelfLockoutError(AccountError):
+    """Raised when officers would disable or demote themselves (and maybe the last officer)."""
+
+
 def normalise_email(email: str) -> str:
     """The form in which an address is stored and compared."""
     return email.strip().lower()
@@ -145,6 +169,80 @@ async def create_user(
     except asyncpg.UniqueViolationError:
         raise EmailTakenError(email) from None
     return user
+
+
+async def create_staff(
+    *, pool: asyncpg.Pool, passwords: Passwords, email: str, display_name: str, role: str
+) -> tuple[User, str]:
+    """Open a staff account nobody knows the password of; return it with a set-password token.
+
+    The officer never chooses (nor sees) the password: the new member sets it through the link.
+    """
+    if role not in STAFF_ROLES:
+        raise InvalidRoleError(role)
+    unknowable = secrets.token_urlsafe(32)
+    user = await create_user(
+        pool=pool, passwords=passwords, email=email, display_name=display_name, role=role,
+        password=unknowable,
+    )  # fmt: skip
+    token = secrets.token_urlsafe(32)
+    await pool.execute(INSERT_RESET, _token_hash(token), user.id, INVITATION_LIFETIME)
+    return user, token
+
+
+async def list_users(
+    pool: asyncpg.Pool, *, role: str | None = None, limit: int = 500
+) -> list[User]:
+    """Accounts, officers first, then by role and e-mail (``role`` filters)."""
+    return [user_from_row(row) for row in await pool.fetch(SELECT_USERS, role, limit)]
+
+
+async def get_user(pool: asyncpg.Pool, user_id: uuid.UUID) -> User:
+    """One account, or ``UnknownUserError``."""
+    row = await pool.fetchrow(SELECT_BY_ID, user_id)
+    if row is None:
+        raise UnknownUserError(str(user_id))
+    return user_from_row(row)
+
+
+async def set_active(
+    pool: asyncpg.Pool, user_id: uuid.UUID, active: bool, *, by: uuid.UUID | None = None
+) -> None:
+    """Enable or disable an account; every session of the user ends in the same transaction.
+
+    ``by`` is the officer acting: nobody disables their own account.
+    """
+    if by == user_id and not active:
+        raise SelfLockoutError(str(user_id))
+    async with pool.acquire() as conn, conn.transaction():
+        if await conn.fetchval(SELECT_ROLE_FOR_UPDATE, user_id) is None:
+            raise UnknownUserError(str(user_id))
+        await conn.execute(UPDATE_ACTIVE, user_id, active)
+        await sessions.delete_for_user(conn, user_id)
+
+
+async def set_role(
+    pool: asyncpg.Pool, user_id: uuid.UUID, role: str, *, by: uuid.UUID | None = None
+) -> None:
+    """Move a staff member to another staff role; every session of the user ends with it.
+
+    Investors stay investors (their account holds their files), and officers acting (``by``)
+    cannot demote themselves.
+    """
+    if role not in STAFF_ROLES:
+        raise InvalidRoleError(role)
+    async with pool.acquire() as conn, conn.transaction():
+        current = await conn.fetchval(SELECT_ROLE_FOR_UPDATE, user_id)
+        if current is None:
+            raise UnknownUserError(str(user_id))
+        if current not in STAFF_ROLES:
+            raise InvalidRoleError(role)
+        if role == current:
+            return
+        if by == user_id:
+            raise SelfLockoutError(str(user_id))
+        await conn.execute(UPDATE_ROLE, user_id, role)
+        await sessions.delete_for_user(conn, user_id)
 
 
 async def authenticate(

@@ -28,7 +28,7 @@ from service.passwords import Passwords
 from service.settings import Settings
 from service.store import EventStore
 from service.throttle import ThrottlePolicy
-from web import auth, i18n, pages
+from web import admin, auth, i18n, pages
 from web.accounts import AccountController
 from web.errors import exception_handlers
 from web.mfa import SecondFactorController
@@ -75,6 +75,7 @@ def create_app(settings: Settings, *, database_url: str | None = None) -> Litest
             pages.dev_mail,
             AccountController,
             SecondFactorController,
+            *admin.ROUTES,
             healthz,
             create_static_files_router(path="/static", directories=[HERE / "static"]),
         ],
