@@ -39,8 +39,6 @@ INSERT_USER = """
 INSERT INTO users (id, email, display_name, role, password_hash) VALUES ($1, $2, $3, $4, $5)
 """
 UPDATE_HASH = "UPDATE users SET password_hash = $2 WHERE id = $1"
-SET_DISABLED = "UPDATE users SET disabled = $2 WHERE id = $1"
-SET_ROLE = "UPDATE users SET role = $2 WHERE id = $1"
 UPDATE_PASSWORD = "UPDATE users SET password_hash = $2, password_changed_at = now() WHERE id = $1"  # noqa: S105
 INSERT_RESET = "INSERT INTO password_resets (token_hash, user_id, expires_at) VALUES ($1, $2, now() + $3::interval)"
 VALID_RESET = "SELECT user_id FROM password_resets WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now()"
@@ -218,7 +216,7 @@ async def set_active(
         if await conn.fetchval(SELECT_ROLE_FOR_UPDATE, user_id) is None:
             raise UnknownUserError(str(user_id))
         await conn.execute(UPDATE_ACTIVE, user_id, active)
-        await sessions.delete_for_user(conn, user_id)
+        await sessions.end_all_for_user(conn, user_id)
 
 
 async def set_role(
@@ -242,7 +240,7 @@ async def set_role(
         if by == user_id:
             raise SelfLockoutError(str(user_id))
         await conn.execute(UPDATE_ROLE, user_id, role)
-        await sessions.delete_for_user(conn, user_id)
+        await sessions.end_all_for_user(conn, user_id)
 
 
 async def authenticate(
@@ -309,23 +307,6 @@ async def reset_password(*, pool: asyncpg.Pool, passwords: Passwords, token: str
             raise InvalidResetTokenError
         await conn.execute(USE_OTHER_RESETS, user_id)
         await conn.execute(UPDATE_PASSWORD, user_id, password_hash)
-        await sessions.end_all_for_user(conn, user_id)
-
-
-async def set_disabled(*, pool: asyncpg.Pool, user_id: uuid.UUID, disabled: bool = True) -> None:
-    """Disable (or re-enable) an account; disabling ends every session of the user at once."""
-    async with pool.acquire() as conn, conn.transaction():
-        await conn.execute(SET_DISABLED, user_id, disabled)
-        if disabled:
-            await sessions.end_all_for_user(conn, user_id)
-
-
-async def change_role(*, pool: asyncpg.Pool, user_id: uuid.UUID, role: str) -> None:
-    """Give a user another role; their sessions end, so the new role starts from a new log-in."""
-    if role not in ROLES:
-        raise ValueError(f"unknown role {role!r}")
-    async with pool.acquire() as conn, conn.transaction():
-        await conn.execute(SET_ROLE, user_id, role)
         await sessions.end_all_for_user(conn, user_id)
 
 

@@ -58,12 +58,12 @@ async def test_login_issues_a_new_id_and_drops_the_old_one(
 async def test_role_change_and_disabling_end_every_session(
     client: AsyncTestClient[Litestar], db: asyncpg.Pool
 ) -> None:
+    staff = await make_user(db, email="reviewer@region.ma", role="reviewer")
+    await log_in(client, staff.email)
+    await accounts.set_role(db, staff.id, "chair")
+    assert await live_sessions(db, staff.id) == 0
+    assert (await client.get("/account/password")).status_code == 303
     user = await make_user(db)
-    await log_in(client, user.email)
-    await accounts.change_role(pool=db, user_id=user.id, role="reviewer")
-    assert await live_sessions(db, user.id) == 0
-    assert (await client.get("/my/files")).status_code == 303
-    await accounts.change_role(pool=db, user_id=user.id, role="investor")
     await log_in(client, user.email)
     # A role changed behind the use case's back still ends the session at the next request.
     await db.execute("UPDATE users SET role = 'chair' WHERE id = $1", user.id)
@@ -71,7 +71,7 @@ async def test_role_change_and_disabling_end_every_session(
     assert await live_sessions(db, user.id) == 0
     await db.execute("UPDATE users SET role = 'investor' WHERE id = $1", user.id)
     await log_in(client, user.email)
-    await accounts.set_disabled(pool=db, user_id=user.id)
+    await accounts.set_active(db, user.id, False)
     assert await live_sessions(db, user.id) == 0
     assert (await client.get("/my/files")).status_code == 303
 
