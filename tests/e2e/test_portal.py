@@ -11,10 +11,11 @@ from uuid import UUID, uuid4
 import pytest
 
 from domain.identifiers import ice_with_check
+from domain.rubrics import DEFAULT_CRITERIA
 from projections import registry
 from projections.registry import ALL_PROJECTIONS
 from projections.runner import ProjectionRunner
-from service import applications, drafts, investors, programme
+from service import applications, decisions, drafts, investors, programme
 from tests.e2e.conftest import csrf_of, log_in, make_user, post_form
 
 if TYPE_CHECKING:
@@ -50,6 +51,7 @@ VALID = {
     "timeline_months": "18",
 }
 EN = {"Accept-Language": "en"}
+GOOD_SCORES = [c.key for c in DEFAULT_CRITERIA]
 
 
 async def catch_up(pool: asyncpg.Pool, store: EventStore) -> None:
@@ -391,3 +393,41 @@ async def test_visitors_are_sent_to_log_in_and_staff_refused(
     reviewer = await make_user(db, "reviewer@region.ma", role="reviewer")
     await log_in(client, reviewer.email)
     assert (await client.get(path)).status_code == 403
+
+
+async def test_the_timeline_tells_the_decision_and_the_payments_in_plain_words(
+    client: AsyncTestClient[Litestar], db: asyncpg.Pool, store: EventStore, investor: User,
+    call_id: UUID,
+) -> None:  # fmt: skip
+    app_id = file_id(await apply(client, call_id))
+    rubric_id = await programme.draft_rubric(store)
+    await programme.publish_rubric(store, rubric_id=rubric_id)
+    officer, chair = uuid4(), uuid4()
+    for reviewer in (uuid4(), uuid4()):
+        await applications.assign_reviewer(
+            store, application_id=app_id, reviewer_id=reviewer, by=officer
+        )
+        await applications.review(
+            store, application_id=app_id, reviewer_id=reviewer, rubric_id=rubric_id,
+            scores=dict.fromkeys(GOOD_SCORES, 4), comment="Avis interne du comité",
+        )  # fmt: skip
+    await decisions.fund(
+        store, application_id=app_id, decided_by=chair, amount_centimes=2_000_000_00
+    )
+    await decisions.sign_agreement(store, application_id=app_id, by=officer)
+    await decisions.disburse(store, application_id=app_id, amount_centimes=500_000_00, by=officer)
+    await catch_up(db, store)
+    page = await client.get(f"/my/files/{app_id}", headers=EN)
+    for sentence in (
+        "A reviewer was assigned: your file is under review.",
+        "A reviewer assessed your file.",
+        "The committee decided to fund your project with 2,000,000.00\xa0MAD.",
+        "The funding agreement was signed.",
+        "A tranche of 500,000.00\xa0MAD was paid to you.",
+    ):
+        assert sentence in page.text
+    assert "Agreement signed" in page.text
+    assert "Avis interne du comité" not in page.text  # reviewers' comments stay internal
+    assert f"/my/files/{app_id}/withdraw" not in page.text
+    french = await client.get(f"/my/files/{app_id}", headers={"Accept-Language": "fr"})
+    assert "Une tranche de 500\u202f000,00\xa0MAD vous a été versée." in french.text
