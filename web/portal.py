@@ -217,8 +217,7 @@ class PortalController(Controller):
         """The amendable project fields, prefilled, with the committee's question."""
         app = await _own(store, user, application_id)
         if app.status != Status.INFORMATION_REQUESTED:
-            return page("message.html", 409, title=CANNOT_AMEND,
-                        link=(f"/my/files/{application_id}", N_("Back to the file")))  # fmt: skip
+            return _cannot(CANNOT_AMEND, application_id)
         form = Form(af.amendment_values(app.project))
         return await _amend_page(request, pool, app, form)
 
@@ -234,6 +233,8 @@ class PortalController(Controller):
     ) -> Template | Redirect:
         """Check the changed fields and amend the file (which goes back to the committee)."""
         app = await _own(store, user, application_id)
+        if app.status != Status.INFORMATION_REQUESTED:  # the domain would allow more: not here
+            return _cannot(CANNOT_AMEND, application_id)
         form = Form.from_data(data, af.AMENDABLE)
         call = await programme.call(pool, app.call_id) if app.call_id else None
         changes = af.parse_amendment(form, app.project, call)
@@ -258,7 +259,7 @@ class PortalController(Controller):
         """Ask for confirmation before withdrawing."""
         app = await _own(store, user, application_id)
         if app.status not in WITHDRAWABLE:
-            return _cannot_withdraw(application_id)
+            return _cannot(CANNOT_WITHDRAW, application_id)
         return page(
             "portal_withdraw.html", application_id=application_id, title=app.project["title"]
         )
@@ -275,7 +276,7 @@ class PortalController(Controller):
         try:
             await applications.withdraw(store, application_id=application_id, investor_id=user.id)
         except InvalidTransitionError:
-            return _cannot_withdraw(application_id)
+            return _cannot(CANNOT_WITHDRAW, application_id)
         return see_other(f"/my/files/{application_id}")
 
     @get("/data")
@@ -334,6 +335,7 @@ async def _amend_page(
     )  # fmt: skip
 
 
-def _cannot_withdraw(application_id: UUID) -> Template:
-    return page("message.html", 409, title=CANNOT_WITHDRAW,
-                link=(f"/my/files/{application_id}", N_("Back to the file")))  # fmt: skip
+def _cannot(title: str, application_id: UUID) -> Template:
+    """409: the file is not in a state that allows this (any more)."""
+    link = (f"/my/files/{application_id}", N_("Back to the file"))
+    return page("message.html", 409, title=title, link=link)

@@ -276,6 +276,8 @@ async def test_the_investor_answers_an_information_request_by_amending(
 ) -> None:  # fmt: skip
     app_id = file_id(await apply(client, call_id))
     assert (await client.get(f"/my/files/{app_id}/amend")).status_code == 409
+    early = await post_form(client, f"/my/files/{app_id}/amend", {"jobs": "130"}, page="/my/files")
+    assert early.status_code == 409  # not before the committee asks
     await applications.request_information(
         store, application_id=app_id, by=uuid4(), question="Combien de postes en CDI ?"
     )
