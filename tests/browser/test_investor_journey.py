@@ -82,3 +82,15 @@ def test_an_investor_applies_in_arabic_and_corrects_a_wrong_ice(page: Page, serv
     page.wait_for_load_state()
     assert page.locator(".timeline li").count() >= 1
     screenshot(page, "portal-5-file-timeline")
+
+
+def test_the_form_fits_a_phone_screen(page: Page, server: str) -> None:
+    sign_in(page, server, "investor2@demo.ma")
+    page.set_viewport_size({"width": 360, "height": 740})
+    page.goto(f"{server}/my/applications/new")
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"the page scrolls sideways by {overflow}px"
+    submit = page.locator("button[name=action][value=submit]").bounding_box()
+    assert submit is not None
+    assert submit["height"] >= 44  # a comfortable touch target
+    screenshot(page, "portal-6-form-on-a-phone")
