@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import asyncpg
-import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
@@ -30,6 +29,7 @@ from service.clock import utc_now
 from service.privacy import PersonErasedError
 from service.store import EventStore
 from web import application_form as af
+from web import my_data
 from web.auth import requires_role
 from web.file_words import DRAFT, status_words, step_line
 from web.forms import Form
@@ -287,35 +287,11 @@ class PortalController(Controller):
         user: NamedDependency[User],
     ) -> Response[bytes]:
         """Everything the platform holds about the investor, as a JSON file."""
-        body = {
-            "generated_at": utc_now(),
-            "account": {"id": user.id, **await investors.account(pool, user.id)},
-            "applications": [
-                await _record(pool, store, user, row)
-                for row in await dashboard.files(pool, user.id)
-            ],
-            "drafts": [
-                {"id": d.id, "values": d.values, "updated_at": d.updated_at}
-                for d in await drafts.drafts(pool, investor_id=user.id)
-            ],
-        }
         return Response(
-            msgspec.json.encode(body),
+            await my_data.export(pool, store, user),
             media_type="application/json",
             headers={"Content-Disposition": 'attachment; filename="my-data.json"'},
         )
-
-
-async def _record(
-    pool: asyncpg.Pool, store: EventStore, user: User, row: dict[str, Any]
-) -> dict[str, Any]:
-    app = await _own(store, user, row["application_id"])
-    record = await investors.application_record(store, app)
-    steps = await dashboard.timeline(pool, user.id, app.id)
-    record["timeline"] = [
-        {"kind": s.kind, "params": s.params, "occurred_at": s.occurred_at} for s in steps
-    ]
-    return record
 
 
 async def _amend_page(
