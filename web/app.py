@@ -32,6 +32,7 @@ from web import admin, auth, i18n, pages
 from web.accounts import AccountController
 from web.errors import exception_handlers
 from web.mfa import SecondFactorController
+from web.portal import PortalController
 from web.security import client_address, csp_nonce, security_headers
 from web.sessions import SessionMiddleware, check_csrf, csrf_field
 
@@ -71,11 +72,12 @@ def create_app(settings: Settings, *, database_url: str | None = None) -> Litest
             pages.privacy,
             pages.ledger,
             pages.choose_language,
-            pages.my_files,
             pages.dev_mail,
             AccountController,
             SecondFactorController,
             *admin.ROUTES,
+            # investor portal
+            PortalController,
             healthz,
             create_static_files_router(path="/static", directories=[HERE / "static"]),
         ],

@@ -1,4 +1,4 @@
-"""Public pages, the language switch, the investor's files placeholder, the development mailbox."""
+"""Public pages, the language switch, the development mailbox."""
 
 from __future__ import annotations
 
@@ -12,9 +12,7 @@ from litestar.params import URLEncodedBody
 from litestar.response import Redirect, Template
 
 from service import mail
-from service.accounts import INVESTOR
 from service.settings import Settings
-from web.auth import requires_role
 from web.i18n import LANGUAGES
 from web.views import page, safe_next, see_other
 
@@ -48,12 +46,6 @@ async def choose_language(
     if data.get("lang") in LANGUAGES:
         request.scope["session"]["lang"] = data["lang"]
     return see_other(safe_next(data.get("next")))
-
-
-@get("/my/files", guards=[requires_role(INVESTOR)], sync_to_thread=False)
-def my_files() -> Template:
-    """The investor's files; the investor-dashboard read model will fill it."""
-    return page("my_files.html", files=[])
 
 
 @get("/dev/mail")

@@ -1,0 +1,164 @@
+"""Parsing the application form: numbers in any digits, each wrong field named, nothing else."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from uuid import uuid4
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from domain.calls import CallClosedError, IneligibleError
+from domain.errors import InvalidValueError, UnknownReferenceError
+from domain.identifiers import ice_with_check
+from projections.programme import CallView
+from web import application_form as af
+from web.forms import Form
+
+ARABIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+PERSIAN = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
+NOW = datetime(2026, 3, 1, tzinfo=UTC)
+CALL = CallView(
+    call_id=uuid4(), envelope_id=uuid4(), title="Appel", eligible_sectors=[],
+    eligible_provinces=[], min_request_centimes=100_000_00, max_request_centimes=5_000_000_00,
+    opens_at=NOW, closes_at=None, closed_at=None,
+)  # fmt: skip
+VALID = {
+    "call_id": str(CALL.call_id), "company_name": "Oasis Agro SARL", "legal_form": "sarl",
+    "ice": ice_with_check("0000000000042"), "rc_court": "Errachidia", "rc_number": "912",
+    "contact_name": "Youssef Amrani", "contact_email": "Y.Amrani@Example.ma",
+    "contact_phone": "0612-34-56-78", "title": "Unité de conditionnement de dattes",
+    "summary": "Tri et emballage.", "sector": "agri_food", "province": "errachidia",
+    "commune": "erfoud", "total_investment": "3 000 000", "requested": "900,000.5",
+    "jobs": "25", "jobs_women": "15", "timeline_months": "12",
+}  # fmt: skip
+
+
+def _grouped(units: int, separator: str) -> str:
+    return f"{units:,}".replace(",", separator)
+
+
+@given(
+    st.integers(min_value=0, max_value=10**12),
+    st.integers(min_value=0, max_value=99),
+    st.sampled_from([None, ARABIC, PERSIAN]),
+    st.sampled_from(["", ",", " ", "\u00a0", "\u202f", "\u066c"]),
+    st.sampled_from([".", "\u066b"]),
+)
+def test_amounts_in_any_digits_and_separators_become_exact_centimes(
+    units: int, cents: int, digits: dict[int, str] | None, thousands: str, point: str
+) -> None:
+    text = (_grouped(units, thousands) if thousands else str(units)) + f"{point}{cents:02d}"
+    if digits:
+        text = text.translate(digits)
+    assert af.parse_centimes(text) == units * 100 + cents
+
+
+@given(st.integers(min_value=0, max_value=10**6), st.sampled_from([None, ARABIC, PERSIAN]))
+def test_counts_in_any_digits(count: int, digits: dict[int, str] | None) -> None:
+    text = f"{count:,}"
+    assert af.parse_count(text.translate(digits) if digits else text) == count
+
+
+@given(st.integers(min_value=0, max_value=10**12))
+def test_format_then_parse_is_the_identity(centimes: int) -> None:
+    assert af.parse_centimes(af.format_centimes(centimes)) == centimes
+
+
+@pytest.mark.parametrize(
+    ("text", "centimes"),
+    [("12,5", 1250), ("2500,50", 250050), ("1,234", 123400), ("1 000 000", 100_000_000)],
+)
+def test_a_french_decimal_comma_is_understood(text: str, centimes: int) -> None:
+    assert af.parse_centimes(text) == centimes
+
+
+@pytest.mark.parametrize(
+    "text", ["", "abc", "-5", "+5", "1.234", "1,23,456", "12,3456", "1e6", "١٢x", "10" * 20]
+)
+def test_what_is_not_an_amount_is_refused(text: str) -> None:
+    with pytest.raises(ValueError, match=f"^{re.escape(text)}$"):
+        af.parse_centimes(text)
+
+
+@pytest.mark.parametrize("text", ["1.5", "-1", "2,00", "", "7 jours"])
+def test_what_is_not_a_whole_number_is_refused(text: str) -> None:
+    with pytest.raises(ValueError, match=f"^{re.escape(text)}$"):
+        af.parse_count(text)
+
+
+def test_a_valid_form_becomes_the_use_case_types() -> None:
+    parsed = af.parse_application(Form(dict(VALID)), [CALL])
+    assert parsed is not None
+    assert parsed.call is CALL
+    assert parsed.applicant.applicant_kind == "company"
+    assert parsed.contact.email == "y.amrani@example.ma"
+    assert parsed.contact.phone == "0612345678"
+    assert parsed.project.requested_centimes == 90_000_050
+    assert parsed.project.total_investment_centimes == 300_000_000
+    assert (parsed.project.province, parsed.project.commune) == ("errachidia", "erfoud")
+
+
+def test_a_sole_trader_applies_as_one() -> None:
+    parsed = af.parse_application(Form({**VALID, "legal_form": "sole_trader"}), [CALL])
+    assert parsed is not None
+    assert parsed.applicant.applicant_kind == "sole_trader"
+
+
+@pytest.mark.parametrize(
+    ("changes", "errors"),
+    [
+        ({"ice": VALID["ice"][:-1] + "0"}, {"ice": af.ICE_INVALID}),
+        ({"ice": "12345"}, {"ice": af.ICE_INVALID}),
+        ({"commune": "skoura"}, {"commune": af.COMMUNE_PROVINCE}),
+        ({"requested": "3,000,001"}, {"requested": af.ABOVE_TOTAL}),
+        ({"requested": "99 999.99"}, {"requested": af.OUTSIDE_CALL}),
+        ({"jobs_women": "26"}, {"jobs_women": af.WOMEN_ABOVE_JOBS}),
+        ({"timeline_months": "0"}, {"timeline_months": af.POSITIVE}),
+        ({"call_id": str(uuid4())}, {"call_id": af.CHOOSE}),
+        ({"legal_form": "gie"}, {"legal_form": af.CHOOSE}),
+        ({"rc_number": "12-34"}, {"rc_number": af.RC_NUMBER}),
+        ({"contact_phone": "06 12"}, {"contact_phone": af.PHONE_INVALID}),
+        ({"title": "x" * 201}, {"title": af.TOO_LONG}),
+        ({"jobs": "", "summary": ""}, {"jobs": af.REQUIRED, "summary": af.REQUIRED}),
+    ],
+)
+def test_each_wrong_field_is_named_and_only_it(
+    changes: dict[str, str], errors: dict[str, str]
+) -> None:
+    form = Form({**VALID, **changes})
+    assert af.parse_application(form, [CALL]) is None
+    assert form.errors == errors
+
+
+def test_an_amendment_keeps_only_what_changed() -> None:
+    current = {"province": "errachidia", "commune": "erfoud", "title": "T", "summary": "S",
+               "total_investment_centimes": 300_000_000, "requested_centimes": 90_000_050,
+               "jobs": 25, "jobs_women": 15, "timeline_months": 12}  # fmt: skip
+    values = af.amendment_values(current)
+    assert values["requested"] == "900000.50"
+    assert af.parse_amendment(Form(dict(values)), current, CALL) == {}
+    changed = af.parse_amendment(Form({**values, "jobs": "٣٠"}), current, CALL)
+    assert changed == {"jobs": 30}
+    form = Form({**values, "commune": "zagora"})
+    assert af.parse_amendment(form, current, CALL) is None
+    assert form.errors == {"commune": af.COMMUNE_PROVINCE}
+
+
+@pytest.mark.parametrize(
+    ("error", "where"),
+    [
+        (CallClosedError(uuid4(), NOW), ("call_id", af.CALL_CLOSED)),
+        (IneligibleError(uuid4(), "sector", "mining"), ("sector", af.SECTOR_INELIGIBLE)),
+        (IneligibleError(uuid4(), "requested_centimes", 1), ("requested", af.OUTSIDE_CALL)),
+        (UnknownReferenceError("commune", "x"), ("commune", af.COMMUNE_PROVINCE)),
+        (InvalidValueError("changes", {}, "nothing"), (af.FORM, af.NOTHING_CHANGED)),
+        (InvalidValueError("requested_centimes", 0, "x"), ("requested", af.INVALID)),
+        (InvalidValueError("ice", "1", "x"), ("ice", af.ICE_INVALID)),
+        (InvalidValueError("person", "1", "x"), (af.FORM, af.INVALID)),
+    ],
+)
+def test_domain_errors_land_on_their_field(error: Exception, where: tuple[str, str]) -> None:
+    assert af.field_of(error) == where  # type: ignore[arg-type]
