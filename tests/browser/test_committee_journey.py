@@ -9,10 +9,12 @@ import time
 import urllib.request
 from typing import TYPE_CHECKING
 
+from playwright.sync_api import expect
+
 from tests.browser.conftest import screenshot, serious_violations, sign_in
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
+    from playwright.sync_api import Browser, Page
 
 
 def caught_up(server: str, seconds: float = 60) -> None:
@@ -61,11 +63,15 @@ def test_a_reviewer_scores_an_assigned_file_with_a_live_total(page: Page, server
     screenshot(page, "committee-scored")
 
 
-def test_two_reviewers_score_and_the_chair_funds(page: Page, server: str) -> None:
+def test_two_reviewers_score_and_the_chair_funds(page: Page, server: str, browser: Browser) -> None:
     caught_up(server)
+    watcher = browser.new_context(locale="ar-MA").new_page()  # the chair's queue, left open
+    sign_in(watcher, server, "chair@demo.ma")
+    watcher.goto(f"{server}/committee/queue?status=in_review")
     sign_in(page, server, "officer@demo.ma")
     page.goto(f"{server}/committee/queue?status=in_review&sort=date")
     file_path = page.locator("tr[data-file] th a").last.get_attribute("href")
+    assert file_path is not None
     for reviewer in ("Reviewer One", "Reviewer Two"):
         page.goto(f"{server}{file_path}")
         page.select_option("#assign-reviewer_id", label=reviewer)
@@ -82,6 +88,13 @@ def test_two_reviewers_score_and_the_chair_funds(page: Page, server: str) -> Non
         page.locator("form[data-score-form] button[type=submit]").click()
         page.wait_for_load_state()
         assert "100.00 / 100" in page.locator(".notice").inner_text()
+
+    # The open queue heard the projection move on (SSE), refreshed itself and said so.
+    expect(watcher.locator("#queue-status")).to_have_text("تم تحديث قائمة الملفات.", timeout=15_000)
+    row = watcher.locator(f"tr[data-file='{file_path.rsplit('/', 1)[-1]}']")
+    expect(row).to_have_attribute("data-score", "10000", timeout=15_000)
+    screenshot(watcher, "committee-queue-live")
+    watcher.context.close()
 
     sign_in(page, server, "chair@demo.ma")
     page.goto(f"{server}{file_path}")
