@@ -21,12 +21,11 @@ import uvicorn
 from domain.identifiers import ice_with_check
 from domain.rubrics import DEFAULT_CRITERIA
 from projections import tracking
-from projections.registry import ALL_PROJECTIONS
-from projections.runner import ProjectionRunner
 from service import applications as apps
 from service import demo_data, programme
 from service.accounts import CHAIR, INVESTOR, OFFICER, REVIEWER
 from tests.e2e.conftest import csrf_of, log_in, make_user
+from tests.integration.projections.settle import catch_up
 from web.app import create_app
 
 if TYPE_CHECKING:
@@ -42,20 +41,6 @@ if TYPE_CHECKING:
 
 MAD = 100
 ROW = re.compile(r'<tr data-file="([0-9a-f-]{36})"')
-
-
-async def catch_up(pool: asyncpg.Pool, store: EventStore) -> None:
-    """Apply every event to every read model (retrying while older transactions hold the
-    reading fence back: the test server is shared)."""
-    for _ in range(200):
-        lag = 0
-        for projection in ALL_PROJECTIONS:
-            await ProjectionRunner(pool, store, projection).catch_up()
-            lag += await store.count_after(await tracking.position(pool, projection.name))
-        if lag == 0:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("the read models did not catch up")
 
 
 @dataclass

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from projections import review_queue
 from tests.integration.projections.conftest import MAD
-from tests.integration.projections.test_read_models import catch_up
+from tests.integration.projections.settle import catch_up
 from tests.unit.domain.builders import OFFICER, R1, R2, R3
 
 if TYPE_CHECKING:
