@@ -6,6 +6,7 @@ excluded), because a reviewer-normalised score depends on all of that reviewer's
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -35,7 +36,10 @@ CREATE TABLE review_files (
     requested_centimes bigint      NOT NULL,
     status             text        NOT NULL,
     before_request     text        NOT NULL DEFAULT 'submitted',
-    submitted_at       timestamptz NOT NULL
+    submitted_at       timestamptz NOT NULL,
+    facts              jsonb       NOT NULL DEFAULT '{}',
+    funded_centimes    bigint      NOT NULL DEFAULT 0,
+    disbursed_centimes bigint      NOT NULL DEFAULT 0
 );
 CREATE TABLE review_reviewers (
     application_id uuid    NOT NULL,
@@ -44,6 +48,8 @@ CREATE TABLE review_reviewers (
     conflicted     boolean NOT NULL DEFAULT false,
     weighted_score integer,
     revision       integer,
+    scores         jsonb,
+    comment        text,
     PRIMARY KEY (application_id, reviewer_id)
 );
 CREATE INDEX review_reviewers_by_reviewer ON review_reviewers (reviewer_id);
@@ -54,22 +60,29 @@ CREATE TABLE review_envelopes (
 """
 SUBMIT = """
 INSERT INTO review_files (application_id, envelope_id, call_id, title, company_name, sector,
-    province, requested_centimes, status, submitted_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'submitted', $9)
+    province, requested_centimes, status, submitted_at, facts)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'submitted', $9, $10::jsonb)
 """
 SET = f"UPDATE review_files SET {SET_STATUS} WHERE application_id = $1"
 AMEND = """
 UPDATE review_files SET title = coalesce($2, title),
-    requested_centimes = coalesce($3, requested_centimes) WHERE application_id = $1
+    requested_centimes = coalesce($3, requested_centimes), facts = facts || $4::jsonb
+WHERE application_id = $1
+"""
+MONEY = """
+UPDATE review_files SET funded_centimes = funded_centimes + $2,
+    disbursed_centimes = disbursed_centimes + $3 WHERE application_id = $1
 """
 REVIEWER = """
 INSERT INTO review_reviewers (application_id, reviewer_id, assigned, conflicted, weighted_score,
-    revision) VALUES ($1, $2, $3, $4, $5, $6)
+    revision, scores, comment) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8)
 ON CONFLICT (application_id, reviewer_id) DO UPDATE SET
     assigned = review_reviewers.assigned OR excluded.assigned,
     conflicted = review_reviewers.conflicted OR excluded.conflicted,
     weighted_score = coalesce(excluded.weighted_score, review_reviewers.weighted_score),
-    revision = coalesce(excluded.revision, review_reviewers.revision)
+    revision = coalesce(excluded.revision, review_reviewers.revision),
+    scores = coalesce(excluded.scores, review_reviewers.scores),
+    comment = coalesce(excluded.comment, review_reviewers.comment)
 """
 ENVELOPE = """
 INSERT INTO review_envelopes (envelope_id, remaining_centimes) VALUES ($1, $2)
@@ -78,7 +91,8 @@ SET remaining_centimes = review_envelopes.remaining_centimes + excluded.remainin
 """
 FILES = """
 SELECT application_id, envelope_id, call_id, title, company_name, sector, province,
-       requested_centimes, status, submitted_at FROM review_files
+       requested_centimes, status, submitted_at, facts->>'applicant_kind' AS applicant_kind
+FROM review_files
 """
 SCORES = """
 SELECT application_id, reviewer_id, weighted_score FROM review_reviewers
@@ -91,6 +105,23 @@ FROM review_reviewers r JOIN review_files f USING (application_id)
 WHERE r.reviewer_id = $1 AND r.assigned AND NOT r.conflicted
 ORDER BY f.submitted_at, f.application_id
 """
+VISIBLE = """
+SELECT application_id FROM review_reviewers WHERE reviewer_id = $1 AND assigned AND NOT conflicted
+"""
+FILE = """
+SELECT application_id, envelope_id, call_id, title, company_name, sector, province,
+       requested_centimes, status, submitted_at, facts, funded_centimes, disbursed_centimes
+FROM review_files WHERE application_id = $1
+"""
+REVIEWERS = """
+SELECT reviewer_id, assigned, conflicted, weighted_score, revision, scores, comment
+FROM review_reviewers WHERE application_id = $1 ORDER BY reviewer_id
+"""
+REMAINING = "SELECT envelope_id, remaining_centimes FROM review_envelopes"
+FACTS = (
+    "applicant_kind", "legal_form", "ice", "rc_court", "rc_number", "summary", "commune",
+    "total_investment_centimes", "jobs", "jobs_women", "timeline_months",
+)  # fmt: skip
 SORTS = {
     "score": lambda e: (e.raw_score is None, -(e.raw_score or 0)),
     "normalised": lambda e: (e.normalised_score is None, -(e.normalised_score or 0)),
@@ -121,18 +152,23 @@ class QueueEntry:
     rank: int | None
     cumulative_requested_centimes: int | None
     above_line: bool | None
+    applicant_kind: str | None = None
 
 
 async def queue(
     pool: asyncpg.Pool,
     *,
     stage: str | None = None,
+    status: str | None = None,
     sector: str | None = None,
     province: str | None = None,
     call_id: UUID | None = None,
+    reviewer_id: UUID | None = None,
     sort: str = "score",
 ) -> list[QueueEntry]:
-    """Files filtered by stage, sector, province, call; sorted by score, normalised, date, amount.
+    """Files filtered by stage, status, sector, province, call; sorted by score, normalised,
+    date, amount. With ``reviewer_id``, only the files assigned to that reviewer, never one
+    they declared a conflict on.
 
     The fundable line ranks the files in review of each envelope by raw score, whatever the
     filters, so a filter never moves the line.
@@ -144,14 +180,20 @@ async def queue(
     counts: dict[Any, int] = defaultdict(int)
     for s in scores:
         counts[s.application_id] += 1
-    wanted = {"stage": stage, "sector": sector, "province": province, "call_id": call_id}
+    visible = None if reviewer_id is None else await _visible_to(pool, reviewer_id)
+    wanted = {
+        "stage": stage, "status": status, "sector": sector, "province": province,
+        "call_id": call_id,
+    }  # fmt: skip
     entries = []
     for f in files:
         f["stage"] = STAGES.get(f["status"], f["status"])
         if any(v is not None and f[k] != v for k, v in wanted.items()):
             continue
-        rank, cumulative, above = lines.get(f["application_id"], (None, None, None))
         app = f["application_id"]
+        if visible is not None and app not in visible:
+            continue
+        rank, cumulative, above = lines.get(app, (None, None, None))
         entries.append(
             QueueEntry(
                 **f, review_count=counts[app], quorum=DEFAULT_QUORUM, raw_score=raw.get(app),
@@ -162,12 +204,38 @@ async def queue(
     return sorted(entries, key=SORTS[sort])
 
 
+async def _visible_to(pool: asyncpg.Pool, reviewer_id: UUID) -> set[UUID]:
+    return {r[0] for r in await pool.fetch(VISIBLE, reviewer_id)}
+
+
+async def file(
+    pool: asyncpg.Pool, application_id: UUID, *, reviewer_id: UUID | None = None
+) -> dict[str, Any] | None:
+    """One file's company and project facts (no personal data is projected here); with
+    ``reviewer_id``, None unless it is assigned to that reviewer without a conflict."""
+    if reviewer_id is not None and application_id not in await _visible_to(pool, reviewer_id):
+        return None
+    row = await pool.fetchrow(FILE, application_id)
+    if row is None:
+        return None
+    return {**dict(row), **json.loads(row["facts"]), "facts": None}
+
+
+async def reviewers(pool: asyncpg.Pool, application_id: UUID) -> list[dict[str, Any]]:
+    """Everyone assigned to or conflicted on the file, with their latest review if any."""
+    rows = await pool.fetch(REVIEWERS, application_id)
+    return [{**r, "scores": json.loads(r["scores"]) if r["scores"] else None} for r in rows]
+
+
+async def remaining(pool: asyncpg.Pool) -> dict[UUID, int]:
+    """What each envelope has left to reserve (centimes)."""
+    return dict(await pool.fetch(REMAINING))
+
+
 async def _lines(
     pool: asyncpg.Pool, files: list[dict[str, Any]], raw: dict[UUID, int]
 ) -> dict[UUID, tuple[int, int, bool]]:
-    remaining = dict(
-        await pool.fetch("SELECT envelope_id, remaining_centimes FROM review_envelopes")
-    )
+    left = await remaining(pool)
     by_envelope: dict[UUID, list[Candidate]] = defaultdict(list)
     for f in files:
         app = f["application_id"]
@@ -175,7 +243,7 @@ async def _lines(
             by_envelope[f["envelope_id"]].append(Candidate(app, raw[app], f["requested_centimes"]))
     lines: dict[UUID, tuple[int, int, bool]] = {}
     for envelope_id, candidates in by_envelope.items():
-        lines.update(fundable_line(candidates, remaining.get(envelope_id, 0)))
+        lines.update(fundable_line(candidates, left.get(envelope_id, 0)))
     return lines
 
 
@@ -189,8 +257,12 @@ async def assignments(pool: asyncpg.Pool, reviewer_id: UUID) -> list[dict[str, A
 async def _submitted(conn: asyncpg.Connection, e: Any, n: LogNotification) -> None:
     await conn.execute(
         SUBMIT, e.originator_id, e.envelope_id, e.call_id, e.title, e.company_name, e.sector,
-        e.province, e.requested_centimes, e.timestamp,
+        e.province, e.requested_centimes, e.timestamp, _json({k: getattr(e, k) for k in FACTS}),
     )  # fmt: skip
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def _to(status: str) -> Any:
@@ -203,24 +275,41 @@ def _to(status: str) -> Any:
 async def _amended(conn: asyncpg.Connection, e: Any, n: LogNotification) -> None:
     await conn.execute(SET, e.originator_id, AMENDED)
     changes = e.changes
+    facts = {k: v for k, v in changes.items() if k in FACTS}
     await conn.execute(
-        AMEND, e.originator_id, changes.get("title"), changes.get("requested_centimes")
-    )
+        AMEND, e.originator_id, changes.get("title"), changes.get("requested_centimes"),
+        _json(facts),
+    )  # fmt: skip
 
 
 async def _assigned(conn: asyncpg.Connection, e: Any, n: LogNotification) -> None:
     await conn.execute(SET, e.originator_id, ASSIGNED)
-    await conn.execute(REVIEWER, e.originator_id, e.reviewer_id, True, False, None, None)
+    await conn.execute(
+        REVIEWER, e.originator_id, e.reviewer_id, True, False, None, None, None, None
+    )
 
 
 async def _conflict(conn: asyncpg.Connection, e: Any, n: LogNotification) -> None:
-    await conn.execute(REVIEWER, e.originator_id, e.reviewer_id, False, True, None, None)
+    await conn.execute(
+        REVIEWER, e.originator_id, e.reviewer_id, False, True, None, None, None, None
+    )
 
 
 async def _reviewed(conn: asyncpg.Connection, e: Any, n: LogNotification) -> None:
     await conn.execute(
-        REVIEWER, e.originator_id, e.reviewer_id, True, False, e.weighted_score, e.revision
-    )
+        REVIEWER, e.originator_id, e.reviewer_id, True, False, e.weighted_score, e.revision,
+        _json(dict(e.scores)), e.comment,
+    )  # fmt: skip
+
+
+def _money(status: str | None, funded: str | None, disbursed: str | None) -> Any:
+    async def handle(conn: asyncpg.Connection, e: Any, n: LogNotification) -> None:
+        if status is not None:
+            await conn.execute(SET, e.originator_id, status)
+        paid = getattr(e, disbursed) if disbursed else 0
+        await conn.execute(MONEY, e.originator_id, getattr(e, funded) if funded else 0, paid)
+
+    return handle
 
 
 def _envelope(sign: int, field: str) -> Any:
@@ -233,7 +322,7 @@ def _envelope(sign: int, field: str) -> Any:
 A, E = "grants.application:", "grants.envelope:"
 PROJECTION = Projection(
     name="review_queue",
-    version=1,
+    version=2,  # 2: file facts, amounts funded and paid, review details (the committee pages)
     tables=("review_files", "review_reviewers", "review_envelopes"),
     ddl=DDL,
     handlers={
@@ -245,9 +334,10 @@ PROJECTION = Projection(
         A + "ReviewerAssigned": _assigned,
         A + "ConflictDeclared": _conflict,
         A + "Reviewed": _reviewed,
-        A + "Funded": _to("funded"),
+        A + "Funded": _money("funded", "amount_centimes", None),
         A + "Rejected": _to("rejected"),
         A + "AgreementSigned": _to("agreement_signed"),
+        A + "TrancheDisbursed": _money(None, None, "amount_centimes"),
         A + "Cancelled": _to("cancelled"),
         A + "Completed": _to("completed"),
         E + "Opened": _envelope(1, "total_centimes"),

@@ -323,3 +323,19 @@ async def _set_password(
 
 def _token_hash(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
+
+
+SELECT_BY_ROLE = (
+    f"SELECT {USER_COLUMNS} FROM users WHERE role = $1 AND NOT disabled ORDER BY display_name, id"
+)
+SELECT_BY_IDS = f"SELECT {USER_COLUMNS} FROM users WHERE id = ANY($1::uuid[])"
+
+
+async def users_with_role(*, pool: asyncpg.Pool, role: str) -> list[User]:
+    """Active accounts holding ``role`` (e.g. the reviewers an officer may assign), by name."""
+    return [user_from_row(r) for r in await pool.fetch(SELECT_BY_ROLE, role)]
+
+
+async def users_by_id(*, pool: asyncpg.Pool, ids: list[uuid.UUID]) -> dict[uuid.UUID, User]:
+    """The accounts among ``ids`` (missing ones are left out)."""
+    return {r["id"]: user_from_row(r) for r in await pool.fetch(SELECT_BY_IDS, ids)}

@@ -28,7 +28,7 @@ from service.passwords import Passwords
 from service.settings import Settings
 from service.store import EventStore
 from service.throttle import ThrottlePolicy
-from web import admin, auth, i18n, pages
+from web import admin, auth, committee, committee_actions, i18n, pages
 from web.accounts import AccountController
 from web.errors import exception_handlers
 from web.mfa import SecondFactorController
@@ -78,6 +78,13 @@ def create_app(settings: Settings, *, database_url: str | None = None) -> Litest
             *admin.ROUTES,
             # investor portal
             PortalController,
+            # committee workspace
+            committee.queue_page,
+            committee.file_view,
+            committee.score_form,
+            committee.score,
+            committee.queue_events,
+            *committee_actions.ROUTES,
             healthz,
             create_static_files_router(path="/static", directories=[HERE / "static"]),
         ],

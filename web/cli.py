@@ -160,9 +160,11 @@ def run_serve(settings: Settings, args: argparse.Namespace) -> int:
     app = create_app(settings, database_url=url)
     print(f"grants: serving on http://{host}:{port}/  (database {db.redact(url)})", flush=True)
     # proxy_headers off: X-Forwarded-For is believed only from GRANTS_TRUSTED_PROXIES (web/security.py).
+    # Open Server-Sent Event streams would hold a graceful shutdown forever: cut them after 5 s.
     uvicorn.run(
-        app, host=host, port=port, log_level="warning", access_log=False, proxy_headers=False
-    )
+        app, host=host, port=port, log_level="warning", access_log=False, proxy_headers=False,
+        timeout_graceful_shutdown=5,
+    )  # fmt: skip
     return 0
 
 
