@@ -35,6 +35,7 @@ SELECT_BY_ID = f"SELECT {USER_COLUMNS}, password_hash FROM users WHERE id = $1"
 INSERT_USER = """
 INSERT INTO users (id, email, display_name, role, password_hash) VALUES ($1, $2, $3, $4, $5)
 """
+SELECT_ALL = f"SELECT {USER_COLUMNS} FROM users ORDER BY email"
 UPDATE_HASH = "UPDATE users SET password_hash = $2 WHERE id = $1"
 UPDATE_PASSWORD = "UPDATE users SET password_hash = $2, password_changed_at = now() WHERE id = $1"  # noqa: S105
 INSERT_RESET = "INSERT INTO password_resets (token_hash, user_id, expires_at) VALUES ($1, $2, now() + $3::interval)"
@@ -143,6 +144,11 @@ async def create_user(
     except asyncpg.UniqueViolationError:
         raise EmailTakenError(email) from None
     return user
+
+
+async def list_users(pool: asyncpg.Pool) -> list[User]:
+    """Every account, by e-mail address (for officers)."""
+    return [user_from_row(row) for row in await pool.fetch(SELECT_ALL)]
 
 
 async def authenticate(

@@ -30,6 +30,8 @@ from service.store import EventStore
 from service.throttle import ThrottlePolicy
 from web import auth, i18n, pages
 from web.accounts import AccountController
+from web.api import api_router
+from web.api.docs import openapi_config
 from web.errors import exception_handlers
 from web.security import client_address, csp_nonce, security_headers
 from web.sessions import SessionMiddleware, check_csrf, csrf_field
@@ -75,7 +77,11 @@ def create_app(settings: Settings, *, database_url: str | None = None) -> Litest
             AccountController,
             healthz,
             create_static_files_router(path="/static", directories=[HERE / "static"]),
+            # The JSON API and its OpenAPI document (/schema); pages stay out of the schema.
+            api_router(),
         ],
+        openapi_config=openapi_config(settings),
+        include_in_schema=False,
         lifespan=[lifespan],
         state=State(
             {
