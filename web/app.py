@@ -31,7 +31,7 @@ from service.throttle import ThrottlePolicy
 from web import auth, i18n, pages
 from web.accounts import AccountController
 from web.api import api_router
-from web.api.docs import openapi_config
+from web.api.docs import StrictStructSchemaPlugin, openapi_config
 from web.errors import exception_handlers
 from web.security import client_address, csp_nonce, security_headers
 from web.sessions import SessionMiddleware, check_csrf, csrf_field
@@ -81,6 +81,7 @@ def create_app(settings: Settings, *, database_url: str | None = None) -> Litest
             api_router(),
         ],
         openapi_config=openapi_config(settings),
+        plugins=[StrictStructSchemaPlugin()],
         include_in_schema=False,
         lifespan=[lifespan],
         state=State(

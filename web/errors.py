@@ -10,6 +10,7 @@ from urllib.parse import quote
 import msgspec
 from litestar import MediaType, Response
 from litestar.exceptions import (
+    ClientException,
     HTTPException,
     NotAuthorizedException,
     NotFoundException,
@@ -149,6 +150,8 @@ def on_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Re
         return on_validation(request, exc)
     if isinstance(exc, NotAuthorizedException):
         return on_unauthorised(request, exc)
+    if is_api(request) and type(exc) is ClientException:  # Litestar's "body is not JSON"
+        return problem(request, status, "the body is not valid JSON", code="malformed_body")
     return error_page(request, status)
 
 
