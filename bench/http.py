@@ -31,7 +31,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid4
 
-import asyncpg
 import httpx
 
 from bench.usecases import EsApplication, es_env, es_submit
@@ -47,7 +46,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
 ROOT = Path(__file__).resolve().parents[1]
-PASSWORD = "bench password, long enough"
+PASSWORD = "bench password, long enough"  # noqa: S105 - throw-away benchmark accounts
 HEADER = "| measure | grants over HTTP | baseline | ratio | target |"
 SECTORS = ("offshoring", "agri_food", "tourism", "mining", "crafts", "renewable_energy")
 PROVINCES = ("errachidia", "ouarzazate", "midelt", "tinghir", "zagora")
@@ -105,7 +104,7 @@ def server(data_dir: Path, port: int, pool_size: int) -> Iterator[str]:
         "GRANTS_LOG_LEVEL": "WARNING",
     }
     with log.open("w") as out:
-        child = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        child = subprocess.Popen(
             [sys.executable, "-m", "web.cli", "serve"], env=env, cwd=ROOT, stdout=out, stderr=out
         )
     base = f"http://127.0.0.1:{port}"

@@ -16,7 +16,8 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
-from projections import dashboard, programme, review_queue
+from projections import dashboard, programme
+from projections.queue_page import UnknownCursorError, queue_page
 from projections.review_queue import QueueEntry
 from service import applications
 from service.accounts import INVESTOR, REVIEWER, User
@@ -48,24 +49,18 @@ Sort = Literal["score", "normalised", "date", "amount"]
 Stage = Literal["submitted", "screening", "in_review", "decided", "withdrawn"]
 
 
-async def staff_entries(
-    pool: asyncpg.Pool,
-    user: User,
-    *,
-    stage: str | None = None,
-    sector: str | None = None,
-    province: str | None = None,
-    call_id: UUID | None = None,
-    sort: str = "score",
-) -> list[QueueEntry]:
-    """The queue as this staff member may see it: a reviewer, only their assigned files."""
-    entries = await review_queue.queue(
-        pool, stage=stage, sector=sector, province=province, call_id=call_id, sort=sort
-    )
-    if user.role != REVIEWER:
-        return entries
-    mine = {row["application_id"] for row in await review_queue.assignments(pool, user.id)}
-    return [e for e in entries if e.application_id in mine]
+async def staff_page(
+    pool: asyncpg.Pool, user: User, *, limit: int, after: str | None, **filters: Any
+) -> tuple[list[QueueEntry], bool]:
+    """A page of the queue as this staff member may see it: a reviewer, only their files."""
+    reviewer = user.id if user.role == REVIEWER else None
+    try:
+        cursor = UUID(after) if after is not None else None
+        return await queue_page(pool, reviewer_id=reviewer, after=cursor, limit=limit, **filters)
+    except (ValueError, UnknownCursorError):
+        raise ProblemError(
+            400, "invalid_cursor", "'after' is not in this list (any more)"
+        ) from None
 
 
 async def visible_file(pool: asyncpg.Pool, user: User, application_id: UUID) -> ApplicationOut:
@@ -75,10 +70,10 @@ async def visible_file(pool: asyncpg.Pool, user: User, application_id: UUID) -> 
         if row is None:
             raise not_found()
         return convert(row, ApplicationOut)
-    for entry in await staff_entries(pool, user, sort="date"):
-        if entry.application_id == application_id:
-            return convert(entry, ApplicationOut)
-    raise not_found()
+    entries, _ = await staff_page(pool, user, limit=1, after=None, application_id=application_id)
+    if not entries:
+        raise not_found()
+    return convert(entries[0], ApplicationOut)
 
 
 class ApplicationController(Controller):
@@ -103,17 +98,19 @@ class ApplicationController(Controller):
         sort: FromQuery[Sort] = "date",
     ) -> Page[ApplicationOut]:
         """Investors: their own files, newest first. Staff: the queue with its filters."""
-        rows: list[Any]
         if user.role == INVESTOR:
             rows = await dashboard.files(pool, user.id)
-        else:
-            rows = await staff_entries(
-                pool, user, stage=stage, sector=sector, province=province, call_id=call_id,
-                sort=sort,
-            )  # fmt: skip
-        if status is not None:
-            rows = [r for r in rows if _get(r, "status") == status]
-        return page(rows, ApplicationOut, lambda r: _get(r, "application_id"), limit, after)
+            if status is not None:
+                rows = [r for r in rows if r["status"] == status]
+            return page(rows, ApplicationOut, lambda r: r["application_id"], limit, after)
+        entries, more = await staff_page(
+            pool, user, limit=limit, after=after, stage=stage, status=status, sector=sector,
+            province=province, call_id=call_id, sort=sort,
+        )  # fmt: skip
+        return Page(
+            items=[convert(e, ApplicationOut) for e in entries],
+            next_after=str(entries[-1].application_id) if more else None,
+        )
 
     @post(
         summary="Submit an application",
@@ -226,7 +223,3 @@ async def _envelope_of(pool: asyncpg.Pool, data: ApplicationIn) -> UUID:
 
 def _fields(struct: Any) -> dict[str, Any]:
     return {f: getattr(struct, f) for f in struct.__struct_fields__}
-
-
-def _get(row: Any, name: str) -> Any:
-    return row[name] if isinstance(row, dict) else getattr(row, name)

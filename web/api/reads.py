@@ -17,7 +17,7 @@ from service import accounts
 from service.accounts import CHAIR, OFFICER, REVIEWER, User
 from service.passwords import Passwords
 from service.store import EventStore
-from web.api.applications import Sort, Stage, staff_entries
+from web.api.applications import Sort, Stage, staff_page
 from web.api.schemas import (
     FundedByOut,
     LedgerEntryOut,
@@ -53,10 +53,14 @@ async def queue(
 ) -> Page[QueueEntryOut]:
     """Files with scores (hundredths of a point) and the envelope's fundable line; a reviewer
     sees only the files assigned to them."""
-    entries = await staff_entries(
-        pool, user, stage=stage, sector=sector, province=province, call_id=call_id, sort=sort
+    entries, more = await staff_page(
+        pool, user, limit=limit, after=after, stage=stage, sector=sector, province=province,
+        call_id=call_id, sort=sort,
+    )  # fmt: skip
+    return Page(
+        items=[convert(e, QueueEntryOut) for e in entries],
+        next_after=str(entries[-1].application_id) if more else None,
     )
-    return page(entries, QueueEntryOut, lambda e: e.application_id, limit, after)
 
 
 class LedgerController(Controller):
