@@ -46,26 +46,22 @@ WITH s AS (
     SELECT s.application_id, count(*) AS n, sum(s.weighted_score) AS total,
            avg(CASE WHEN r.sd > 0 THEN (s.weighted_score - r.m) / r.sd ELSE 0 END) AS z
     FROM s JOIN by_reviewer r USING (reviewer_id) GROUP BY s.application_id
-), scored AS (
-    SELECT f.*, coalesce(p.n, 0)::int AS review_count,
+), keys AS (  -- narrow rows: only what sorting, filtering and the line need
+    SELECT f.application_id, f.envelope_id, f.call_id, f.status, f.sector, f.province,
+           f.requested_centimes, f.submitted_at, coalesce(p.n, 0)::int AS review_count,
            ((2 * p.total + p.n) / (2 * p.n))::int AS raw_score,
            round(o.m + p.z * o.sd)::int AS normalised_score
     FROM review_files f LEFT JOIN by_file p USING (application_id) CROSS JOIN overall o
 ), line AS (
-    SELECT application_id,
-           row_number() OVER w::int AS rank,
-           sum(requested_centimes) OVER w AS cumulative
-    FROM scored WHERE status = 'in_review' AND raw_score IS NOT NULL
+    -- uuid order is the order of their text (Python's tie-break) without a collation sort
+    SELECT application_id, row_number() OVER w::int AS rank,
+           (sum(requested_centimes) OVER w)::bigint AS cumulative
+    FROM keys WHERE status = 'in_review' AND raw_score IS NOT NULL
     WINDOW w AS (PARTITION BY envelope_id
-                 ORDER BY raw_score DESC, requested_centimes, application_id::text)
+                 ORDER BY raw_score DESC, requested_centimes, application_id)
 ), ordered AS (
-    SELECT q.*, l.rank, l.cumulative::bigint AS cumulative_requested_centimes,
-           CASE WHEN l.rank IS NULL THEN NULL
-                ELSE l.cumulative <= coalesce(e.remaining_centimes, 0) END AS above_line,
-           row_number() OVER (ORDER BY {order}) AS position
-    FROM scored q
-    LEFT JOIN line l USING (application_id)
-    LEFT JOIN review_envelopes e USING (envelope_id)
+    SELECT application_id, row_number() OVER (ORDER BY {order}) AS position
+    FROM keys q
     WHERE ($1::text[] IS NULL OR q.status = ANY($1))
       AND ($2::text IS NULL OR q.sector = $2)
       AND ($3::text IS NULL OR q.province = $3)
@@ -74,14 +70,23 @@ WITH s AS (
           SELECT 1 FROM review_reviewers r WHERE r.application_id = q.application_id
           AND r.reviewer_id = $5 AND r.assigned AND NOT r.conflicted))
       AND ($6::uuid IS NULL OR q.application_id = $6)
+), page AS (
+    SELECT * FROM ordered
+    WHERE position > coalesce((SELECT position FROM ordered WHERE application_id = $7), 0)
+    ORDER BY position LIMIT $8
 )
-SELECT application_id, envelope_id, call_id, title, company_name, sector, province,
-       requested_centimes, submitted_at, status, review_count, raw_score, normalised_score,
-       rank, cumulative_requested_centimes, above_line,
+SELECT f.application_id, f.envelope_id, f.call_id, f.title, f.company_name, f.sector,
+       f.province, f.requested_centimes, f.submitted_at, f.status, k.review_count, k.raw_score,
+       k.normalised_score, l.rank, l.cumulative AS cumulative_requested_centimes,
+       CASE WHEN l.rank IS NULL THEN NULL
+            ELSE l.cumulative <= coalesce(e.remaining_centimes, 0) END AS above_line,
        (SELECT position FROM ordered WHERE application_id = $7) AS cursor_position
-FROM ordered
-WHERE position > coalesce((SELECT position FROM ordered WHERE application_id = $7), 0)
-ORDER BY position LIMIT $8
+FROM page p
+JOIN review_files f USING (application_id)
+JOIN keys k USING (application_id)
+LEFT JOIN line l USING (application_id)
+LEFT JOIN review_envelopes e ON e.envelope_id = f.envelope_id
+ORDER BY p.position
 """
 
 
