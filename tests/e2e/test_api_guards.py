@@ -22,6 +22,7 @@ from tests.e2e.api_support import (
     people,
 )
 from tests.e2e.conftest import PASSWORD
+from tests.e2e.test_security import assert_secure_headers
 from tests.integration.service.support import GOOD
 
 if TYPE_CHECKING:
@@ -118,6 +119,8 @@ async def test_unsafe_requests_need_the_csrf_header(world: dict[str, Any]) -> No
     body = application_body(world["call_id"])
     missing = await api.client.post(f"{API}/applications", json=body)
     assert_problem(missing, 403, "csrf_token_missing")
+    assert_secure_headers(missing)
+    assert missing.headers["cache-control"] == "no-store"  # a signed-in answer is never cached
     wrong = await api.client.post(
         f"{API}/applications", json=body, headers={"X-CSRF-Token": "not-the-token"}
     )

@@ -45,10 +45,15 @@ async def test_the_openapi_document_is_3_1_and_lists_every_api_operation(
         "description": schemes["csrf"]["description"],
     }  # fmt: skip
     assert schemes["session"]["in"] == "cookie"
+    assert document["components"]["schemas"]["Problem"]["required"] == [
+        "type", "title", "status", "code",
+    ]  # fmt: skip
     tags = {t["name"] for t in document["tags"]}
     for path, item in document["paths"].items():
         for method, operation in item.items():
             assert operation.get("summary"), (method, path)
+            problem = operation["responses"]["4XX"]["content"]["application/problem+json"]
+            assert problem["schema"] == {"$ref": "#/components/schemas/Problem"}
             assert set(operation["tags"]) <= tags
 
 

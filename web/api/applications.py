@@ -54,13 +54,15 @@ async def staff_page(
 ) -> tuple[list[QueueEntry], bool]:
     """A page of the queue as this staff member may see it: a reviewer, only their files."""
     reviewer = user.id if user.role == REVIEWER else None
+    refused = ProblemError(400, "invalid_cursor", "'after' is not in this list (any more)")
     try:
         cursor = UUID(after) if after is not None else None
+    except ValueError:
+        raise refused from None
+    try:
         return await queue_page(pool, reviewer_id=reviewer, after=cursor, limit=limit, **filters)
-    except (ValueError, UnknownCursorError):
-        raise ProblemError(
-            400, "invalid_cursor", "'after' is not in this list (any more)"
-        ) from None
+    except UnknownCursorError:
+        raise refused from None
 
 
 async def visible_file(pool: asyncpg.Pool, user: User, application_id: UUID) -> ApplicationOut:

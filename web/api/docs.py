@@ -54,6 +54,50 @@ an `Idempotency-Key` header.
 """
 
 
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "title": "Problem",
+    "description": "RFC 9457 problem details, with a stable `code`.",
+    "required": ["type", "title", "status", "code"],
+    "properties": {
+        "type": {"type": "string", "format": "uri", "description": "urn:grants:problem:CODE"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "code": {"type": "string", "description": "Stable, e.g. not_found, unknown_field"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "field": {"type": "string", "description": "The field at fault, when one is"},
+        "errors": {"type": "array", "items": {"type": "object"}},
+    },
+}
+PROBLEM_RESPONSE: dict[str, Any] = {
+    "description": "Refused: a problem document (400, 401, 403, 404, 409, 422 or 429).",
+    "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+}
+
+
+def with_problems(schema: dict[str, Any]) -> dict[str, Any]:
+    """The document with the Problem schema and a ``4XX`` response on every operation.
+
+    Litestar documents responses per handler only; every API refusal goes through
+    ``web.errors``, so one shared entry says it once and truly.
+    """
+    schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+    for item in schema.get("paths", {}).values():
+        for method in METHODS:
+            if method in item:
+                item[method].setdefault("responses", {})["4XX"] = PROBLEM_RESPONSE
+    return schema
+
+
+class ProblemsJson(JsonRenderPlugin):
+    """``/schema/openapi.json``, with the problem responses."""
+
+    def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
+        """The JSON document."""
+        return super().render(request, with_problems(openapi_schema))
+
+
 class DocsPage(OpenAPIRenderPlugin):
     """``/schema``: the document as a page of our own (no CDN, no inline script)."""
 
@@ -64,7 +108,8 @@ class DocsPage(OpenAPIRenderPlugin):
         """Rendered with the site's Jinja environment, in the visitor's language."""
         engine: Any = request.app.template_engine
         template = engine.get_template("api_docs.html")
-        return template.render(request=request, **reference(openapi_schema)).encode()
+        context = reference(with_problems(openapi_schema))
+        return template.render(request=request, **context).encode()
 
 
 class StrictStructSchemaPlugin(StructSchemaPlugin):
@@ -109,7 +154,7 @@ def openapi_config(settings: Settings) -> OpenAPIConfig:
         components=Components(security_schemes=security),  # type: ignore[arg-type]
         security=[{"session": [], "csrf": []}],
         path="/schema",
-        render_plugins=[DocsPage(), JsonRenderPlugin()],
+        render_plugins=[DocsPage(), ProblemsJson()],
         use_handler_docstrings=True,
     )
 

@@ -142,7 +142,7 @@ class ApplicationCreated(Out):
     status: str = "submitted"
 
 
-class ApplicationOut(Out):
+class ApplicationOut(Out, omit_defaults=True):
     """A file. Investors get their money columns; staff get scores and the fundable line."""
 
     application_id: UUID
