@@ -101,7 +101,6 @@ async def end_all_for_user(conn: asyncpg.Connection | asyncpg.Pool, user_id: uui
     await conn.execute(DELETE_FOR_USER, user_id)
 
 
-
 async def purge_expired(pool: asyncpg.Pool) -> int:
     """Delete sessions past their idle or absolute timeout; how many went."""
     status = await pool.execute(PURGE_EXPIRED, IDLE_TIMEOUT, ABSOLUTE_TIMEOUT)

@@ -30,6 +30,8 @@ from service.store import EventStore
 from service.throttle import ThrottlePolicy
 from web import admin, auth, committee, committee_actions, i18n, pages
 from web.accounts import AccountController
+from web.api import api_router
+from web.api.docs import StrictStructSchemaPlugin, openapi_config
 from web.errors import exception_handlers
 from web.mfa import SecondFactorController
 from web.portal import PortalController
@@ -87,7 +89,12 @@ def create_app(settings: Settings, *, database_url: str | None = None) -> Litest
             *committee_actions.ROUTES,
             healthz,
             create_static_files_router(path="/static", directories=[HERE / "static"]),
+            # The JSON API and its OpenAPI document (/schema); pages stay out of the schema.
+            api_router(),
         ],
+        openapi_config=openapi_config(settings),
+        plugins=[StrictStructSchemaPlugin()],
+        include_in_schema=False,
         lifespan=[lifespan],
         state=State(
             {

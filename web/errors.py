@@ -10,6 +10,7 @@ from urllib.parse import quote
 import msgspec
 from litestar import MediaType, Response
 from litestar.exceptions import (
+    ClientException,
     HTTPException,
     NotAuthorizedException,
     NotFoundException,
@@ -27,11 +28,18 @@ from litestar.status_codes import (
     HTTP_503_SERVICE_UNAVAILABLE,
 )
 
+from domain.errors import DomainError, InvalidValueError
+from service.accounts import AccountError
+from service.commands import CommandConflictError
 from service.errors import DATABASE_AWAY, Unavailable
+from service.idempotency import IdempotencyKeyInFlightError, IdempotencyKeyReusedError
+from service.privacy import PersonErasedError
 from service.repository import AggregateNotFoundError
 from service.store import ConcurrencyError
+from service.throttle import LoginThrottledError
 from web.auth import SecondFactorRequiredError
 from web.i18n import N_
+from web.sessions import CSRFError
 
 if TYPE_CHECKING:
     from litestar import Request
@@ -53,8 +61,51 @@ TITLES = {
     503: N_("The service is busy, please try again in a moment"),
 }
 # Rule and concurrency conflicts from the domain and service layers; colleagues add theirs here.
-CONFLICTS: tuple[type[Exception], ...] = (ConcurrencyError,)
+CONFLICTS: tuple[type[Exception], ...] = (ConcurrencyError, CommandConflictError)
 NOT_FOUND: tuple[type[Exception], ...] = (AggregateNotFoundError,)
+
+#: The status of each domain error's ``code``; any other DomainError is a 409 (a rule).
+#: 422: the value can never be right here; 409: the file's or envelope's state refuses it now;
+#: 404: the caller acted on a file that is not theirs, which must look like a missing one.
+DOMAIN_STATUS = {
+    "invalid_value": 422,
+    "unknown_reference": 422,
+    "invalid_scores": 422,
+    "ineligible": 422,
+    "funding_exceeds_limit": 422,
+    "tranche_exceeds_funding": 422,
+    "not_your_application": 404,
+    "reviewer_not_assigned": 404,
+}
+#: Account errors: (status, code).
+ACCOUNT_STATUS = {
+    "InvalidEmailError": (422, "invalid_email"),
+    "InvalidNameError": (422, "invalid_name"),
+    "WeakPasswordError": (422, "weak_password"),
+    "EmailTakenError": (409, "email_taken"),
+    "InvalidCredentialsError": (401, "invalid_credentials"),
+    "InvalidResetTokenError": (422, "invalid_reset_token"),
+}
+#: The ``code`` of a problem without a more precise one.
+STATUS_CODES = {
+    400: "bad_request",
+    401: "not_authenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    422: "validation_failed",
+    429: "throttled",
+    500: "server_error",
+}
+
+
+class ProblemError(Exception):
+    """Raised by an API handler to answer with a problem document of ``status`` and ``code``."""
+
+    def __init__(self, status: int, code: str, detail: str | None = None, **extra: Any) -> None:
+        super().__init__(detail or code)
+        self.status, self.code, self.detail, self.extra = status, code, detail, extra
 
 
 def is_api(request: Request[Any, Any, Any]) -> bool:
@@ -63,13 +114,20 @@ def is_api(request: Request[Any, Any, Any]) -> bool:
 
 
 def problem(
-    request: Request[Any, Any, Any], status: int, detail: str | None = None, **extra: Any
+    request: Request[Any, Any, Any],
+    status: int,
+    detail: str | None = None,
+    *,
+    code: str | None = None,
+    **extra: Any,
 ) -> Response[bytes]:
-    """An RFC 9457 problem document."""
+    """An RFC 9457 problem document with a stable ``code`` (also in its ``type`` URI)."""
+    code = code or STATUS_CODES.get(status, "error")
     body = {
-        "type": "about:blank",
+        "type": f"urn:grants:problem:{code}",
         "title": TITLES.get(status, "Error"),
         "status": status,
+        "code": code,
         "instance": request.url.path,
     }
     if detail:
@@ -93,10 +151,92 @@ def on_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Re
     """Litestar's own HTTP errors; a validation error is reported as 422."""
     status = exc.status_code
     if isinstance(exc, ValidationException):
-        status = HTTP_422_UNPROCESSABLE_ENTITY
+        return on_validation(request, exc)
     if isinstance(exc, NotAuthorizedException):
         return on_unauthorised(request, exc)
+    if is_api(request) and type(exc) is ClientException:  # Litestar's "body is not JSON"
+        return problem(request, status, "the body is not valid JSON", code="malformed_body")
     return error_page(request, status)
+
+
+def on_validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
+    """A body that is not JSON: 400; values the types refuse (unknown fields included): 422."""
+    if not is_api(request):
+        return error_page(request, HTTP_422_UNPROCESSABLE_ENTITY)
+    errors = [
+        {"field": str(e.get("key") or ""), "source": str(e.get("source") or ""),
+         "message": str(e.get("message") or "")}
+        for e in (exc.extra if isinstance(exc.extra, list) else [])
+        if isinstance(e, dict)
+    ]  # fmt: skip
+    malformed = any("malformed" in e["message"].lower() for e in errors) or "decode" in (
+        exc.detail.lower()
+    )
+    if malformed:
+        return problem(request, 400, "the body is not valid JSON", code="malformed_body")
+    unknown = any("unknown field" in e["message"].lower() for e in errors)
+    code = "unknown_field" if unknown else "validation_failed"
+    return problem(request, HTTP_422_UNPROCESSABLE_ENTITY, code=code, errors=errors)
+
+
+def on_domain_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """A rule of the programme refused the command: the status its ``code`` maps to."""
+    code = getattr(exc, "code", "domain_error")
+    status = DOMAIN_STATUS.get(code, HTTP_409_CONFLICT)
+    if not is_api(request):
+        return error_page(request, status)
+    if status == HTTP_404_NOT_FOUND:  # as for a missing file: say nothing more
+        return problem(request, status, code="not_found")
+    if isinstance(exc, InvalidValueError):  # the field and why; never the value (personal data)
+        return problem(request, status, exc.reason, code=code, field=exc.field)
+    return problem(request, status, str(exc), code=code)
+
+
+def on_account_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """An account refused (taken e-mail, weak password, wrong credentials)."""
+    status, code = ACCOUNT_STATUS.get(
+        type(exc).__name__, (HTTP_422_UNPROCESSABLE_ENTITY, "invalid")
+    )
+    if not is_api(request):
+        return error_page(request, status)
+    extra: dict[str, Any] = {}
+    if field := getattr(exc, "field", None):
+        extra["field"] = field
+    if reason := getattr(exc, "code", None):
+        extra["reason"] = reason
+    return problem(request, status, code=code, **extra)
+
+
+def on_problem(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """A refusal an API handler raised itself (``web.api.support.ProblemError``)."""
+    assert isinstance(exc, ProblemError)
+    if not is_api(request):
+        return error_page(request, exc.status)
+    return problem(request, exc.status, exc.detail, code=exc.code, **exc.extra)
+
+
+def on_idempotency(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """A key reused for another request (422) or still in flight (409)."""
+    reused = isinstance(exc, IdempotencyKeyReusedError)
+    status = HTTP_422_UNPROCESSABLE_ENTITY if reused else HTTP_409_CONFLICT
+    detail = (
+        "this Idempotency-Key was used for another request"
+        if reused
+        else "a request with this Idempotency-Key is still being processed"
+    )
+    return problem(request, status, detail, code=getattr(exc, "code", "idempotency"))
+
+
+def on_throttled(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """Too many failed log-ins: 429 with Retry-After."""
+    retry = getattr(exc, "retry_after", 60)
+    response = (
+        problem(request, 429, code="throttled", retry_after=retry)
+        if is_api(request)
+        else error_page(request, 429)
+    )
+    response.headers["Retry-After"] = str(retry)
+    return response
 
 
 def on_unauthorised(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
@@ -113,6 +253,8 @@ def on_unauthorised(request: Request[Any, Any, Any], exc: Exception) -> Response
 
 def on_conflict(request: Request[Any, Any, Any], _: Exception) -> Response[Any]:
     """A rule or concurrency conflict: 409."""
+    if is_api(request):
+        return problem(request, HTTP_409_CONFLICT, code="concurrent_change")
     return error_page(request, HTTP_409_CONFLICT)
 
 
@@ -121,8 +263,11 @@ def on_not_found(request: Request[Any, Any, Any], _: Exception) -> Response[Any]
     return error_page(request, HTTP_404_NOT_FOUND)
 
 
-def on_forbidden(request: Request[Any, Any, Any], _: Exception) -> Response[Any]:
+def on_forbidden(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     """A role or CSRF refusal: 403."""
+    if is_api(request):
+        code = "csrf_token_missing" if isinstance(exc, CSRFError) else "forbidden"
+        return problem(request, HTTP_403_FORBIDDEN, code=code)
     return error_page(request, HTTP_403_FORBIDDEN)
 
 
@@ -161,4 +306,16 @@ def exception_handlers() -> ExceptionHandlersMap:
     handlers.update(dict.fromkeys((Unavailable, *DATABASE_AWAY), on_unavailable))
     handlers.update(dict.fromkeys(CONFLICTS, on_conflict))
     handlers.update(dict.fromkeys(NOT_FOUND, on_not_found))
+    handlers.update(
+        {
+            ValidationException: on_validation,
+            DomainError: on_domain_error,
+            AccountError: on_account_error,
+            ProblemError: on_problem,
+            IdempotencyKeyReusedError: on_idempotency,
+            IdempotencyKeyInFlightError: on_idempotency,
+            LoginThrottledError: on_throttled,
+            PersonErasedError: on_not_found,
+        }
+    )
     return handlers

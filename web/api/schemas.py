@@ -1,0 +1,427 @@
+"""Wire types of the JSON API: one msgspec Struct per direction, validation in the types.
+
+Inbound structs forbid unknown fields, so a client can never set what it was not offered (mass
+assignment is refused with a 422 problem). Money is always integer centimes (``*_centimes``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Generic, Literal, TypeVar
+from uuid import UUID
+
+import msgspec
+from msgspec import Meta
+
+T = TypeVar("T")
+
+Centimes = Annotated[int, Meta(ge=1, le=10**15, description="An amount in integer centimes")]
+Count = Annotated[int, Meta(ge=0, le=1_000_000)]
+Short = Annotated[str, Meta(min_length=1, max_length=200)]
+Text = Annotated[str, Meta(max_length=4000)]
+Role = Literal["investor", "reviewer", "chair", "officer"]
+StaffRole = Literal["reviewer", "chair", "officer"]
+
+
+class In(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """Base of every request body: unknown fields are refused."""
+
+
+class Out(msgspec.Struct, kw_only=True, frozen=True):
+    """Base of every response body."""
+
+
+class Page(Out, Generic[T]):
+    """A page of a list; pass ``next_after`` as ``after`` to get the next one (null: the end)."""
+
+    items: list[T]
+    next_after: str | None
+
+
+# -- session -------------------------------------------------------------------------------
+
+
+class LoginIn(In):
+    """E-mail and password of an account."""
+
+    email: Annotated[str, Meta(min_length=3, max_length=254)]
+    password: Annotated[str, Meta(min_length=1, max_length=1024)]
+
+
+class UserOut(Out):
+    """An account as its owner and officers see it."""
+
+    id: UUID
+    email: str
+    display_name: str
+    role: str
+    disabled: bool = False
+
+
+class SessionOut(Out):
+    """The signed-in user (null for a visitor) and the token unsafe requests must carry."""
+
+    user: UserOut | None
+    csrf_token: str
+
+
+class UserIn(In):
+    """A staff account an officer opens (investors register themselves)."""
+
+    email: Annotated[str, Meta(min_length=3, max_length=254)]
+    display_name: Annotated[str, Meta(min_length=1, max_length=120)]
+    role: StaffRole
+    password: Annotated[str, Meta(min_length=1, max_length=1024)]
+
+
+# -- applications --------------------------------------------------------------------------
+
+
+class ApplicantIn(In):
+    """The company or sole trader applying (public identifiers)."""
+
+    applicant_kind: Literal["company", "sole_trader"]
+    company_name: Short
+    legal_form: Annotated[str, Meta(max_length=40)]
+    ice: Annotated[str, Meta(max_length=40, description="15 digits with the mod-97 check")]
+    rc_court: Annotated[str, Meta(max_length=80)]
+    rc_number: Annotated[str, Meta(max_length=40)]
+
+
+class ContactIn(In):
+    """The contact person: encrypted before it is stored, never shown to reviewers."""
+
+    name: Annotated[str, Meta(min_length=1, max_length=120)]
+    email: Annotated[str, Meta(min_length=3, max_length=254)]
+    phone: Annotated[str, Meta(min_length=3, max_length=40)]
+    national_id: Annotated[str, Meta(max_length=40)] = ""
+
+
+class ProjectIn(In):
+    """The project and the amount asked for."""
+
+    title: Short
+    summary: Text
+    sector: Annotated[str, Meta(max_length=40)]
+    province: Annotated[str, Meta(max_length=40)]
+    commune: Annotated[str, Meta(max_length=40)]
+    total_investment_centimes: Centimes
+    requested_centimes: Centimes
+    jobs: Count
+    jobs_women: Count
+    timeline_months: Annotated[int, Meta(ge=1, le=240)]
+
+
+class ApplicationIn(In):
+    """A new application: to a call (its envelope is implied) or straight to an envelope."""
+
+    applicant: ApplicantIn
+    contact: ContactIn
+    project: ProjectIn
+    call_id: UUID | None = None
+    envelope_id: UUID | None = None
+
+
+class AmendmentIn(In):
+    """Amendable project fields only; omitted fields keep their value."""
+
+    title: Short | None = None
+    summary: Text | None = None
+    commune: Annotated[str, Meta(max_length=40)] | None = None
+    total_investment_centimes: Centimes | None = None
+    requested_centimes: Centimes | None = None
+    jobs: Count | None = None
+    jobs_women: Count | None = None
+    timeline_months: Annotated[int, Meta(ge=1, le=240)] | None = None
+
+
+class ApplicationCreated(Out):
+    """The id of the application just submitted."""
+
+    application_id: UUID
+    status: str = "submitted"
+
+
+class ApplicationOut(Out, omit_defaults=True):
+    """A file. Investors get their money columns; staff get scores and the fundable line."""
+
+    application_id: UUID
+    title: str
+    sector: str
+    province: str
+    requested_centimes: int
+    status: str
+    submitted_at: datetime
+    company_name: str | None = None
+    stage: str | None = None
+    call_id: UUID | None = None
+    envelope_id: UUID | None = None
+    funded_centimes: int | None = None
+    disbursed_centimes: int | None = None
+    updated_at: datetime | None = None
+    review_count: int | None = None
+    raw_score: int | None = None
+    normalised_score: int | None = None
+    rank: int | None = None
+    above_line: bool | None = None
+
+
+class StepOut(Out):
+    """One step of a file's timeline: a stable ``kind`` and its parameters."""
+
+    kind: str
+    params: dict[str, Any]
+    occurred_at: datetime
+
+
+class ActionOut(Out):
+    """What a command did to a file."""
+
+    application_id: UUID
+    action: str
+
+
+class FundingOut(Out):
+    """The amount reserved and what the envelope has left."""
+
+    application_id: UUID
+    amount_centimes: int
+    remaining_centimes: int
+
+
+class ReviewOut(Out):
+    """The weighted score recorded, in hundredths of a point (0..10000)."""
+
+    application_id: UUID
+    weighted_score: int
+
+
+class QuestionIn(In):
+    """A question the investor must answer by amending."""
+
+    question: Annotated[str, Meta(min_length=1, max_length=2000)]
+
+
+class ReasonIn(In):
+    """Why (screen-out, rejection, cancellation)."""
+
+    reason: Annotated[str, Meta(min_length=1, max_length=2000)]
+
+
+class AssignmentIn(In):
+    """The reviewer to assign."""
+
+    reviewer_id: UUID
+
+
+class ReviewIn(In):
+    """Scores 0..5 per criterion of the published rubric (or ``rubric_id``)."""
+
+    scores: dict[Annotated[str, Meta(max_length=60)], Annotated[int, Meta(ge=0, le=5)]]
+    comment: Text = ""
+    rubric_id: UUID | None = None
+
+
+class FundingIn(In):
+    """The chair's funding decision."""
+
+    amount_centimes: Centimes
+    note: Text = ""
+
+
+class OverrideIn(In):
+    """Funding below the score threshold, with the justification the ledger of decisions keeps."""
+
+    amount_centimes: Centimes
+    justification: Annotated[str, Meta(min_length=1, max_length=4000)]
+    note: Text = ""
+
+
+class TrancheIn(In):
+    """A tranche to pay."""
+
+    amount_centimes: Centimes
+
+
+class Empty(In):
+    """No fields (the request may carry no body at all)."""
+
+
+# -- programme -----------------------------------------------------------------------------
+
+
+class EnvelopeIn(In):
+    """A support envelope to open."""
+
+    name: Short
+    total_centimes: Centimes
+
+
+class EnvelopeOut(Out):
+    """An envelope's money, in centimes."""
+
+    envelope_id: UUID
+    name: str
+    currency: str
+    total_centimes: int
+    reserved_centimes: int
+    disbursed_centimes: int
+    remaining_centimes: int
+    opened_at: datetime
+    closed_at: datetime | None
+
+
+class Created(Out):
+    """The id of what was just created."""
+
+    id: UUID
+
+
+class CallIn(In):
+    """A call for applications on an open envelope; empty lists mean every sector/province."""
+
+    envelope_id: UUID
+    title: Short
+    min_request_centimes: Centimes
+    max_request_centimes: Centimes
+    eligible_sectors: list[Annotated[str, Meta(max_length=40)]] = []
+    eligible_provinces: list[Annotated[str, Meta(max_length=40)]] = []
+    opens_at: datetime | None = None
+    closes_at: datetime | None = None
+
+
+class CallOut(Out):
+    """A call for applications."""
+
+    call_id: UUID
+    envelope_id: UUID
+    title: str
+    eligible_sectors: list[str]
+    eligible_provinces: list[str]
+    min_request_centimes: int
+    max_request_centimes: int
+    opens_at: datetime
+    closes_at: datetime | None
+    closed_at: datetime | None
+
+
+class CriterionIn(In):
+    """A weighted criterion with its label in the three languages."""
+
+    key: Annotated[str, Meta(pattern=r"^[a-z][a-z0-9_]{0,59}$")]
+    weight: Annotated[int, Meta(ge=1, le=100)]
+    labels: dict[Literal["ar", "fr", "en"], Annotated[str, Meta(min_length=1, max_length=200)]]
+
+
+class RubricIn(In):
+    """A rubric version to draft (the Investment Charter's criteria when none are given)."""
+
+    name: Short
+    rubric_version: Annotated[int, Meta(ge=1, le=10_000)]
+    criteria: list[CriterionIn] | None = None
+
+
+class RubricOut(Out):
+    """A rubric version; ``published_at`` null while it is a draft."""
+
+    rubric_id: UUID
+    name: str
+    rubric_version: int
+    criteria: list[dict[str, Any]]
+    drafted_at: datetime
+    published_at: datetime | None
+
+
+# -- read models ---------------------------------------------------------------------------
+
+
+class QueueEntryOut(Out):
+    """A file in the committee's queue, with scores (hundredths) and the fundable line."""
+
+    application_id: UUID
+    envelope_id: UUID
+    call_id: UUID | None
+    title: str
+    company_name: str
+    sector: str
+    province: str
+    requested_centimes: int
+    submitted_at: datetime
+    status: str
+    stage: str
+    review_count: int
+    quorum: int
+    raw_score: int | None
+    normalised_score: int | None
+    rank: int | None
+    cumulative_requested_centimes: int | None
+    above_line: bool | None
+
+
+class LedgerEntryOut(Out):
+    """A public ledger entry: organisations only (a sole trader has no name here)."""
+
+    seq: int
+    kind: str
+    application_id: UUID
+    envelope_id: UUID
+    org_kind: str
+    org_name: str | None
+    sector: str
+    province: str
+    amount_centimes: int
+    balance_centimes: int
+    occurred_at: datetime
+    prev_hash: str
+    entry_hash: str
+
+
+class LedgerHeadOut(Out):
+    """The chain's head: publish it, and anyone can check nothing before it was rewritten."""
+
+    seq: int
+    entry_hash: str
+
+
+class FundedByOut(Out):
+    """Funded count and amount for one sector, province or month."""
+
+    key: str
+    funded_count: int
+    funded_centimes: int
+
+
+class StatisticsOut(Out):
+    """Programme statistics; rates are shares of decided files."""
+
+    received: int
+    decided: int
+    funded: int
+    funded_centimes: int
+    success_rate: float | None
+    mean_days: float | None
+    median_days: float | None
+    by_sector: list[FundedByOut]
+    by_province: list[FundedByOut]
+    by_month: list[FundedByOut]
+
+
+class ProjectionOut(Out):
+    """A read model's position and lag behind the event log."""
+
+    name: str
+    version: int | None
+    lag_events: int
+    lag_seconds: float
+    applied: int
+    skipped: int
+    error: str | None
+
+
+class MyDataOut(Out):
+    """Everything the platform holds about the signed-in investor, for download."""
+
+    account: UserOut
+    applications: list[ApplicationOut]
+    timelines: dict[str, list[StepOut]]
+    contacts: dict[str, dict[str, str]]
