@@ -25,7 +25,7 @@ from web.i18n import LANGUAGES, SCOPE_KEY, language_of
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
-MIN_YEAR, MAX_YEAR, MAX_SEARCH = 2000, 2100, 100
+MIN_YEAR, MAX_YEAR, MAX_SEARCH, PAGE_SIZE = 2000, 2100, 100, 25
 
 
 def use_query_language(request: Request[Any, Any, Any]) -> str:
@@ -139,7 +139,11 @@ async def ledger_page(
 
     async def load() -> dict[str, Any]:
         found = await public_ledger.page(
-            pool, filters, before=_seq(request, "before"), after=_seq(request, "after")
+            pool,
+            filters,
+            before=_seq(request, "before"),
+            after=_seq(request, "after"),
+            size=request.app.state.get("ledger_page_size", PAGE_SIZE),
         )
         return {
             "page": found, "filters": filters, "errors": errors,
