@@ -14,8 +14,8 @@ import pytest
 import uvicorn
 
 from tests.e2e.conftest import csrf_of, log_in, make_user
-from web.app import create_app
 from tests.e2e.public_support import MAD, SOLE_TRADER_NAME, catch_up_all, programme
+from web.app import create_app
 
 if TYPE_CHECKING:
     import asyncpg
@@ -58,7 +58,8 @@ async def test_public_pages_render_in_each_language_without_a_session(
         assert f'href="/ledger?lang={lang}"' in response.text, "links keep the chosen language"
     ledger = await client.get("/ledger", params={"lang": lang})
     title, sole = WORDS[lang]
-    assert title in ledger.text and sole in ledger.text
+    assert title in ledger.text
+    assert sole in ledger.text
 
 
 async def test_home_shows_the_envelope_from_the_read_model(
@@ -79,13 +80,17 @@ async def test_ledger_is_newest_first_and_filters(
 ) -> None:
     everything = (await client.get("/ledger", params={"lang": "en"})).text
     seqs = [int(s) for s in re.findall(r"<tr>\s*<td>(\d+)</td>", everything)]
-    assert seqs == sorted(seqs, reverse=True) and len(seqs) == 8
+    assert seqs == sorted(seqs, reverse=True)
+    assert len(seqs) == 8
     zagora = (await client.get("/ledger", params={"lang": "en", "province": "zagora"})).text
-    assert len(ROWS.findall(zagora)) == 1 and "Individual entrepreneur, Zagora" in zagora
+    assert len(ROWS.findall(zagora)) == 1
+    assert "Individual entrepreneur, Zagora" in zagora
     tourism = (await client.get("/ledger", params={"lang": "en", "sector": "tourism"})).text
-    assert len(ROWS.findall(tourism)) == 2 and "Grant cancelled" in tourism
+    assert len(ROWS.findall(tourism)) == 2
+    assert "Grant cancelled" in tourism
     later = (await client.get("/ledger", params={"lang": "en", "year": "2025"})).text
-    assert len(ROWS.findall(later)) == 1 and "Draa Solar SARL" in later
+    assert len(ROWS.findall(later)) == 1
+    assert "Draa Solar SARL" in later
     found = (await client.get("/ledger", params={"lang": "en", "q": "erg chebbi"})).text
     assert len(ROWS.findall(found)) == 2
     nothing = (await client.get("/ledger", params={"lang": "en", "q": "%"})).text
@@ -138,11 +143,13 @@ async def test_statistics_have_svg_charts_and_tables(
     client: AsyncTestClient[Litestar], funded: Programme
 ) -> None:
     page = (await client.get("/statistics", params={"lang": "fr"})).text
-    assert page.count('<svg role="img"') == 3 and page.count("<polygon") == 5
+    assert page.count('<svg role="img"') == 3
+    assert page.count("<polygon") == 5
     assert page.count('<table class="data">') == 3
     assert '<th scope="row">Zagora</th><td class="num">1</td>' in page
     assert '<th scope="row">2025-04</th>' in page
-    assert '<script src="http' not in page and "cdn" not in page.lower()
+    assert '<script src="http' not in page
+    assert "cdn" not in page.lower()
 
 
 async def test_public_pages_are_cacheable_by_the_ledger_head(
@@ -156,14 +163,16 @@ async def test_public_pages_are_cacheable_by_the_ledger_head(
         assert "Cookie" in response.headers["vary"]
         tags[path] = response.headers["etag"]
         again = await client.get(path, params={"lang": "fr"}, headers={"If-None-Match": tags[path]})
-        assert again.status_code == 304 and again.content == b"", path
+        assert again.status_code == 304, path
+        assert again.content == b"", path
         assert again.headers["etag"] == tags[path]
     other = await client.get("/ledger", params={"lang": "ar"})
     assert other.headers["etag"] != tags["/ledger"], "the language is part of the ETag"
     await funded.world.disburse(funded.company, 100_000 * MAD)
     await catch_up_all(db, store)
     changed = await client.get("/ledger", params={"lang": "fr"}, headers={"If-None-Match": tags["/ledger"]})  # fmt: skip
-    assert changed.status_code == 200 and changed.headers["etag"] != tags["/ledger"]
+    assert changed.status_code == 200
+    assert changed.headers["etag"] != tags["/ledger"]
 
 
 async def test_a_signed_in_user_never_gets_a_shared_cacheable_page(
@@ -181,9 +190,11 @@ async def test_verify_page_reverifies_and_names_a_tampered_entry(
 ) -> None:
     head = await db.fetchval("SELECT entry_hash FROM ledger_entries ORDER BY seq DESC LIMIT 1")
     page = (await client.get("/verify", params={"lang": "en"})).text
-    assert head in page and 'name="check" value="1"' in page
+    assert head in page
+    assert 'name="check" value="1"' in page
     ok = await client.get("/verify", params={"lang": "en", "check": "1"})
-    assert "The ledger verifies" in ok.text and ok.headers["cache-control"] == "no-store"
+    assert "The ledger verifies" in ok.text
+    assert ok.headers["cache-control"] == "no-store"
     await db.execute(
         "UPDATE ledger_entries SET amount_centimes = amount_centimes + 1 WHERE seq = 3"
     )
@@ -200,7 +211,7 @@ async def test_the_live_stream_speaks_over_http_and_ends_on_disconnect(
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, port=port, log_level="warning", lifespan="on"))
     serving = asyncio.create_task(server.serve())
-    while not server.started:
+    while not server.started:  # noqa: ASYNC110 - uvicorn offers a flag, not an event
         await asyncio.sleep(0.05)
     events = []
     try:
@@ -242,9 +253,11 @@ async def test_an_officer_erases_a_person_after_confirming(
     form = await client.get("/admin/privacy")
     token = csrf_of(form)
     bad = await client.post("/admin/privacy", data={"person_id": "nope", "_csrf": token})
-    assert bad.status_code == 422 and 'aria-invalid="true"' in bad.text
+    assert bad.status_code == 422
+    assert 'aria-invalid="true"' in bad.text
     review = await client.post("/admin/privacy", data={"person_id": str(investor.id), "_csrf": token})  # fmt: skip
-    assert review.status_code == 200 and "someone@exemple.ma" in review.text
+    assert review.status_code == 200
+    assert "someone@exemple.ma" in review.text
     assert (
         await db.fetchval("SELECT email FROM users WHERE id = $1", investor.id)
         == "someone@exemple.ma"
@@ -256,9 +269,9 @@ async def test_an_officer_erases_a_person_after_confirming(
     row = await db.fetchrow(
         "SELECT email, display_name, disabled FROM users WHERE id = $1", investor.id
     )
-    assert (
-        row["email"].startswith("erased-") and row["display_name"] == "[erased]" and row["disabled"]
-    )
+    assert row["email"].startswith("erased-")
+    assert row["display_name"] == "[erased]"
+    assert row["disabled"]
 
 
 async def test_only_officers_reach_the_erase_page(
