@@ -35,8 +35,9 @@ FROM ledger_entries ORDER BY seq
 """
 CSV_COLUMNS = (
     "Identifier", "Title", "Description", "Currency", "Amount Awarded", "Amount Disbursed",
-    "Award Date", "Recipient Org:Identifier", "Recipient Org:Name", "Beneficiary Location:Name",
-    "Beneficiary Location:Country Code", "Funding Org:Identifier", "Funding Org:Name",
+    "Award Date", "Recipient Org:Identifier", "Recipient Org:Name", "Recipient Ind:Identifier",
+    "Recipient Ind:Name", "Beneficiary Location:Name", "Beneficiary Location:Country Code",
+    "Beneficiary Location:Geographic Code", "Funding Org:Identifier", "Funding Org:Name",
     "Grant Programme:Code", "Grant Programme:Title", "Classifications:Code",
     "Classifications:Title", "Last modified",
 )  # fmt: skip
@@ -118,12 +119,15 @@ def to_csv(items: list[dict[str, Any]]) -> str:
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
     for g in items:
-        recipient = g.get("recipientOrganization", [g.get("recipientIndividual")])[0]
+        # a sole trader goes in the "Recipient Ind" columns, an organisation in "Recipient Org"
+        org = g.get("recipientOrganization", [{"id": "", "name": ""}])[0]
+        ind = g.get("recipientIndividual", {"id": "", "name": ""})
         location, classification = g["beneficiaryLocation"][0], g["classifications"][0]
         writer.writerow([
             g["id"], g["title"], g["description"], g["currency"], g["amountAwarded"],
-            g["amountDisbursed"], g["awardDate"], recipient["id"], recipient["name"],
-            location["name"], location["countryCode"], FUNDER["id"], FUNDER["name"],
+            g["amountDisbursed"], g["awardDate"], org["id"], org["name"], ind["id"], ind["name"],
+            location["name"], location["countryCode"], location["geoCode"], FUNDER["id"],
+            FUNDER["name"],
             PROGRAMME["code"], PROGRAMME["title"], classification["code"],
             classification["title"], g["dateModified"],
         ])  # fmt: skip

@@ -86,7 +86,7 @@ async def _export_360(pool: Any, args: argparse.Namespace) -> int:
 
 def _write(text: str, out: Path | None) -> None:
     if out is None:
-        sys.stdout.write(text + "\n")
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
     else:
-        out.write_text(text + "\n", encoding="utf-8")
+        out.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
         print(f"wrote {out}", file=sys.stderr)
