@@ -3,7 +3,6 @@ one of them a sole trader whose name must never appear, entries over two years."
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -73,20 +72,6 @@ async def programme(pool: asyncpg.Pool, store: EventStore) -> Programme:
     return Programme(world=w, company=company, sole=sole, tourism=tourism, late=late)
 
 
-LAGGING = """
-SELECT EXISTS (SELECT 1 FROM projection_tracking
-               WHERE notification_id < (SELECT coalesce(max(notification_id), 0) FROM events))
-"""
-
-
-async def catch_up_all(pool: asyncpg.Pool, store: EventStore, seconds: float = 60) -> None:
-    """Bring every projection up to the log's head (the tests' app runs none itself). Readers
-    stop at the server-wide snapshot fence, which another database's long transaction on a
-    shared server can hold back for a while: retry until every projection is at the head."""
-    deadline = asyncio.get_running_loop().time() + seconds
-    while True:
-        await catch_up(pool, store)
-        if not await pool.fetchval(LAGGING):
-            return
-        assert asyncio.get_running_loop().time() < deadline, "projections did not catch up"
-        await asyncio.sleep(0.1)
+async def catch_up_all(pool: asyncpg.Pool, store: EventStore) -> None:
+    """Bring every projection up to the log's head (the tests' app runs none itself)."""
+    await catch_up(pool, store)
