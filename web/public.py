@@ -3,6 +3,8 @@ privacy notice. No login; every page cacheable (see :mod:`web.caching`)."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 from uuid import UUID
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
 MIN_YEAR, MAX_YEAR, MAX_SEARCH, PAGE_SIZE = 2000, 2100, 100, 25
+VERIFY_REUSE_S = 10.0
 
 
 def use_query_language(request: Request[Any, Any, Any]) -> str:
@@ -221,12 +224,25 @@ async def verify_page(
 
         return await cached_page(request, pool, "verify.html", load)
     use_query_language(request)
-    finding = await audit(pool, store)  # reads only: a GET that changes nothing
+    finding = await shared_audit(request.app.state, pool, store)  # reads only: changes nothing
     context = {"head": await ledger.head(pool), "checked": True, "finding": finding}
     return Template(
         template_name="verify.html", context={**context, "public_page": True},
         media_type=MediaType.HTML, headers={"cache-control": "no-store"},
     )  # fmt: skip
+
+
+async def shared_audit(state: Any, pool: asyncpg.Pool, store: EventStore) -> Any:
+    """A full audit replays the log, so a public button must not start one per click: one runs
+    at a time per process, and a result younger than ``verify_reuse_seconds`` is shown again."""
+    lock = state.setdefault("verify_lock", asyncio.Lock())
+    async with lock:
+        now, last = time.monotonic(), state.get("verify_last")
+        if last is not None and now - last[0] < state.get("verify_reuse_seconds", VERIFY_REUSE_S):
+            return last[1]
+        finding = await audit(pool, store)
+        state["verify_last"] = (time.monotonic(), finding)
+        return finding
 
 
 @get("/privacy")
