@@ -14,12 +14,16 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from domain.reference import SOLE_TRADER, province, sector
+from projections import ledger
+from projections.chain import content_of
 
 if TYPE_CHECKING:
     import asyncpg
 
 PREFIX = "360G-draatafilalet"
 FUNDER = {"id": "XI-DRAATAFILALET-REGION", "name": "Conseil de la Région Drâa-Tafilalet"}
+#: ``issued`` of the package while the ledger is empty: the council's decision opening the programme.
+EMPTY_ISSUED = "2022-06-01T00:00:00+00:00"
 PROGRAMME = {
     "code": "DT-INVEST-2022",
     "title": "Soutien aux initiatives d'investissement (offshoring et autres secteurs), 50 M MAD",
@@ -31,8 +35,9 @@ FROM ledger_entries ORDER BY seq
 """
 CSV_COLUMNS = (
     "Identifier", "Title", "Description", "Currency", "Amount Awarded", "Amount Disbursed",
-    "Award Date", "Recipient Org:Identifier", "Recipient Org:Name", "Beneficiary Location:Name",
-    "Beneficiary Location:Country Code", "Funding Org:Identifier", "Funding Org:Name",
+    "Award Date", "Recipient Org:Identifier", "Recipient Org:Name", "Recipient Ind:Identifier",
+    "Recipient Ind:Name", "Beneficiary Location:Name", "Beneficiary Location:Country Code",
+    "Beneficiary Location:Geographic Code", "Funding Org:Identifier", "Funding Org:Name",
     "Grant Programme:Code", "Grant Programme:Title", "Classifications:Code",
     "Classifications:Title", "Last modified",
 )  # fmt: skip
@@ -114,13 +119,39 @@ def to_csv(items: list[dict[str, Any]]) -> str:
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
     for g in items:
-        recipient = g.get("recipientOrganization", [g.get("recipientIndividual")])[0]
+        # a sole trader goes in the "Recipient Ind" columns, an organisation in "Recipient Org"
+        org = g.get("recipientOrganization", [{"id": "", "name": ""}])[0]
+        ind = g.get("recipientIndividual", {"id": "", "name": ""})
         location, classification = g["beneficiaryLocation"][0], g["classifications"][0]
         writer.writerow([
             g["id"], g["title"], g["description"], g["currency"], g["amountAwarded"],
-            g["amountDisbursed"], g["awardDate"], recipient["id"], recipient["name"],
-            location["name"], location["countryCode"], FUNDER["id"], FUNDER["name"],
+            g["amountDisbursed"], g["awardDate"], org["id"], org["name"], ind["id"], ind["name"],
+            location["name"], location["countryCode"], location["geoCode"], FUNDER["id"],
+            FUNDER["name"],
             PROGRAMME["code"], PROGRAMME["title"], classification["code"],
             classification["title"], g["dateModified"],
         ])  # fmt: skip
     return out.getvalue()
+
+
+async def giving_package(pool: asyncpg.Pool) -> dict[str, Any]:
+    """Every funded grant as a 360Giving package, ``issued`` at the last ledger entry's time (so
+    the same ledger always gives the same bytes). An empty ledger gives ``"grants": []``: the
+    package schema asks for at least one grant, and we would rather publish a well-formed
+    "nothing yet" than nothing (docs/open-data.md)."""
+    items = await grants(pool)
+    last = await pool.fetchval("SELECT max(occurred_at) FROM ledger_entries")
+    return package(items, issued=last.isoformat() if last else EMPTY_ISSUED)
+
+
+async def ledger_document(pool: asyncpg.Pool) -> dict[str, Any]:
+    """The ledger export: the head and every entry's hashed content, ``prev_hash`` and
+    ``entry_hash``, in chain order, so anyone can recompute the chain offline."""
+    entries = await ledger.entries(pool, limit=10**9)
+    return {
+        "head": await ledger.head(pool),
+        "entries": [
+            {**content_of(e), "prev_hash": e["prev_hash"], "entry_hash": e["entry_hash"]}
+            for e in entries
+        ],
+    }

@@ -28,13 +28,14 @@ from service.passwords import Passwords
 from service.settings import Settings
 from service.store import EventStore
 from service.throttle import ThrottlePolicy
-from web import admin, auth, committee, committee_actions, i18n, pages
+from web import admin, auth, committee, committee_actions, i18n, live, open_data, pages, public
 from web.accounts import AccountController
 from web.api import api_router
 from web.api.docs import StrictStructSchemaPlugin, openapi_config
 from web.errors import exception_handlers
 from web.mfa import SecondFactorController
 from web.portal import PortalController
+from web.privacy_admin import PrivacyAdminController
 from web.security import client_address, csp_nonce, security_headers
 from web.sessions import SessionMiddleware, check_csrf, csrf_field
 
@@ -70,9 +71,11 @@ def create_app(settings: Settings, *, database_url: str | None = None) -> Litest
     catalogs = i18n.load_catalogs()
     return Litestar(
         route_handlers=[
-            pages.home,
-            pages.privacy,
-            pages.ledger,
+            # public transparency site, open data, live updates, erasure (helper "public")
+            *public.ROUTES,
+            *open_data.ROUTES,
+            live.public_events,
+            PrivacyAdminController,
             pages.choose_language,
             pages.dev_mail,
             AccountController,

@@ -17,6 +17,7 @@ from service.embedded import EmbeddedPostgresError
 from service.settings import Settings, SettingsError, load_settings
 from web.audit import OneLineFormatter
 from web.cli_data import add_data_commands
+from web.cli_privacy import add_privacy_commands
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -66,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_projection_commands(commands)
     add_data_commands(commands, _with_store, CommandError)
+    add_privacy_commands(commands, _with_store, CommandError)
     demo = commands.add_parser("demo", help="load the demo programme into an empty database")
     demo.set_defaults(handler=run_demo)
 

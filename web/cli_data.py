@@ -8,9 +8,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from projections import ledger, open_data
+from projections import open_data
 from projections.audit import audit, check_chain
-from projections.chain import content_of
 
 if TYPE_CHECKING:
     import argparse
@@ -71,31 +70,23 @@ def _read_export(path: Path) -> list[dict[str, Any]]:
 
 
 async def _export_ledger(pool: Any, args: argparse.Namespace) -> int:
-    entries = await ledger.entries(pool, limit=10**9)
-    document = {
-        "head": await ledger.head(pool),
-        "entries": [
-            {**content_of(e), "prev_hash": e["prev_hash"], "entry_hash": e["entry_hash"]}
-            for e in entries
-        ],
-    }
+    document = await open_data.ledger_document(pool)
     _write(json.dumps(document, ensure_ascii=False, indent=1), args.out)
     return 0
 
 
 async def _export_360(pool: Any, args: argparse.Namespace) -> int:
-    grants = await open_data.grants(pool)
     if args.csv:
-        _write(open_data.to_csv(grants), args.out)
+        _write(open_data.to_csv(await open_data.grants(pool)), args.out)
     else:
-        issued = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-        _write(json.dumps(open_data.package(grants, issued=issued), ensure_ascii=False), args.out)
+        package = await open_data.giving_package(pool)
+        _write(json.dumps(package, ensure_ascii=False), args.out)
     return 0
 
 
 def _write(text: str, out: Path | None) -> None:
     if out is None:
-        sys.stdout.write(text + "\n")
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
     else:
-        out.write_text(text + "\n", encoding="utf-8")
+        out.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
         print(f"wrote {out}", file=sys.stderr)

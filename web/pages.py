@@ -1,4 +1,4 @@
-"""Public pages, the language switch, the development mailbox."""
+"""The language switch and the development mailbox."""
 
 from __future__ import annotations
 
@@ -15,27 +15,6 @@ from service import mail
 from service.settings import Settings
 from web.i18n import LANGUAGES
 from web.views import page, safe_next, see_other
-
-# The programme's envelope (June 2022 council decision); the envelope read model will replace it.
-ENVELOPE_CENTIMES = 5_000_000_000
-
-
-@get("/", sync_to_thread=False)
-def home() -> Template:
-    """The programme, in the visitor's language."""
-    return page("home.html", envelope_centimes=ENVELOPE_CENTIMES)
-
-
-@get("/privacy", sync_to_thread=False)
-def privacy() -> Template:
-    """The privacy notice (law 09-08)."""
-    return page("privacy.html")
-
-
-@get("/ledger", sync_to_thread=False)
-def ledger() -> Template:
-    """Placeholder for the public transparency ledger."""
-    return page("ledger.html")
 
 
 @post("/language")

@@ -56,7 +56,7 @@ async def test_wrong_password_message_in_chosen_language(
     client: AsyncTestClient[Litestar], db: asyncpg.Pool
 ) -> None:
     user = await make_user(db)
-    token = csrf_of(await client.get("/"))
+    token = csrf_of(await client.get("/login"))
     await client.post("/language", data={"lang": "fr", "_csrf": token})
     response = await log_in(client, user.email, "not the password")
     assert response.status_code == 422

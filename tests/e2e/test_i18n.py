@@ -52,7 +52,7 @@ async def test_accept_language_is_negotiated(
 
 
 async def test_session_choice_beats_accept_language(client: AsyncTestClient[Litestar]) -> None:
-    page = await client.get("/privacy", headers={"Accept-Language": "en"})
+    page = await client.get("/login", headers={"Accept-Language": "en"})
     switched = await client.post(
         "/language",
         data={"lang": "fr", "next": "/privacy", "_csrf": csrf_of(page)},
@@ -68,7 +68,7 @@ async def test_session_choice_beats_accept_language(client: AsyncTestClient[Lite
 async def test_language_switch_does_not_redirect_off_site(
     client: AsyncTestClient[Litestar],
 ) -> None:
-    token = csrf_of(await client.get("/"))
+    token = csrf_of(await client.get("/login"))
     response = await client.post(
         "/language", data={"lang": "en", "next": "//evil.example", "_csrf": token}
     )
