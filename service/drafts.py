@@ -78,7 +78,7 @@ async def delete_draft(pool: asyncpg.Pool, *, investor_id: UUID, draft_id: UUID)
     await pool.execute(DELETE_ONE, draft_id, investor_id)
 
 
-async def erase_drafts(pool: asyncpg.Pool, investor_id: UUID) -> int:
+async def erase_drafts(pool: asyncpg.Pool | asyncpg.Connection, investor_id: UUID) -> int:
     """Delete every draft of the investor (the privacy erasure calls this); returns how many."""
     status: str = await pool.execute(DELETE_ALL, investor_id)
     return int(status.rsplit(" ", 1)[-1])

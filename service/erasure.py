@@ -2,7 +2,8 @@
 
 In one transaction: destroy the person's encryption key (their data in events becomes
 unreadable, see :mod:`service.privacy`), and remove the plaintext kept outside events: their
-account's sessions, password-reset tokens, failed-log-in counters and mail in the outbox; the
+account's sessions, password-reset tokens, failed-log-in counters, mail in the outbox and
+drafts of applications; the
 account itself stays (ids in events point at it) with the e-mail and name replaced by an erased
 marker and log-in disabled. Amounts, decisions and the public ledger hold no personal data and
 are untouched, so the ledger still verifies and every projection still rebuilds.
@@ -13,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from service import privacy, sessions
+from service import drafts, privacy, sessions
 
 if TYPE_CHECKING:
     from uuid import UUID
@@ -66,7 +67,7 @@ async def erase_person(pool: asyncpg.Pool, person_id: UUID) -> Erasure:
             raise UnknownPersonError(person_id)
         if email is not None:
             await _erase_account(conn, person_id, email)
-    await erase_drafts_hook(pool, person_id)
+        await drafts.erase_drafts(conn, person_id)
     return Erasure(
         person_id=person_id,
         key_destroyed=key_destroyed,
@@ -76,20 +77,11 @@ async def erase_person(pool: asyncpg.Pool, person_id: UUID) -> Erasure:
 
 
 async def _erase_account(conn: asyncpg.Connection, person_id: UUID, email: str) -> None:
-    await sessions.delete_for_user(conn, person_id)
+    await sessions.end_all_for_user(conn, person_id)
     await conn.execute(DELETE_RESETS, person_id)
     await conn.execute(DELETE_MAIL, email)
     await conn.execute(DELETE_THROTTLE, email)
     await conn.execute(MARK_ERASED, person_id, erased_email(person_id), ERASED_NAME)
-
-
-async def erase_drafts_hook(pool: asyncpg.Pool, person_id: UUID) -> None:
-    """Drafts of applications hold plaintext too; they are the investor portal's.
-
-    TODO(integrator): when service/drafts.py (portal helper) is merged, replace this body with
-    ``await drafts.erase_drafts(pool, person_id)`` -- the one place erasure reaches drafts.
-    """
-    del pool, person_id
 
 
 @dataclass(frozen=True, kw_only=True)

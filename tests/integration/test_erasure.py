@@ -11,7 +11,7 @@ import pytest
 from domain.applications import GrantApplication
 from projections import registry
 from projections.audit import audit
-from service import accounts, mail, privacy, sessions
+from service import accounts, drafts, mail, privacy, sessions
 from service.demo import load_demo
 from service.erasure import UnknownPersonError, erase_person
 from service.mail import LogSender, Message
@@ -39,7 +39,7 @@ async def applications_of(store: EventStore, pool: asyncpg.Pool, investor: UUID)
 
 
 async def account_with_traces(pool: asyncpg.Pool) -> accounts.User:
-    """The investor's account, a session, a reset token, a mail and a failed log-in."""
+    """The investor's account, a session, a reset token, a mail, a failed log-in and a draft."""
     user = await accounts.create_user(
         pool=pool, passwords=Passwords(), email=EMAIL, display_name=NAME, role="investor",
         password="a long enough secret",
@@ -51,6 +51,7 @@ async def account_with_traces(pool: asyncpg.Pool) -> accounts.User:
         pool, LogSender(redact=True), Message(recipient=EMAIL, subject="Dossier reçu", body=body)
     )
     await pool.execute("INSERT INTO login_failures (key, failures) VALUES ($1, 1)", f"account:{EMAIL}")  # fmt: skip
+    await drafts.save_draft(pool, investor_id=user.id, values={"contact_name": NAME, "contact_email": EMAIL})  # fmt: skip
     return user
 
 
