@@ -54,6 +54,7 @@ class Settings:
     pool_acquire_timeout_ms: int = 5_000
     request_max_body_bytes: int = 1_048_576
     run_projections: bool = True
+    stream_seconds: float = 300.0
     allowed_hosts: tuple[str, ...] = ("127.0.0.1", "localhost", "[::1]")
     trusted_proxies: tuple[str, ...] = ()
     base_url: str = ""
@@ -126,6 +127,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             env, "GRANTS_REQUEST_MAX_BODY_BYTES", 1_048_576, 1_024, 1_073_741_824
         ),
         run_projections=env.get("GRANTS_RUN_PROJECTIONS", "1") not in ("0", "false", "no"),
+        stream_seconds=_integer(env, "GRANTS_STREAM_SECONDS", 300, 1, 86_400),
         allowed_hosts=_words(env, "GRANTS_ALLOWED_HOSTS", ("127.0.0.1", "localhost", "[::1]")),
         trusted_proxies=_words(env, "GRANTS_TRUSTED_PROXIES", ()),
         base_url=env.get("GRANTS_BASE_URL", "").rstrip("/"),

@@ -27,6 +27,7 @@ from projections import programme, review_queue, tracking
 from service import accounts
 from service import applications as apps
 from service.accounts import CHAIR, OFFICER, REVIEWER, User
+from service.settings import Settings
 from service.store import EventStore
 from web.auth import requires_role
 from web.committee_views import STAFF, Filters, domain_error, labels, shown_company
@@ -42,7 +43,6 @@ if TYPE_CHECKING:
 FLASH = "committee_flash"
 QUERY_KEYS = ("status", "sector", "province", "call", "sort")
 POLL_S = 1.0
-STREAM_LIFETIME_S = 300.0  # the browser reconnects (``retry``); bounds a stream at shutdown
 COMMENT_MAX = 4000
 NOT_A_SCORE = N_("Choose a whole number from 0 to 5.")
 
@@ -216,13 +216,15 @@ def _points(hundredths: int) -> str:
 
 
 @get("/committee/events", guards=[requires_role(*STAFF)])
-async def queue_events(pool: NamedDependency[asyncpg.Pool]) -> ServerSentEvent:
+async def queue_events(
+    pool: NamedDependency[asyncpg.Pool], settings: NamedDependency[Settings]
+) -> ServerSentEvent:
     """Server-Sent Events: ``queue`` each time the review queue's projection advances."""
-    return ServerSentEvent(queue_changes(pool))
+    return ServerSentEvent(queue_changes(pool, lifetime_s=settings.stream_seconds))
 
 
 async def queue_changes(
-    pool: asyncpg.Pool, poll_s: float = POLL_S, lifetime_s: float = STREAM_LIFETIME_S
+    pool: asyncpg.Pool, poll_s: float = POLL_S, lifetime_s: float = 300.0
 ) -> AsyncIterator[ServerSentEventMessage]:
     """Poll the projection's position; stops when the client leaves (Litestar cancels the
     stream) or after ``lifetime_s``, so that a shutting-down server is never held open."""

@@ -3,7 +3,7 @@
 The stream polls the ledger head and the envelope figures about once a second (cheap indexed
 reads, the same on every replica, no LISTEN connection held per visitor) and sends an event when
 either changes, the first one at once. It ends when the client goes away (Litestar cancels the
-generator on disconnect) and after ``STREAM_SECONDS`` in any case, so a server shutting down
+generator on disconnect) and after ``Settings.stream_seconds`` in any case, so a server shutting down
 never waits on it: the browser's EventSource reconnects by itself after ``retry``.
 """
 
@@ -19,13 +19,13 @@ from litestar.di import NamedDependency
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from projections import envelopes, ledger
+from service.settings import Settings
 from web.i18n import format_mad
 from web.public import envelope_totals, use_query_language
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
-STREAM_SECONDS = 300.0
 POLL_SECONDS = 1.0
 RETRY_MS = 3000
 
@@ -61,14 +61,16 @@ async def updates(
 
 @get("/events/public")
 async def public_events(
-    request: Request[Any, Any, Any], pool: NamedDependency[asyncpg.Pool]
+    request: Request[Any, Any, Any],
+    pool: NamedDependency[asyncpg.Pool],
+    settings: NamedDependency[Settings],
 ) -> ServerSentEvent:
     """The public stream (``?lang=`` picks the language of the formatted amounts)."""
     lang = use_query_language(request)
     state = request.app.state
     stream = updates(
         pool, lang,
-        seconds=state.get("public_stream_seconds", STREAM_SECONDS),
+        seconds=settings.stream_seconds,
         poll=state.get("public_stream_poll", POLL_SECONDS),
     )  # fmt: skip
     return ServerSentEvent(stream, headers={"cache-control": "no-store", "x-accel-buffering": "no"})
