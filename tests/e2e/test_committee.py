@@ -519,9 +519,16 @@ async def test_pages_render_in_arabic_and_french(
 
 
 async def test_the_live_queue_streams_an_event_when_the_queue_moves(
-    web_settings: Settings, database_url: str, world: Programme
+    web_settings: Settings,
+    database_url: str,
+    world: Programme,
+    client: AsyncTestClient[Litestar],
 ) -> None:
-    """Over real HTTP (uvicorn): the test client would wait for an endless stream to end."""
+    """Over real HTTP (uvicorn): the test client would wait for an endless stream to end.
+
+    The officer signs in (second factor included) through the test client; the session lives in
+    the database, so the uvicorn instance knows its cookie."""
+    assert (await log_in(client, "officer@region.ma")).status_code == 303
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -531,8 +538,9 @@ async def test_the_live_queue_streams_an_event_when_the_queue_moves(
     while not server.started:  # noqa: ASYNC110 - uvicorn offers a flag, not an event
         await asyncio.sleep(0.05)
     try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
-            assert (await log_in(http, "officer@region.ma")).status_code == 303  # type: ignore[arg-type]
+        async with httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{port}", cookies=dict(client.cookies.items())
+        ) as http:
             async with http.stream("GET", "/committee/events") as stream:
                 assert stream.status_code == 200
                 assert stream.headers["content-type"].startswith("text/event-stream")
