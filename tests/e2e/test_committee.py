@@ -538,21 +538,23 @@ async def test_the_live_queue_streams_an_event_when_the_queue_moves(
     while not server.started:  # noqa: ASYNC110 - uvicorn offers a flag, not an event
         await asyncio.sleep(0.05)
     try:
-        async with httpx.AsyncClient(
-            base_url=f"http://127.0.0.1:{port}", cookies=dict(client.cookies.items())
-        ) as http:
-            async with http.stream("GET", "/committee/events") as stream:
-                assert stream.status_code == 200
-                assert stream.headers["content-type"].startswith("text/event-stream")
-                lines = stream.aiter_lines()
-                assert await asyncio.wait_for(anext(lines), 5) == ": connected"
-                await world.submit()
-                await catch_up(world.pool, world.store)
-                received = []
-                while "event: queue" not in received:
-                    received.append(await asyncio.wait_for(anext(lines), 10))
-                done = await tracking.position(world.pool, "review_queue")
-                assert await asyncio.wait_for(anext(lines), 5) == f"data: {done.notification_id}"
+        async with (
+            httpx.AsyncClient(
+                base_url=f"http://127.0.0.1:{port}", cookies=dict(client.cookies.items())
+            ) as http,
+            http.stream("GET", "/committee/events") as stream,
+        ):
+            assert stream.status_code == 200
+            assert stream.headers["content-type"].startswith("text/event-stream")
+            lines = stream.aiter_lines()
+            assert await asyncio.wait_for(anext(lines), 5) == ": connected"
+            await world.submit()
+            await catch_up(world.pool, world.store)
+            received = []
+            while "event: queue" not in received:
+                received.append(await asyncio.wait_for(anext(lines), 10))
+            done = await tracking.position(world.pool, "review_queue")
+            assert await asyncio.wait_for(anext(lines), 5) == f"data: {done.notification_id}"
     finally:
         server.should_exit = True
         await asyncio.wait_for(serving, 15)  # the stream ended with its client: a clean stop
