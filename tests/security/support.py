@@ -138,8 +138,8 @@ async def refresh(client: AsyncTestClient[Litestar], db: asyncpg.Pool, actor: Ac
 
 
 async def csrf_token(client: AsyncTestClient[Litestar]) -> str:
-    """This client's CSRF token, read from a page."""
-    return csrf_of(await client.get("/privacy"))
+    """This client's CSRF token, as the API hands it out (the same token the forms carry)."""
+    return (await client.get("/api/v1/session")).json()["csrf_token"]
 
 
 def sent_to_login(response: httpx.Response) -> bool:
