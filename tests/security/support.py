@@ -200,10 +200,15 @@ class World:
         }  # fmt: skip
 
 
-async def populate(client: AsyncTestClient[Litestar], db: asyncpg.Pool, store: EventStore) -> World:
+async def populate(
+    client: AsyncTestClient[Litestar],
+    db: asyncpg.Pool,
+    store: EventStore,
+    people: dict[str, Actor] | None = None,
+) -> World:
     """Actors, a programme, files in every state a reviewer can be in, a draft; projections
     caught up, so pages show real content."""
-    people = await actors(client, db)
+    people = people or await actors(client, db)
     investor, reviewer = people["investor"].user, people["reviewer"].user
     officer = people["officer"].user
     assert investor
