@@ -4,6 +4,8 @@ names) render inert on every page that shows them, for every role, public pages 
 
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -26,8 +28,10 @@ if TYPE_CHECKING:
 
     from service.store import EventStore
 
-#: Every payload in one value, so one file carries them all.
-MIXED = " ".join(PAYLOADS)
+#: Every payload in one value, so one file carries them all; it starts like a spreadsheet
+#: formula, for the open-data CSV.
+FORMULA = '=HYPERLINK("http://evil.example","x")'
+MIXED = " ".join((FORMULA, *PAYLOADS))
 #: How a payload looks once escaped: proof that the page really showed the stored text.
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
 
@@ -122,3 +126,9 @@ async def test_stored_payloads_render_inert_on_every_page_for_every_role(
     }  # fmt: skip
     for role, paths in expected.items():
         assert paths <= shown.get(role, set()), (role, paths - shown.get(role, set()))
+    # The open-data CSV carries the funded file's texts, none of them a live formula.
+    client.cookies.clear()
+    rows = list(csv.reader(io.StringIO((await client.get("/open-data/360giving.csv")).text)))
+    cells = [cell for row in rows[1:] for cell in row]
+    assert any(FORMULA in cell for cell in cells)
+    assert not [c for c in cells if c.startswith(("=", "+", "-", "@", "\t", "\r"))], cells
