@@ -532,6 +532,9 @@ async def test_the_live_queue_streams_an_event_when_the_queue_moves(
         await asyncio.sleep(0.05)
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+            # log_in computes the officer's code: it reads the app and database from the client.
+            app.state.test_database_url = database_url
+            http.app = app  # type: ignore[attr-defined]
             assert (await log_in(http, "officer@region.ma")).status_code == 303  # type: ignore[arg-type]
             async with http.stream("GET", "/committee/events") as stream:
                 assert stream.status_code == 200
