@@ -33,9 +33,10 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid4
 
 import aiohttp
+import pyotp
 
 from bench.usecases import EsApplication, es_env, es_submit
-from service import accounts, db, programme
+from service import accounts, db, mfa, programme
 from service.embedded import start_embedded
 from service.passwords import Passwords
 from service.settings import Settings
@@ -48,6 +49,9 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "bench password, long enough"  # noqa: S105 - throw-away benchmark accounts
+# The server's key and the chair's authenticator: staff API log-ins need the second factor.
+SECRET_KEY = "bench-only secret key, never deployed"  # noqa: S105
+CHAIR_TOTP = "BENCHCHAIRTOTPSECRETKEY234567ABC"
 HEADER = "| measure | grants over HTTP | baseline | ratio | target |"
 SECTORS = ("offshoring", "agri_food", "tourism", "mining", "crafts", "renewable_energy")
 PROVINCES = ("errachidia", "ouarzazate", "midelt", "tinghir", "zagora")
@@ -103,6 +107,7 @@ def server(data_dir: Path, port: int, pool_size: int) -> Iterator[str]:
         "GRANTS_RUN_PROJECTIONS": "0",
         "GRANTS_POOL_MAX_SIZE": str(pool_size),
         "GRANTS_LOG_LEVEL": "WARNING",
+        "GRANTS_SECRET_KEY": SECRET_KEY,
     }
     with log.open("w") as out:
         child = subprocess.Popen(
@@ -139,7 +144,9 @@ def _answers(url: str) -> bool:
         return False
 
 
-async def sign_in(base: str, email: str) -> tuple[aiohttp.ClientSession, str]:
+async def sign_in(
+    base: str, email: str, totp_secret: str | None = None
+) -> tuple[aiohttp.ClientSession, str]:
     """A client with a session for ``email`` and the CSRF token its unsafe requests carry.
 
     aiohttp rather than httpx: the load generator shares the machine's cores with the server
@@ -149,6 +156,8 @@ async def sign_in(base: str, email: str) -> tuple[aiohttp.ClientSession, str]:
     async with client.get("/api/v1/session") as response:
         start = (await response.json())["csrf_token"]
     login = {"email": email, "password": PASSWORD}
+    if totp_secret is not None:
+        login["totp"] = pyotp.TOTP(totp_secret).now()
     async with client.post("/api/v1/session", json=login, headers={"X-CSRF-Token": start}) as r:
         r.raise_for_status()
         return client, (await r.json())["csrf_token"]
@@ -203,7 +212,7 @@ def percentile(values: list[float], share: float) -> float:
 
 async def seed(url: str, clients: int, queue_rows: int) -> UUID:
     """Investor and chair accounts, an envelope, and ``queue_rows`` files in the queue table."""
-    pool = await db.create_pool(Settings(pool_max_size=4, secret_key="x" * 32), url)
+    pool = await db.create_pool(Settings(pool_max_size=4, secret_key=SECRET_KEY), url)
     passwords = Passwords()
     try:
         for i in range(clients):
@@ -211,10 +220,11 @@ async def seed(url: str, clients: int, queue_rows: int) -> UUID:
                 pool=pool, passwords=passwords, email=f"investor{i}@bench.ma",
                 display_name=f"Investor {i}", role="investor", password=PASSWORD,
             )  # fmt: skip
-        await accounts.create_user(
+        chair = await accounts.create_user(
             pool=pool, passwords=passwords, email="chair@bench.ma", display_name="Chair",
             role="chair", password=PASSWORD,
         )  # fmt: skip
+        await mfa.enrol(pool, SECRET_KEY, chair.id, CHAIR_TOTP)
         store = EventStore(pool)
         envelope_id = await programme.open_envelope(store, total_centimes=10**15)
         queue_envelope = uuid4()
@@ -231,7 +241,7 @@ async def seed(url: str, clients: int, queue_rows: int) -> UUID:
 async def bench(args: argparse.Namespace, data_dir: Path, base: str, admin: str) -> Results:
     envelope_id = await seed(with_database(admin, "grants"), args.clients, args.queue_rows)
     clients = [await sign_in(base, f"investor{i}@bench.ma") for i in range(args.clients)]
-    chair, _ = await sign_in(base, "chair@bench.ma")
+    chair, _ = await sign_in(base, "chair@bench.ma", CHAIR_TOTP)
     results = Results()
     async with scratch_database(admin, "bench_es") as es_url:
         es = EsApplication(env=es_env(es_url, args.clients))

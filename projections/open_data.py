@@ -113,8 +113,17 @@ def package(items: list[dict[str, Any]], *, issued: str) -> dict[str, Any]:
     }
 
 
+#: A cell a spreadsheet would read as a formula (OWASP "CSV injection").
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def inert_cell(value: Any) -> Any:
+    """Text that a spreadsheet would run as a formula gets a leading apostrophe."""
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_START) else value
+
+
 def to_csv(items: list[dict[str, Any]]) -> str:
-    """The grants as 360Giving's flat CSV (one row per grant)."""
+    """The grants as 360Giving's flat CSV (one row per grant); free text never a formula."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
@@ -123,14 +132,14 @@ def to_csv(items: list[dict[str, Any]]) -> str:
         org = g.get("recipientOrganization", [{"id": "", "name": ""}])[0]
         ind = g.get("recipientIndividual", {"id": "", "name": ""})
         location, classification = g["beneficiaryLocation"][0], g["classifications"][0]
-        writer.writerow([
+        writer.writerow([inert_cell(cell) for cell in [
             g["id"], g["title"], g["description"], g["currency"], g["amountAwarded"],
             g["amountDisbursed"], g["awardDate"], org["id"], org["name"], ind["id"], ind["name"],
             location["name"], location["countryCode"], location["geoCode"], FUNDER["id"],
             FUNDER["name"],
             PROGRAMME["code"], PROGRAMME["title"], classification["code"],
             classification["title"], g["dateModified"],
-        ])  # fmt: skip
+        ]])  # fmt: skip
     return out.getvalue()
 
 

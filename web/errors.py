@@ -245,8 +245,10 @@ def on_unauthorised(request: Request[Any, Any, Any], exc: Exception) -> Response
     A user who still owes the second factor goes to that step instead (the API says so)."""
     second_factor = isinstance(exc, SecondFactorRequiredError)
     if is_api(request):
-        detail = "second factor required: complete it at /login/mfa" if second_factor else None
-        return problem(request, HTTP_401_UNAUTHORIZED, detail)
+        if second_factor:
+            detail = "second factor required: log in again with totp, or complete /login/mfa"
+            return problem(request, HTTP_401_UNAUTHORIZED, detail, code="second_factor_required")
+        return problem(request, HTTP_401_UNAUTHORIZED)
     target = "/login/mfa" if second_factor else "/login"
     return Redirect(path=f"{target}?next={quote(request.url.path)}", status_code=303)
 

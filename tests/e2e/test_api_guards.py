@@ -6,8 +6,10 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, Any
 
+import pyotp
 import pytest
 
+from service import mfa
 from tests.e2e.api_support import (
     API,
     CHAIR,
@@ -21,7 +23,7 @@ from tests.e2e.api_support import (
     open_programme,
     people,
 )
-from tests.e2e.conftest import PASSWORD
+from tests.e2e.conftest import PASSWORD, totp_secret_for
 from tests.e2e.test_security import assert_secure_headers
 from tests.integration.service.support import GOOD
 
@@ -151,6 +153,45 @@ async def test_logging_in_and_out_through_the_api(world: dict[str, Any]) -> None
     assert (await api.get("/me")).json()["role"] == "investor"
     assert (await api.delete("/session")).status_code == 204
     assert_problem(await api.get("/me"), 401, "not_authenticated")
+
+
+@pytest.mark.parametrize("who", [OFFICER, CHAIR, REVIEWER1])
+async def test_staff_log_in_over_the_api_only_with_the_second_factor(
+    world: dict[str, Any], who: str
+) -> None:
+    api: Api = world["api"]
+    api.client.cookies.clear()
+    api.csrf = (await api.get("/session")).json()["csrf_token"]
+    credentials = {"email": who, "password": PASSWORD}
+    missing = await api.post("/session", credentials)
+    assert_problem(missing, 401, "second_factor_required")
+    assert_problem(await api.get("/me"), 401, "not_authenticated")  # no session was left behind
+    wrong = await api.post("/session", {**credentials, "totp": "000000"})
+    assert_problem(wrong, 401, "invalid_second_factor")
+    assert_problem(await api.get("/me"), 401, "not_authenticated")
+    api.csrf = (await api.get("/session")).json()["csrf_token"]  # the failed attempt ended it
+    secret = await totp_secret_for(api.client, who)
+    signed = await api.post("/session", {**credentials, "totp": pyotp.TOTP(secret).now()})
+    assert signed.status_code == 200, signed.text
+    api.csrf = signed.json()["csrf_token"]
+    assert (await api.get("/me")).json()["email"] == who
+    assert (await api.get("/queue")).status_code == 200
+
+
+async def test_a_recovery_code_replaces_the_totp_once(
+    world: dict[str, Any], db: asyncpg.Pool
+) -> None:
+    api: Api = world["api"]
+    user_id = await db.fetchval("SELECT id FROM users WHERE email = $1", CHAIR)
+    codes = await mfa.enrol(db, api.client.app.state.settings.secret_key, user_id, mfa.new_secret())
+    api.client.cookies.clear()
+    api.csrf = (await api.get("/session")).json()["csrf_token"]
+    body = {"email": CHAIR, "password": PASSWORD, "totp": codes[0]}
+    signed = await api.post("/session", body)
+    assert signed.status_code == 200, signed.text
+    api.client.cookies.clear()
+    api.csrf = (await api.get("/session")).json()["csrf_token"]
+    assert_problem(await api.post("/session", body), 401, "invalid_second_factor")
 
 
 async def test_an_investor_never_reaches_another_investors_file(

@@ -63,6 +63,14 @@ async def test_inbound_schemas_forbid_unknown_fields(client: AsyncTestClient[Lit
         assert schemas[name]["additionalProperties"] is False, name
     money = schemas["FundingIn"]["properties"]["amount_centimes"]
     assert money["type"] == "integer"
+    login = schemas["LoginIn"]
+    assert set(login["required"]) == {"email", "password"}
+    assert "totp" in login["properties"]  # the second factor, in the same request
+
+
+async def test_the_api_documents_the_second_factor(client: AsyncTestClient[Litestar]) -> None:
+    document = (await client.get("/schema/openapi.json")).json()
+    assert "second_factor_required" in document["info"]["description"]
 
 
 async def test_the_docs_page_is_self_hosted_and_has_no_inline_script(

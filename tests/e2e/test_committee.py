@@ -519,16 +519,9 @@ async def test_pages_render_in_arabic_and_french(
 
 
 async def test_the_live_queue_streams_an_event_when_the_queue_moves(
-    web_settings: Settings,
-    database_url: str,
-    world: Programme,
-    client: AsyncTestClient[Litestar],
+    web_settings: Settings, database_url: str, world: Programme
 ) -> None:
-    """Over real HTTP (uvicorn): the test client would wait for an endless stream to end.
-
-    The officer signs in (second factor included) through the test client; the session lives in
-    the database, so the uvicorn instance knows its cookie."""
-    assert (await log_in(client, "officer@region.ma")).status_code == 303
+    """Over real HTTP (uvicorn): the test client would wait for an endless stream to end."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -538,23 +531,23 @@ async def test_the_live_queue_streams_an_event_when_the_queue_moves(
     while not server.started:  # noqa: ASYNC110 - uvicorn offers a flag, not an event
         await asyncio.sleep(0.05)
     try:
-        async with (
-            httpx.AsyncClient(
-                base_url=f"http://127.0.0.1:{port}", cookies=dict(client.cookies.items())
-            ) as http,
-            http.stream("GET", "/committee/events") as stream,
-        ):
-            assert stream.status_code == 200
-            assert stream.headers["content-type"].startswith("text/event-stream")
-            lines = stream.aiter_lines()
-            assert await asyncio.wait_for(anext(lines), 5) == ": connected"
-            await world.submit()
-            await catch_up(world.pool, world.store)
-            received = []
-            while "event: queue" not in received:
-                received.append(await asyncio.wait_for(anext(lines), 10))
-            done = await tracking.position(world.pool, "review_queue")
-            assert await asyncio.wait_for(anext(lines), 5) == f"data: {done.notification_id}"
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+            # log_in computes the officer's code: it reads the app and database from the client.
+            app.state.test_database_url = database_url
+            http.app = app  # type: ignore[attr-defined]
+            assert (await log_in(http, "officer@region.ma")).status_code == 303  # type: ignore[arg-type]
+            async with http.stream("GET", "/committee/events") as stream:
+                assert stream.status_code == 200
+                assert stream.headers["content-type"].startswith("text/event-stream")
+                lines = stream.aiter_lines()
+                assert await asyncio.wait_for(anext(lines), 5) == ": connected"
+                await world.submit()
+                await catch_up(world.pool, world.store)
+                received = []
+                while "event: queue" not in received:
+                    received.append(await asyncio.wait_for(anext(lines), 10))
+                done = await tracking.position(world.pool, "review_queue")
+                assert await asyncio.wait_for(anext(lines), 5) == f"data: {done.notification_id}"
     finally:
         server.should_exit = True
         await asyncio.wait_for(serving, 15)  # the stream ended with its client: a clean stop

@@ -8,7 +8,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tests.e2e.conftest import csrf_of, log_in, make_user
+from service import applications, drafts
+from service.applications import Contact
+from tests.e2e.api_support import catch_up
+from tests.e2e.conftest import log_in, make_user
+from tests.integration.service import support as service_support
 
 if TYPE_CHECKING:
     import asyncpg
@@ -17,6 +21,7 @@ if TYPE_CHECKING:
     from litestar.testing import AsyncTestClient
 
     from service.accounts import User
+    from service.store import EventStore
 
 HERE = Path(__file__).parent
 ROLES = ("visitor", "investor", "reviewer", "chair", "officer")
@@ -138,8 +143,8 @@ async def refresh(client: AsyncTestClient[Litestar], db: asyncpg.Pool, actor: Ac
 
 
 async def csrf_token(client: AsyncTestClient[Litestar]) -> str:
-    """This client's CSRF token, read from a page."""
-    return csrf_of(await client.get("/privacy"))
+    """This client's CSRF token, as the API hands it out (the same token the forms carry)."""
+    return (await client.get("/api/v1/session")).json()["csrf_token"]
 
 
 def sent_to_login(response: httpx.Response) -> bool:
@@ -158,3 +163,81 @@ async def account_snapshot(db: asyncpg.Pool) -> dict[str, str]:
         )
     snapshot["events"] = str(await db.fetchval("SELECT count(*) FROM events"))
     return snapshot
+
+
+# A contact whose every identifier is easy to find in a page (the reviewer must never see one).
+CONTACT = Contact(
+    name="Nadia Oukhattou", email="nadia.oukhattou@atlas-contact.ma", phone="+212661234987",
+    national_id="ZT482913",
+)  # fmt: skip
+
+
+@dataclass
+class World:
+    """Real objects for the crawls: the investor actor's files, in every reviewer situation."""
+
+    people: dict[str, Actor]
+    assigned: uuid.UUID  # the investor's file, assigned to the reviewer actor
+    unassigned: uuid.UUID  # the investor's file nobody reviews yet
+    conflicted: uuid.UUID  # assigned to the reviewer, who then declared a conflict
+    foreign: uuid.UUID  # another investor's file
+    draft: uuid.UUID  # the investor's draft
+    envelope: uuid.UUID
+    call: uuid.UUID
+    rubric: uuid.UUID
+    spare_user: uuid.UUID  # an account the admin routes may switch off or change
+
+    @property
+    def files(self) -> list[uuid.UUID]:
+        return [self.assigned, self.unassigned, self.conflicted, self.foreign]
+
+    def samples(self) -> dict[str, str]:
+        """Path parameter -> a real id (the matrix's [params] table fills the rest)."""
+        return {
+            "application_id": str(self.assigned), "draft_id": str(self.draft),
+            "envelope_id": str(self.envelope), "call_id": str(self.call),
+            "rubric_id": str(self.rubric), "user_id": str(self.spare_user),
+        }  # fmt: skip
+
+
+async def populate(
+    client: AsyncTestClient[Litestar],
+    db: asyncpg.Pool,
+    store: EventStore,
+    people: dict[str, Actor] | None = None,
+) -> World:
+    """Actors, a programme, files in every state a reviewer can be in, a draft; projections
+    caught up, so pages show real content."""
+    people = people or await actors(client, db)
+    investor, reviewer = people["investor"].user, people["reviewer"].user
+    officer = people["officer"].user
+    assert investor
+    assert reviewer
+    assert officer
+    prog = await service_support.open_programme(store)
+    other = await make_user(db, email="someone.else@security.test")
+    spare = await make_user(db, email="spare@security.test")
+
+    async def submit(owner: uuid.UUID) -> uuid.UUID:
+        return await applications.submit(
+            store, investor_id=owner, envelope_id=prog.envelope_id, call_id=prog.call_id,
+            applicant=service_support.applicant(), contact=CONTACT,
+            project=service_support.project(),
+        )  # fmt: skip
+
+    assigned, unassigned, conflicted = [await submit(investor.id) for _ in range(3)]
+    foreign = await submit(other.id)
+    for file in (assigned, conflicted, foreign):
+        await applications.assign_reviewer(
+            store, application_id=file, reviewer_id=reviewer.id, by=officer.id
+        )
+    await applications.declare_conflict(store, application_id=conflicted, reviewer_id=reviewer.id)
+    draft = await drafts.save_draft(
+        db, investor_id=investor.id, values={"title": "Draft", "contact_name": CONTACT.name}
+    )
+    assert draft
+    await catch_up(db, store)
+    return World(
+        people, assigned, unassigned, conflicted, foreign, draft, prog.envelope_id,
+        prog.call_id, prog.rubric_id, spare.id,
+    )  # fmt: skip

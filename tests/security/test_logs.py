@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import pytest
 from litestar.middleware.logging import LoggingMiddleware
 
-from service import accounts
+from service import accounts, programme
 from service.passwords import Passwords
-from tests.e2e.conftest import PASSWORD, csrf_of, log_in, make_user, post_form, totp_secret_for
-from tests.security.support import endpoints, fill, load_matrix
+from tests.e2e.api_support import catch_up
+from tests.e2e.conftest import PASSWORD, log_in, make_user, post_form, totp_secret_for
+from tests.e2e.test_portal import VALID
+from tests.security.support import csrf_token, endpoints, fill, load_matrix
 from web.app import create_app
 from web.audit import OneLineFormatter, audit
 
@@ -23,11 +26,15 @@ if TYPE_CHECKING:
     from litestar.testing import AsyncTestClient
 
     from service.settings import Settings
+    from service.store import EventStore
 
 CANARY_PASSWORD = "canary-Pa55phrase-7f3e"
 CANARY_NEW = "canary-NewPhrase-91ab"
 CANARY_CIN = "AB123456"  # a Moroccan national id (CIN)
 CANARY_EMAIL = "canary.person@atlas.ma"
+CANARY_PHONE = "+212661987123"
+CANARY_TOTP = "482917"
+UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
 # The test client's own library logs the URLs it requests; those are not the platform's logs.
 CLIENT_LOGGERS = ("httpx", "httpcore")
 
@@ -104,6 +111,48 @@ async def test_security_events_are_structured_utc_records_without_personal_data(
     assert refused["path"] == "/my/files"
 
 
+async def _canaries_through_the_application_form(
+    client: AsyncTestClient[Litestar], db: asyncpg.Pool, store: EventStore, extra: dict[str, str]
+) -> None:
+    """An investor submits, saves a draft and mistypes the form with a canary contact."""
+    envelope = await programme.open_envelope(store)
+    call = await programme.open_call(
+        store, envelope_id=envelope, title="Appel", min_request_centimes=100_000_00,
+        max_request_centimes=12_000_000_00,
+    )  # fmt: skip
+    await catch_up(db, store)
+    investor = await make_user(db, email="applicant@atlas.ma")
+    await log_in(client, investor.email)
+    form = {
+        **VALID, "call_id": str(call), "contact_name": f"Salma {CANARY_CIN}", "contact_email": CANARY_EMAIL,
+        "contact_phone": CANARY_PHONE, **extra,
+    }  # fmt: skip
+    page = "/my/applications/new"
+    key = re.search(r'name="submission_key" value="([^"]+)"', (await client.get(page)).text)
+    assert key
+    submitted = await post_form(client, page, {**form, "submission_key": key[1]})
+    assert submitted.status_code == 303, submitted.text
+    await post_form(client, page, {**form, "action": "draft"})
+    wrong = await post_form(client, page, {**form, "requested": "-1", "submission_key": key[1]})
+    assert wrong.status_code == 422
+    await post_form(client, "/logout", {}, page="/my/files")
+
+
+async def _canaries_through_the_api_log_in(
+    client: AsyncTestClient[Litestar], email: str, token: str
+) -> None:
+    """Staff log in over the API with a wrong password, a wrong and a missing second factor."""
+    client.cookies.clear()
+    for body in (
+        {"email": email, "password": CANARY_NEW},
+        {"email": email, "password": CANARY_PASSWORD},
+        {"email": email, "password": CANARY_PASSWORD, "totp": CANARY_TOTP},
+        {"email": CANARY_EMAIL, "password": CANARY_PASSWORD, "totp": token},
+    ):
+        csrf = await csrf_token(client)
+        await client.post("/api/v1/session", json=body, headers={"X-CSRF-Token": csrf})
+
+
 def test_log_injection_is_neutralised() -> None:
     formatter = OneLineFormatter("%(levelname)s %(message)s")
     record = logging.LogRecord(
@@ -130,6 +179,7 @@ async def test_secrets_sent_through_every_form_never_reach_a_log(
     app: Litestar,
     client: AsyncTestClient[Litestar],
     db: asyncpg.Pool,
+    store: EventStore,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)  # every logger, every level
@@ -165,13 +215,14 @@ async def test_secrets_sent_through_every_form_never_reach_a_log(
     await post_form(
         client, "/account/mfa/setup", {"code": "123456", **extra}, page="/account/mfa/setup"
     )
-    await post_form(client, "/language", {"lang": "fr", **extra}, page="/")
-    await post_form(client, "/logout", {**extra}, page="/")
+    await post_form(client, "/language", {"lang": "fr", **extra}, page="/account/password")
+    await post_form(client, "/logout", {**extra}, page="/account/password")
     await post_form(
         client, "/login", {"email": CANARY_EMAIL, "password": "wrong " + CANARY_NEW, **extra}
     )
     await post_form(client, "/login", {"email": CANARY_EMAIL, "password": CANARY_NEW, **extra})
-    await post_form(client, "/login/mfa", {"code": "654321", **extra}, page="/")
+    csrf = await csrf_token(client)
+    await client.post("/login/mfa", data={"code": "654321", **extra, "_csrf": csrf})
     client.cookies.clear()
     await post_form(client, "/password/forgot", {"email": CANARY_EMAIL, **extra})
     token = await db.fetchval(
@@ -188,8 +239,9 @@ async def test_secrets_sent_through_every_form_never_reach_a_log(
             "password_confirm": CANARY_PASSWORD + "!",
             **extra,
         },
-        page="/",
+        page=f"/password/reset?token={token}",
     )
+    await _canaries_through_the_application_form(client, db, store, extra)
     staff = await accounts.create_user(
         pool=db,
         passwords=Passwords(),
@@ -207,14 +259,21 @@ async def test_secrets_sent_through_every_form_never_reach_a_log(
         "code": token,
         "email": CANARY_EMAIL,
     }
+    samples = load_matrix().get("params", {})
     for endpoint in endpoints(app):
-        if endpoint.method in ("POST", "PUT", "PATCH", "DELETE") and endpoint.path != "/logout":
-            csrf = csrf_of(await client.get("/privacy"))
-            await client.request(
-                endpoint.method, fill(endpoint, load_matrix().get("params", {})),
-                data={**canaries, "_csrf": csrf}, headers={"X-CSRF-Token": csrf},
-            )  # fmt: skip
+        if endpoint.method in UNSAFE and endpoint.path not in ("/logout", "/api/v1/session"):
+            csrf = await csrf_token(client)
+            path, headers = fill(endpoint, samples), {"X-CSRF-Token": csrf}
+            if path.startswith("/api/"):  # JSON bodies, the canaries in every usual field
+                await client.request(endpoint.method, path, json=canaries, headers=headers)
+            else:
+                await client.request(
+                    endpoint.method, path, data={**canaries, "_csrf": csrf}, headers=headers
+                )
+    await _canaries_through_the_api_log_in(client, staff.email, token)
     secrets = {
+        CANARY_TOTP,
+        CANARY_PHONE,
         CANARY_PASSWORD,
         CANARY_NEW,
         CANARY_CIN,

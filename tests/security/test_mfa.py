@@ -17,7 +17,8 @@ import pytest
 from cryptography.exceptions import InvalidTag
 from litestar import get
 
-from service import mfa
+from service import mfa, programme
+from tests.e2e.api_support import catch_up
 from tests.e2e.conftest import (
     PASSWORD,
     csrf_of,
@@ -35,6 +36,8 @@ if TYPE_CHECKING:
     import asyncpg
     from litestar import Litestar
     from litestar.testing import AsyncTestClient
+
+    from service.store import EventStore
 
 COOKIE = "grants_session"
 
@@ -69,6 +72,7 @@ async def test_staff_password_alone_opens_no_guarded_page(
         assert response.headers["location"].startswith("/login/mfa"), path
     api = await client.get(f"/api/v1/future/{role}")
     assert api.status_code == 401
+    assert api.json()["code"] == "second_factor_required"
     assert "second factor" in api.json()["detail"]
     # Not enrolled yet: the code step sends the user to enrolment.
     step = await client.get("/login/mfa")
@@ -199,3 +203,17 @@ async def test_an_operator_can_reset_a_lost_second_factor(
     )
     assert unknown.returncode != 0
     assert "Traceback" not in unknown.stderr
+
+
+async def test_a_staff_session_owing_the_second_factor_sees_only_public_data(
+    client: AsyncTestClient[Litestar], db: asyncpg.Pool, store: EventStore
+) -> None:
+    # Unguarded routes that show staff more (draft rubrics) must not count a half session.
+    draft = await programme.draft_rubric(store)
+    await catch_up(db, store)
+    officer = await make_user(db, email="officer@region.ma", role="officer")
+    assert (await password_only(client, officer.email)).startswith("/login/mfa")
+    listed = [r["rubric_id"] for r in (await client.get("/api/v1/rubrics")).json()]
+    assert str(draft) not in listed
+    await log_in(client, officer.email)
+    assert str(draft) in [r["rubric_id"] for r in (await client.get("/api/v1/rubrics")).json()]

@@ -1,23 +1,23 @@
-"""ASVS 8.2: object-level access (another investor's file is a 404, for real and random ids) and
-reviewers never see an investor's personal identifiers. Both walk every GET route, so the portal
-and committee routes merged later are covered as soon as they exist."""
+"""ASVS 8.2: object-level access (another investor's file, draft, timeline, amendment,
+withdrawal and data are a 404 on pages and API, for real and random ids), reviewers reach only
+the files assigned to them, and never see an investor's personal identifiers. The walks go over
+every route, so routes merged later are covered as soon as they exist."""
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 from uuid import uuid4
 
-from service.demo import load_demo
-from tests.e2e.conftest import log_in, make_user
+from service import personal_data
+from tests.e2e.conftest import log_in
 from tests.security.support import (
     act_as,
-    actors,
     allowed_roles,
+    csrf_token,
     endpoints,
     fill,
     load_matrix,
-    real_ids,
+    populate,
 )
 
 if TYPE_CHECKING:
@@ -26,60 +26,120 @@ if TYPE_CHECKING:
     from litestar.testing import AsyncTestClient
 
     from service.store import EventStore
-    from tests.security.support import Actor
+    from tests.security.support import Endpoint
 
-# The demo's contact details (service/demo_data.py) and the investor's own account.
-PERSONAL = (
-    re.compile(r"[\w.]+@exemple\.ma"),
-    re.compile(r"\+2126\d{8}"),
-    re.compile(r"\b[DJKUZ]\d{6}\b"),
-    re.compile(r"investor@security\.test"),
-)
+UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
 
 
-async def seeded(
-    client: AsyncTestClient[Litestar], db: asyncpg.Pool, store: EventStore
-) -> dict[str, Actor]:
-    people = await actors(client, db)
-    users = {role: actor.user for role, actor in people.items() if actor.user}
-    await load_demo(
-        store, db, investors=[users["investor"].id], reviewers=[users["reviewer"].id, uuid4(), uuid4()],
-        chair=users["chair"].id, officer=users["officer"].id, applications=6,
-    )  # fmt: skip
-    return people
+def _takes_an_id(endpoint: Endpoint) -> bool:
+    return any(getattr(d.type, "__name__", "") == "UUID" for d in endpoint.params.values())
 
 
 async def test_another_investors_objects_are_not_found(
     app: Litestar, client: AsyncTestClient[Litestar], db: asyncpg.Pool, store: EventStore
 ) -> None:
-    await seeded(client, db, store)
-    other = await make_user(db, email="other@security.test")
+    world = await populate(client, db, store)
     client.cookies.clear()
-    await log_in(client, other.email)
+    await log_in(client, "someone.else@security.test")  # owns world.foreign only
     matrix = load_matrix()
-    ids = [*await real_ids(db), uuid4()]
+    ids = [world.assigned, world.unassigned, world.conflicted, world.draft, uuid4()]
+    events = await db.fetchval("SELECT count(*) FROM events")
+    checked = set()
     for endpoint in endpoints(app):
         roles = allowed_roles(matrix["routes"].get(endpoint.key, []))
-        if endpoint.method != "GET" or "visitor" in roles or "investor" not in roles:
-            continue
-        if not any(getattr(d.type, "__name__", "") == "UUID" for d in endpoint.params.values()):
+        if "visitor" in roles or "investor" not in roles or not _takes_an_id(endpoint):
             continue
         for ident in ids:
-            response = await client.get(fill(endpoint, {}, ident))
+            path = fill(endpoint, {}, ident)
+            if endpoint.method in UNSAFE:
+                token = await csrf_token(client)
+                headers = {"X-CSRF-Token": token}
+                if path.startswith("/api/"):  # a valid body: only the owner check may refuse
+                    response = await client.request(
+                        endpoint.method, path, json={"title": "Taken"}, headers=headers
+                    )
+                else:
+                    response = await client.request(
+                        endpoint.method, path, data={"title": "Taken", "_csrf": token},
+                        headers=headers,
+                    )  # fmt: skip
+            else:
+                response = await client.get(path)
             assert response.status_code == 404, (endpoint.key, ident, response.status_code)
+            checked.add(endpoint.key)
+    # The portal's and the API's object routes were all walked, and nothing was changed.
+    for key in (
+        "GET /my/files/{application_id:uuid}", "GET /my/drafts/{draft_id:uuid}",
+        "GET /my/files/{application_id:uuid}/amend", "POST /my/files/{application_id:uuid}/amend",
+        "GET /my/files/{application_id:uuid}/withdraw",
+        "POST /my/files/{application_id:uuid}/withdraw",
+        "GET /api/v1/applications/{application_id:uuid}",
+        "GET /api/v1/applications/{application_id:uuid}/timeline",
+        "POST /api/v1/applications/{application_id:uuid}/amendment",
+        "POST /api/v1/applications/{application_id:uuid}/withdrawal",
+    ):  # fmt: skip
+        assert key in checked, key
+    assert await db.fetchval("SELECT count(*) FROM events") == events
+    # Their own data holds nothing of the other investor's files or draft.
+    for path in ("/my/data", "/api/v1/me/data", "/my/files", "/api/v1/applications"):
+        text = (await client.get(path)).text
+        for ident in (world.assigned, world.unassigned, world.conflicted, world.draft):
+            assert str(ident) not in text, (path, ident)
+        assert str(world.foreign) in text, path  # a real page, not an empty refusal
+
+
+async def test_reviewers_reach_only_their_assigned_files(
+    client: AsyncTestClient[Litestar], db: asyncpg.Pool, store: EventStore
+) -> None:
+    world = await populate(client, db, store)
+    act_as(client, world.people["reviewer"])
+    for file in (world.unassigned, world.conflicted, uuid4()):
+        for path in (
+            f"/committee/files/{file}", f"/committee/files/{file}/score",
+            f"/api/v1/applications/{file}",
+        ):  # fmt: skip
+            response = await client.get(path)
+            assert response.status_code == 404, (path, response.status_code)
+        token = await csrf_token(client)
+        score = await client.post(
+            f"/committee/files/{file}/score", data={"_csrf": token, "comment": "x"}
+        )
+        assert score.status_code == 404, (file, score.status_code)
+        review = await client.post(
+            f"/api/v1/applications/{file}/reviews", json={"scores": {}, "comment": "x"},
+            headers={"X-CSRF-Token": token},
+        )  # fmt: skip
+        assert review.status_code == 404, (file, review.status_code)
+    for path in ("/committee/queue", "/api/v1/queue", "/api/v1/applications"):
+        text = (await client.get(path)).text
+        assert str(world.assigned) in text, path
+        for hidden in (world.unassigned, world.conflicted):
+            assert str(hidden) not in text, (path, hidden)
+    assert (await client.get(f"/committee/files/{world.assigned}")).status_code == 200
 
 
 async def test_reviewers_never_see_personal_identifiers(
     app: Litestar, client: AsyncTestClient[Litestar], db: asyncpg.Pool, store: EventStore
 ) -> None:
-    people = await seeded(client, db, store)
+    world = await populate(client, db, store)
+    investor = world.people["investor"].user
+    assert investor
+    contact = await personal_data.contact_of(store, world.assigned, investor.id)
+    assert contact  # decrypted from the file itself: the strings a page must not show
+    secrets = [contact[k] for k in ("name", "email", "phone", "national_id")]
+    secrets.append(investor.email)
+    assert all(len(s) > 5 for s in secrets), secrets
     samples = load_matrix().get("params", {})
-    ids = [*await real_ids(db), None]
-    act_as(client, people["reviewer"])
+    act_as(client, world.people["reviewer"])
+    seen = 0
     for endpoint in endpoints(app):
         if endpoint.method != "GET" or endpoint.path.startswith("/static/"):
             continue
-        for path in sorted({fill(endpoint, samples, ident) for ident in ids}):
-            text = (await client.get(path)).text
-            for pattern in PERSONAL:
-                assert not pattern.search(text), (path, pattern.pattern)
+        paths = {fill(endpoint, {**samples, **world.samples()}, None)}
+        paths |= {fill(endpoint, samples, file) for file in world.files}
+        for path in sorted(paths):
+            response = await client.get(path)
+            seen += response.status_code == 200
+            for secret in secrets:
+                assert secret not in response.text, (path, secret)
+    assert seen > 10

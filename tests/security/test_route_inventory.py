@@ -20,6 +20,7 @@ from tests.security.support import (
     endpoints,
     fill,
     load_matrix,
+    populate,
     real_ids,
     refresh,
     sent_to_login,
@@ -66,14 +67,16 @@ async def _call(
 
 
 async def test_each_role_gets_what_the_matrix_says(
-    app: Litestar, client: AsyncTestClient[Litestar], db: asyncpg.Pool
+    app: Litestar, client: AsyncTestClient[Litestar], db: asyncpg.Pool, store: EventStore
 ) -> None:
     matrix = load_matrix()
-    people = await actors(client, db)
+    world = await populate(client, db, store)  # real ids: the investor's file, their draft...
+    people = world.people
+    samples = {**matrix.get("params", {}), **world.samples()}
     wrong = []
     for endpoint in endpoints(app):
         allowed = allowed_roles(matrix["routes"].get(endpoint.key, []))
-        path = fill(endpoint, matrix.get("params", {}))
+        path = fill(endpoint, samples)
         for role, actor in people.items():
             response = await _call(client, actor, endpoint, path)
             await refresh(client, db, actor)
@@ -96,12 +99,17 @@ async def test_no_get_changes_state_for_any_role(
         store, db, investors=[staff["investor"].id], reviewers=[staff["reviewer"].id, uuid4(), uuid4()],
         chair=staff["chair"].id, officer=staff["officer"].id, applications=6,
     )  # fmt: skip
-    ids = [*await real_ids(db), None]  # None: a random id
+    world = await populate(client, db, store, people)  # a draft, files in every reviewer state
+    ids = [*await real_ids(db), *world.files, world.draft, None]  # None: a random id
     samples = load_matrix().get("params", {})
     gets = [e for e in endpoints(app) if e.method in ("GET", "HEAD")]
     before = await account_snapshot(db)
+    drafts_before = await db.fetchval(
+        "SELECT md5(string_agg(t::text, '|' ORDER BY t::text)) FROM application_drafts t"
+    )
     for endpoint in gets:
         paths = {fill(endpoint, samples, ident) for ident in ids}
+        paths.add(fill(endpoint, {**samples, **world.samples()}))
         for actor in people.values():
             act_as(client, actor)
             for path in sorted(paths):
@@ -110,3 +118,6 @@ async def test_no_get_changes_state_for_any_role(
                 if actor.user is not None and not path.startswith("/static/"):
                     assert response.headers["cache-control"] == "no-store", (path, actor.role)
     assert await account_snapshot(db) == before
+    assert drafts_before == await db.fetchval(
+        "SELECT md5(string_agg(t::text, '|' ORDER BY t::text)) FROM application_drafts t"
+    )

@@ -41,7 +41,9 @@ The Drâa-Tafilalet investment-support programme's JSON API.
 
 **Sessions.** `GET /api/v1/session` starts a session and returns a CSRF token; `POST
 /api/v1/session` with `{email, password}` logs in (send the token in `X-CSRF-Token`), sets the
-session cookie and returns a new token. Every unsafe request (POST, DELETE) carries the current
+session cookie and returns a new token. Staff, and investors who enrolled an authenticator, add
+`totp` (the app's current code, or a recovery code) to the same request: without it the answer
+is 401 `second_factor_required`, with a wrong one 401 `invalid_second_factor`. Every unsafe request (POST, DELETE) carries the current
 token in the `X-CSRF-Token` header.
 
 **Errors** are RFC 9457 problem documents (`application/problem+json`) with a stable `code`:

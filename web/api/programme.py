@@ -18,7 +18,7 @@ from service.accounts import INVESTOR, OFFICER, User
 from service.store import EventStore
 from web.api.schemas import CallIn, CallOut, Created, EnvelopeIn, EnvelopeOut, RubricIn, RubricOut
 from web.api.support import IdempotencyKey, convert, created, not_found
-from web.auth import requires_role
+from web.auth import current_user, requires_role
 
 officer_only = (requires_role(OFFICER),)
 
@@ -132,7 +132,8 @@ class RubricController(Controller):
         self, request: Request[Any, Any, Any], pool: NamedDependency[asyncpg.Pool]
     ) -> list[RubricOut]:
         """Newest first; visitors and investors see published versions only."""
-        user: User | None = request.scope.get("user")
+        # current_user: a staff session still owing the second factor sees what visitors see.
+        user = current_user(request)
         staff = user is not None and user.role != INVESTOR
         return [
             convert(r, RubricOut)

@@ -119,7 +119,8 @@ class UserController(Controller):
         self, pool: NamedDependency[asyncpg.Pool], limit: Limit = 100, after: After = None
     ) -> Page[UserOut]:
         """Every account, by e-mail address."""
-        users = await accounts.list_users(pool)
+        # The service lists officers first (the admin page's order); the API promises e-mail order.
+        users = sorted(await accounts.list_users(pool), key=lambda u: u.email)
         return page(users, UserOut, lambda u: u.id, limit, after)
 
     @post(summary="Open a staff account", status_code=HTTP_201_CREATED)

@@ -42,10 +42,14 @@ class Page(Out, Generic[T]):
 
 
 class LoginIn(In):
-    """E-mail and password of an account."""
+    """E-mail and password of an account, and the second factor where the account needs one.
+
+    Staff (and investors who enrolled an authenticator) send ``totp``: the app's six-digit code
+    or one of their recovery codes. Without it they get 401 ``second_factor_required``."""
 
     email: Annotated[str, Meta(min_length=3, max_length=254)]
     password: Annotated[str, Meta(min_length=1, max_length=1024)]
+    totp: Annotated[str, Meta(min_length=1, max_length=64)] | None = None
 
 
 class UserOut(Out):

@@ -11,14 +11,17 @@ from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
 from projections import dashboard
-from service import accounts, personal_data
+from service import accounts, mfa, personal_data
 from service.accounts import INVESTOR, User
 from service.passwords import Passwords
+from service.settings import Settings
 from service.store import EventStore
-from service.throttle import ThrottlePolicy
+from service.throttle import LoginThrottledError, ThrottlePolicy
 from web.api.schemas import ApplicationOut, LoginIn, MyDataOut, SessionOut, StepOut, UserOut
 from web.api.support import convert
-from web.auth import requires_login, requires_role
+from web.auth import STAFF_ROLES, requires_login, requires_role
+from web.errors import ProblemError
+from web.mfa import check_second_factor
 from web.sessions import csrf_token, log_in, log_out
 
 
@@ -48,22 +51,54 @@ class SessionController(Controller):
         passwords: NamedDependency[Passwords],
         throttle_policy: NamedDependency[ThrottlePolicy],
         client: NamedDependency[str],
+        settings: NamedDependency[Settings],
     ) -> SessionOut:
         """Sets a new session cookie and returns the new CSRF token (the old one stops working).
 
         Wrong credentials: 401 ``invalid_credentials``; too many failures: 429 ``throttled``.
+        Staff, and investors with an authenticator, also send ``totp`` (a code or a recovery
+        code): without it 401 ``second_factor_required``, wrong 401 ``invalid_second_factor``.
         """
         user = await accounts.authenticate(
             pool=pool, passwords=passwords, policy=throttle_policy, email=data.email,
             password=data.password, client=client,
         )  # fmt: skip
-        log_in(request, user)
+        if user.role in STAFF_ROLES or await mfa.is_enrolled(pool, user.id):
+            await _second_factor(request, user, data.totp, pool, settings, throttle_policy, client)
+        else:
+            log_in(request, user)
         return SessionOut(user=user_out(user), csrf_token=csrf_token(request))
 
     @delete(summary="Log out", status_code=HTTP_204_NO_CONTENT, guards=[requires_login])
     async def end(self, request: Request[Any, Any, Any]) -> None:
         """Ends the session server-side and expires the cookie."""
         log_out(request)
+
+
+async def _second_factor(
+    request: Request[Any, Any, Any],
+    user: User,
+    code: str | None,
+    pool: asyncpg.Pool,
+    settings: Settings,
+    policy: ThrottlePolicy,
+    client: str,
+) -> None:
+    """Sign ``user`` in only past the second factor (the same check, throttle and audit as the
+    page); otherwise no session is left behind."""
+    if code is None:
+        raise ProblemError(401, "second_factor_required", "send the authenticator code as totp")
+    log_in(request, user, second_factor=True)
+    try:
+        passed = await check_second_factor(
+            request, code, pool=pool, settings=settings, policy=policy, client=client
+        )
+    except LoginThrottledError:
+        log_out(request)
+        raise
+    if not passed:
+        log_out(request)
+        raise ProblemError(401, "invalid_second_factor", "wrong or used code")
 
 
 class MeController(Controller):
