@@ -83,6 +83,8 @@ class Leadership:
             await self.pool.release(conn, timeout=5)
         except BaseException:
             # A connection that cannot be handed back cleanly must not keep its locks alive.
-            conn.terminate()
+            # (If the pool took it back before failing, it has already closed it itself.)
+            with contextlib.suppress(asyncpg.InterfaceError):
+                conn.terminate()
             with contextlib.suppress(*LOST):
                 await self.pool.release(conn, timeout=1)
