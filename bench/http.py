@@ -33,9 +33,11 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid4
 
 import aiohttp
+import asyncpg
+import pyotp
 
 from bench.usecases import EsApplication, es_env, es_submit
-from service import accounts, db, programme
+from service import accounts, db, mfa, programme
 from service.embedded import start_embedded
 from service.passwords import Passwords
 from service.settings import Settings
@@ -91,7 +93,9 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def server(data_dir: Path, port: int, pool_size: int) -> Iterator[str]:
+def server(
+    data_dir: Path, port: int, pool_size: int, extra_env: dict[str, str] | None = None
+) -> Iterator[str]:
     """``grants serve`` in a child process; yields its base URL once /healthz answers."""
     log = data_dir / "serve.log"
     env = {
@@ -103,7 +107,7 @@ def server(data_dir: Path, port: int, pool_size: int) -> Iterator[str]:
         "GRANTS_RUN_PROJECTIONS": "0",
         "GRANTS_POOL_MAX_SIZE": str(pool_size),
         "GRANTS_LOG_LEVEL": "WARNING",
-    }
+    } | (extra_env or {})
     with log.open("w") as out:
         child = subprocess.Popen(
             [sys.executable, "-m", "web.cli", "serve"], env=env, cwd=ROOT, stdout=out, stderr=out
@@ -152,6 +156,24 @@ async def sign_in(base: str, email: str) -> tuple[aiohttp.ClientSession, str]:
     async with client.post("/api/v1/session", json=login, headers={"X-CSRF-Token": start}) as r:
         r.raise_for_status()
         return client, (await r.json())["csrf_token"]
+
+
+async def second_factor(
+    client: aiohttp.ClientSession, token: str, url: str, data_dir: Path, email: str
+) -> None:
+    """Enrol ``email`` in TOTP (as the CLI would) and answer the code step: staff need it."""
+    secret_key = (data_dir / "secret_key").read_text().strip()
+    secret = mfa.new_secret()
+    conn = await asyncpg.connect(url)
+    try:
+        user_id = await conn.fetchval("SELECT id FROM users WHERE email = $1", email)
+        await mfa.enrol(conn, secret_key, user_id, secret)
+    finally:
+        await conn.close()
+    form = {"code": pyotp.TOTP(secret).now(), "_csrf": token, "next": ""}
+    async with client.post("/login/mfa", data=form, allow_redirects=False) as response:
+        if response.status != 303:
+            raise SystemExit(f"second factor refused: {response.status}")
 
 
 def application(envelope_id: UUID) -> dict[str, Any]:
@@ -231,7 +253,8 @@ async def seed(url: str, clients: int, queue_rows: int) -> UUID:
 async def bench(args: argparse.Namespace, data_dir: Path, base: str, admin: str) -> Results:
     envelope_id = await seed(with_database(admin, "grants"), args.clients, args.queue_rows)
     clients = [await sign_in(base, f"investor{i}@bench.ma") for i in range(args.clients)]
-    chair, _ = await sign_in(base, "chair@bench.ma")
+    chair, token = await sign_in(base, "chair@bench.ma")
+    await second_factor(chair, token, with_database(admin, "grants"), data_dir, "chair@bench.ma")
     results = Results()
     async with scratch_database(admin, "bench_es") as es_url:
         es = EsApplication(env=es_env(es_url, args.clients))
