@@ -95,7 +95,9 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def server(data_dir: Path, port: int, pool_size: int) -> Iterator[str]:
+def server(
+    data_dir: Path, port: int, pool_size: int, extra_env: dict[str, str] | None = None
+) -> Iterator[str]:
     """``grants serve`` in a child process; yields its base URL once /healthz answers."""
     log = data_dir / "serve.log"
     env = {
@@ -108,7 +110,7 @@ def server(data_dir: Path, port: int, pool_size: int) -> Iterator[str]:
         "GRANTS_POOL_MAX_SIZE": str(pool_size),
         "GRANTS_LOG_LEVEL": "WARNING",
         "GRANTS_SECRET_KEY": SECRET_KEY,
-    }
+    } | (extra_env or {})
     with log.open("w") as out:
         child = subprocess.Popen(
             [sys.executable, "-m", "web.cli", "serve"], env=env, cwd=ROOT, stdout=out, stderr=out

@@ -62,8 +62,11 @@ BATCH_EVENTS = 5_000
 # --- the log ------------------------------------------------------------------------------
 
 
-def programme_events(events: int) -> Iterator[list[StoredEvent]]:
-    """Batches of stored events, about ``events`` in all, as the use cases would have written."""
+def programme_events(events: int, fund_every: int = 2) -> Iterator[list[StoredEvent]]:
+    """Batches of stored events, about ``events`` in all, as the use cases would have written.
+
+    One application in ``fund_every`` is funded, signed and paid a tranche (10 events with the
+    envelope's; the others 5)."""
     mapper, grid = new_mapper(), rubric()
     envelope = SupportEnvelope.open(envelope_id=uuid4(), name="Bench", total_centimes=10**15, at=T0)
     batch = [mapper.to_stored_event(e) for e in envelope.collect_events()]
@@ -82,7 +85,7 @@ def programme_events(events: int) -> Iterator[list[StoredEvent]]:
             app.assign_reviewer(reviewer, OFFICER, when)
         for reviewer, points in ((R1, GOOD), (R2, GOOD if n % 2 else POOR)):
             app.score(reviewer, grid, points, "ok", when)
-        if n % 2:
+        if n % fund_every == 1 % fund_every:
             amount = app.requested_centimes
             app.fund(CHAIR, amount, "bench", when, threshold_hundredths=0)
             envelope.reserve(app.id, amount, when)

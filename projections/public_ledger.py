@@ -10,9 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from projections.ledger import COLUMNS
+from projections.ledger import COLUMNS, SELECT_HEAD
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
     from uuid import UUID
 
     import asyncpg
@@ -31,12 +32,15 @@ SELECT * FROM (SELECT {COLUMNS} FROM ledger_entries
 WHERE {WHERE} AND seq > $5 ORDER BY seq LIMIT $6) AS page ORDER BY seq DESC
 """
 EXISTS = f"SELECT EXISTS (SELECT 1 FROM ledger_entries WHERE {WHERE} AND seq {{op}} $5)"
-COUNT = f"SELECT count(*) FROM ledger_entries WHERE {WHERE}"
+# Counts and years read every matching entry; bounded by the head they are memoised under ($5).
+COUNT = f"SELECT count(*) FROM ledger_entries WHERE {WHERE} AND seq <= $5"
 YEARS = """
 SELECT DISTINCT extract(year FROM occurred_at AT TIME ZONE 'UTC')::int AS year
-FROM ledger_entries ORDER BY 1 DESC
+FROM ledger_entries WHERE seq <= $1 ORDER BY 1 DESC
 """
 HISTORY = f"SELECT {COLUMNS} FROM ledger_entries WHERE application_id = $1 ORDER BY seq"
+#: Memoised counts and years, all of one head; at most this many filter combinations are kept.
+MEMO_SIZE = 256
 ESCAPE = str.maketrans({"%": r"\%", "_": r"\_", "\\": "\\\\"})
 
 
@@ -81,7 +85,9 @@ async def page(
         else:
             rows = await conn.fetch(OLDER, *args, before, size)
         entries = [dict(r) for r in rows]
-        total = await conn.fetchval(COUNT, *args)
+        total = await _memoised(
+            conn, ("count", *args), lambda head: conn.fetchval(COUNT, *args, head)
+        )
         older = newer = None
         if entries:
             last, first = entries[-1]["seq"], entries[0]["seq"]
@@ -94,7 +100,47 @@ async def page(
 
 async def years(pool: asyncpg.Pool) -> list[int]:
     """The years that have entries, newest first (for the year filter)."""
-    return [r["year"] for r in await pool.fetch(YEARS)]
+
+    async def read(head: int) -> list[int]:
+        return [r["year"] for r in await pool.fetch(YEARS, head)]
+
+    return await _memoised(pool, ("years",), read)  # type: ignore[no-any-return]
+
+
+class _Memo:
+    """Values computed over the ledger up to one head (seq and hash), kept until the head moves.
+
+    The hash chains every entry before it, so one head names exactly one content of the ledger
+    (a rebuild that reproduced it included); each value is computed over ``seq <= head`` only,
+    so an entry appended meanwhile never slips into a value filed under the older head.
+    """
+
+    def __init__(self) -> None:
+        self.head: tuple[int, str] | None = None
+        self.values: dict[tuple[Any, ...], Any] = {}
+
+
+_memo = _Memo()
+_MISSING = object()
+
+
+async def _memoised(
+    conn: asyncpg.Connection | asyncpg.Pool,
+    key: tuple[Any, ...],
+    compute: Callable[[int], Awaitable[Any]],
+) -> Any:
+    row = await conn.fetchrow(SELECT_HEAD)
+    head = (row["seq"], row["entry_hash"]) if row else (0, "")
+    if head != _memo.head:  # the ledger moved on: what was kept describes an older one
+        _memo.head, _memo.values = head, {}
+    key = (head, *key)  # filed under its own head, whatever another request did meanwhile
+    found = _memo.values.get(key, _MISSING)
+    if found is _MISSING:
+        found = await compute(head[0])
+        if len(_memo.values) >= MEMO_SIZE:
+            _memo.values.clear()
+        _memo.values[key] = found
+    return found
 
 
 async def history(pool: asyncpg.Pool, application_id: UUID) -> list[dict[str, Any]]:

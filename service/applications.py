@@ -16,7 +16,7 @@ from domain.errors import InvalidValueError
 from domain.rubrics import Rubric
 from service.clock import Clock, database_now
 from service.commands import Unit, execute
-from service.privacy import encrypt_for
+from service.privacy import encrypt_and_now
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -79,6 +79,8 @@ async def submit(
     application_id, person = uuid4(), person_id or investor_id
 
     async def decide(unit: Unit) -> UUID:
+        # the key's statement also reads now(): no round trip of its own for the time
+        sealed, unit.database_time = await encrypt_and_now(unit.conn, person, asdict(contact))
         at = await unit.now(clock)
         if call_id is not None:
             call = await unit.get(call_id, Call)
@@ -86,7 +88,6 @@ async def submit(
                 raise InvalidValueError("call_id", call_id, "belongs to another envelope")
             call.check_accepts(project.sector, project.province, project.requested_centimes, at)
         facts: dict[str, Any] = {**asdict(applicant), **asdict(project)}
-        sealed = await encrypt_for(unit.conn, person, asdict(contact))
         app = GrantApplication.submit(
             application_id=application_id, at=at, investor_id=investor_id,
             envelope_id=envelope_id, call_id=call_id, person_id=person, contact=sealed,

@@ -76,6 +76,9 @@ class Unit:
     conn: asyncpg.Connection
     repository: Repository
     changed: list[Aggregate] = field(default_factory=list)
+    #: The transaction's ``now()`` once read (it is constant within a transaction); a statement
+    #: that returns it alongside its own result may set it and spare :meth:`now` a round trip.
+    database_time: datetime | None = None
 
     async def get(self, aggregate_id: UUID, cls: type[A]) -> A:
         """Load an aggregate and remember it, so its new events are appended at the end."""
@@ -93,9 +96,11 @@ class Unit:
         ``now()`` is the transaction's start on the database server, so no app server's clock
         (skewed, or set by hand) decides a deadline or orders anything.
         """
-        if clock is database_now:
-            return await self.conn.fetchval(SELECT_NOW)  # type: ignore[no-any-return]
-        return clock()
+        if clock is not database_now:
+            return clock()
+        if self.database_time is None:
+            self.database_time = await self.conn.fetchval(SELECT_NOW)
+        return self.database_time
 
 
 async def execute(

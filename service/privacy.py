@@ -15,14 +15,22 @@ import msgspec
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 if TYPE_CHECKING:
+    from datetime import datetime
     from uuid import UUID
 
     import asyncpg
 
-INSERT_KEY = """
-INSERT INTO person_keys (person_id, key)
-SELECT $1, $2 WHERE NOT EXISTS (SELECT 1 FROM person_erasures WHERE person_id = $1)
-ON CONFLICT DO NOTHING
+#: The person's key, created on first use unless erased, and the transaction's ``now()``, in one
+#: round trip. The fallback subquery reads the statement's snapshot: a key another transaction
+#: committed while this one waited on its conflict is not in it (``encrypt_for`` re-reads then).
+KEY_AND_NOW = """
+WITH created AS (
+    INSERT INTO person_keys (person_id, key)
+    SELECT $1, $2 WHERE NOT EXISTS (SELECT 1 FROM person_erasures WHERE person_id = $1)
+    ON CONFLICT DO NOTHING RETURNING key
+)
+SELECT coalesce((SELECT key FROM created), (SELECT key FROM person_keys WHERE person_id = $1)),
+       now()
 """
 SELECT_KEY = "SELECT key FROM person_keys WHERE person_id = $1"
 SELECT_KEYS = "SELECT person_id, key FROM person_keys WHERE person_id = ANY($1::uuid[])"
@@ -41,11 +49,20 @@ class PersonErasedError(LookupError):
 
 async def encrypt_for(conn: asyncpg.Connection, person_id: UUID, data: dict[str, Any]) -> bytes:
     """Encrypt ``data`` under the person's key, creating it on first use (never after erasure)."""
-    await conn.execute(INSERT_KEY, person_id, AESGCM.generate_key(bit_length=256))
-    key = await conn.fetchval(SELECT_KEY, person_id)
+    return (await encrypt_and_now(conn, person_id, data))[0]
+
+
+async def encrypt_and_now(
+    conn: asyncpg.Connection, person_id: UUID, data: dict[str, Any]
+) -> tuple[bytes, datetime]:
+    """:func:`encrypt_for`, and the transaction's ``now()`` read by the same statement: a command
+    that needs both saves a round trip (see ``service.commands.Unit.now``)."""
+    key, now = await conn.fetchrow(KEY_AND_NOW, person_id, AESGCM.generate_key(bit_length=256))
+    if key is None:  # erased, or created by a concurrent transaction after our snapshot
+        key = await conn.fetchval(SELECT_KEY, person_id)
     if key is None:
         raise PersonErasedError(person_id)
-    return seal(key, person_id, data)
+    return seal(key, person_id, data), now
 
 
 async def decrypt_for(

@@ -24,6 +24,8 @@ from litestar.response.sse import ServerSentEventMessage
 from domain.errors import DomainError
 from domain.rubrics import SCALE_MAX
 from projections import programme, review_queue, tracking
+from projections.queue_page import UnknownCursorError
+from projections.queue_page import queue_page as queue_rows
 from service import accounts
 from service import applications as apps
 from service.accounts import CHAIR, OFFICER, REVIEWER, User
@@ -42,6 +44,8 @@ if TYPE_CHECKING:
 
 FLASH = "committee_flash"
 QUERY_KEYS = ("status", "sector", "province", "call", "sort")
+#: Files per page of the queue: computed in SQL a page at a time (``projections.queue_page``).
+QUEUE_PAGE_SIZE = 100
 POLL_S = 1.0
 COMMENT_MAX = 4000
 NOT_A_SCORE = N_("Choose a whole number from 0 to 5.")
@@ -72,18 +76,32 @@ async def queue_page(
     calls = await programme.calls(pool)
     query = {k: request.query_params.get(k) or "" for k in QUERY_KEYS}
     filters = Filters.parse(query, {c.call_id for c in calls})
-    entries = await review_queue.queue(
-        pool, status=filters.status, sector=filters.sector, province=filters.province,
-        call_id=filters.call, sort=filters.sort,
-        reviewer_id=user.id if user.role == REVIEWER else None,
-    )  # fmt: skip
+    selection = {
+        "status": filters.status, "sector": filters.sector, "province": filters.province,
+        "call_id": filters.call, "sort": filters.sort,
+        "reviewer_id": user.id if user.role == REVIEWER else None,
+    }  # fmt: skip
+    after = _cursor(request.query_params.get("after"))
+    try:
+        entries, more = await queue_rows(pool, after=after, limit=QUEUE_PAGE_SIZE, **selection)
+    except UnknownCursorError:  # a stale link (the file left this list): start from the top
+        after = None
+        entries, more = await queue_rows(pool, limit=QUEUE_PAGE_SIZE, **selection)
     remaining = await review_queue.remaining(pool)
     return page(
         "committee_queue.html", entries=entries, filters=filters, calls=calls,
+        next_after=entries[-1].application_id if more else None, paged=after is not None,
         remaining=sum(remaining.values()), companies={e.application_id: shown_company(e, user)
                                                      for e in entries},
         flash=request.scope["session"].pop(FLASH, None), **labels(request),
     )  # fmt: skip
+
+
+def _cursor(value: str | None) -> UUID | None:
+    try:
+        return UUID(value) if value else None
+    except ValueError:
+        return None
 
 
 async def file_page(

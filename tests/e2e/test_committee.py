@@ -26,6 +26,7 @@ from service import demo_data, programme
 from service.accounts import CHAIR, INVESTOR, OFFICER, REVIEWER
 from tests.e2e.conftest import csrf_of, log_in, make_user
 from tests.integration.projections.settle import catch_up
+from web import committee
 from web.app import create_app
 
 if TYPE_CHECKING:
@@ -339,6 +340,29 @@ async def test_the_queue_filters_and_sorts_with_stable_links(
     assert 'href="?sector=tourism&amp;sort=amount"' in filtered.text  # filters kept in sort links
     assert "40.00" in filtered.text  # raw score of 2s everywhere
     assert '<span dir="ltr">2 / 2</span>' in filtered.text  # review count against the quorum
+
+
+async def test_the_queue_is_read_a_page_at_a_time_with_its_filters_kept(
+    english: AsyncTestClient[Litestar], world: Programme, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(committee, "QUEUE_PAGE_SIZE", 2)
+    ids = [str(await world.submit()) for _ in range(3)]
+    await catch_up(world.pool, world.store)
+    await as_user(english, "officer@region.ma")
+
+    first = await english.get("/committee/queue?sort=date")
+    assert queue_ids(first) == ids[:2]
+    link = re.search(r'<a rel="next" href="\?([^"]+)">Next files</a>', first.text)
+    assert link, first.text
+    assert link.group(1) == f"sort=date&amp;after={ids[1]}"
+    second = await english.get("/committee/queue?" + link.group(1).replace("&amp;", "&"))
+    assert queue_ids(second) == ids[2:]
+    assert 'rel="next"' not in second.text
+    assert '<a href="?sort=date">First files</a>' in second.text
+    # a cursor that is not in this list (any more) starts again from the top
+    stale = await english.get(f"/committee/queue?sort=date&after={world.envelope_id}")
+    assert queue_ids(stale) == ids[:2]
+    assert queue_ids(await english.get("/committee/queue?sort=date&after=nonsense")) == ids[:2]
 
 
 async def test_the_fundable_line_shows_what_fits_in_the_envelope(

@@ -97,6 +97,25 @@ async def test_ledger_is_newest_first_and_filters(
     assert "No entry matches these filters." in nothing, "LIKE wildcards are searched literally"
 
 
+async def test_the_count_and_years_follow_each_new_entry(
+    client: AsyncTestClient[Litestar], funded: Programme, db: asyncpg.Pool, store: EventStore
+) -> None:
+    """Counts and years are kept per ledger head: a new entry shows at once, in every filter."""
+    years = re.compile(r'<option value="(\d{4})"')
+    before = (await client.get("/ledger", params={"lang": "en"})).text
+    assert "8 entries match." in before
+    assert years.findall(before) == ["2025", "2024"]
+    offshoring = {"lang": "en", "sector": "offshoring"}
+    assert "4 entries match." in (await client.get("/ledger", params=offshoring)).text
+    funded.world.day = 800  # into 2026
+    await funded.world.disburse(funded.company, 100_000 * MAD)
+    await catch_up_all(db, store)
+    after = (await client.get("/ledger", params={"lang": "en"})).text
+    assert "9 entries match." in after
+    assert years.findall(after) == ["2026", "2025", "2024"]
+    assert "5 entries match." in (await client.get("/ledger", params=offshoring)).text
+
+
 async def test_a_wrong_filter_is_refused_next_to_the_field(
     client: AsyncTestClient[Litestar], funded: Programme
 ) -> None:
