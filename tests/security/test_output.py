@@ -84,7 +84,7 @@ REVIEWED_SQL = {
     ("projections/public_ledger.py", 'f""" SELECT * FROM (SELECT {COLUMNS} FROM ledger_entries WHERE {WHERE} AND seq > $5 ORDER '),
     ("projections/public_ledger.py", 'f""" SELECT {COLUMNS} FROM ledger_entries WHERE {WHERE} AND ($5::bigint IS NULL OR seq < $'),
     ("projections/public_ledger.py", 'f"SELECT EXISTS (SELECT 1 FROM ledger_entries WHERE {WHERE} AND seq {{op}} $5)"'),
-    ("projections/public_ledger.py", 'f"SELECT count(*) FROM ledger_entries WHERE {WHERE}"'),
+    ("projections/public_ledger.py", 'f"SELECT count(*) FROM ledger_entries WHERE {WHERE} AND seq <= $5"'),
     ("projections/public_ledger.py", 'f"SELECT {COLUMNS} FROM ledger_entries WHERE application_id = $1 ORDER BY seq"'),
     # ORDER[sort]: a fixed dict of ORDER BY clauses; sort is a Literal query parameter (else 400)
     ("projections/queue_page.py", "PAGE.format(order=ORDER[sort])"),
