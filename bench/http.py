@@ -113,7 +113,11 @@ def server(
     } | (extra_env or {})
     with log.open("w") as out:
         child = subprocess.Popen(
-            [sys.executable, "-m", "web.cli", "serve"], env=env, cwd=ROOT, stdout=out, stderr=out
+            [sys.executable, "-m", "web.cli.main", "serve"],
+            env=env,
+            cwd=ROOT,
+            stdout=out,
+            stderr=out,
         )
     base = f"http://127.0.0.1:{port}"
     try:

@@ -131,7 +131,7 @@ def run_export(data_dir: Path, out: Path) -> float:
     env |= {"GRANTS_DATA_DIR": str(data_dir), "GRANTS_LOG_LEVEL": "WARNING"}
     started = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-m", "web.cli", "export", "360giving", "--out", str(out)],
+        [sys.executable, "-m", "web.cli.main", "export", "360giving", "--out", str(out)],
         env=env, cwd=ROOT, capture_output=True, text=True, timeout=600, check=False,
     )  # fmt: skip
     seconds = time.perf_counter() - started

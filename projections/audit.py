@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from projections import ledger, tracking
 from projections.chain import verify_chain
-from projections.runner import apply_events
+from projections.projection import apply_events
 from service.repository import new_mapper
 
 if TYPE_CHECKING:

@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from projections.runner import Projection
+from projections.projection import Projection
 from projections.status import AMENDED, ASSIGNED, SET_STATUS
 
 if TYPE_CHECKING:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from projections.runner import Projection
+from projections.projection import Projection
 
 if TYPE_CHECKING:
     import asyncpg

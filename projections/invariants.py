@@ -23,8 +23,8 @@ import asyncpg
 from eventsourcing.persistence import StoredEvent
 
 from projections import audit, tracking
+from projections.projection import HandlerError, Projection, apply_events
 from projections.registry import ALL_PROJECTIONS
-from projections.runner import HandlerError, Projection, apply_events
 from service.repository import new_mapper
 from service.store import START, Position
 

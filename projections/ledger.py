@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from domain.reference import SOLE_TRADER
 from projections.chain import GENESIS, content_of, entry_hash, verify_chain
-from projections.runner import Projection
+from projections.projection import Projection
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from projections.runner import Projection
+from projections.projection import Projection
 
 if TYPE_CHECKING:
     import asyncpg

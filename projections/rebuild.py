@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from projections import tracking
-from projections.runner import Projection, apply_events
+from projections.projection import Projection, apply_events
 from service.repository import new_mapper
 from service.store import START, Position
 

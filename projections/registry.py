@@ -20,9 +20,10 @@ from projections import (
     tracking,
 )
 from projections.leadership import Leadership
+from projections.projection import Projection
 from projections.rebuild import ensure_tables
 from projections.rebuild import rebuild as rebuild_projection
-from projections.runner import Projection, ProjectionRunner
+from projections.runner import ProjectionRunner
 from service.store import Position, Waker
 
 if TYPE_CHECKING:

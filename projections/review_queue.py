@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from domain.applications import DEFAULT_QUORUM
-from projections.runner import Projection
+from projections.projection import Projection
 from projections.scoring import Candidate, Score, fundable_line, normalised_scores, raw_scores
 from projections.status import AMENDED, ASSIGNED, SET_STATUS, STAGES
 

@@ -1,7 +1,7 @@
-"""Projections of the event log: definitions, pages applied atomically, and the runner.
+"""The live projection runner: pages applied atomically, leadership, wake-ups.
 
-A :class:`Projection` is a name, a version, the DDL of its tables and one async handler per event
-topic. :func:`write_page` applies a page of log entries and moves the projection's tracking
+A projection (:class:`projections.projection.Projection`) is a name, a version, the DDL of its
+tables and one async handler per event topic. :func:`write_page` applies a page of log entries and moves the projection's tracking
 position in one transaction; the tracking row is locked ``FOR UPDATE`` and must still stand where
 the page starts, so a page applied twice (a retry, a second runner) changes nothing.
 
@@ -18,113 +18,23 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import asyncpg
-from eventsourcing.utils import TopicError, resolve_topic
 
 from projections import tracking
 from projections.leadership import Leadership
+from projections.projection import TRANSIENT, HandlerError, Projection, apply_events
+from projections.rebuild import ensure_current
 from service.repository import new_mapper
-from service.store import START, Position
+from service.store import Position
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable, Mapping, Sequence
+    from collections.abc import Awaitable, Sequence
 
     from eventsourcing.persistence import Mapper
 
     from service.store import EventStore, LogNotification, Waker
 
-    Handler = Callable[[asyncpg.Connection, Any, LogNotification], Awaitable[None]]
 
 logger = logging.getLogger(__name__)
-
-#: Errors of the connection rather than of a handler: retried after a pause, never recorded.
-TRANSIENT: tuple[type[BaseException], ...] = (
-    OSError,
-    TimeoutError,
-    asyncpg.InterfaceError,
-    asyncpg.exceptions.InternalClientError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.exceptions.OperatorInterventionError,
-    asyncpg.exceptions.LockNotAvailableError,
-    asyncpg.exceptions.SerializationError,
-    asyncpg.exceptions.DeadlockDetectedError,
-)
-
-
-@dataclass(frozen=True)
-class Projection:
-    """A read model: tables (created by ``ddl``, unqualified names) and a handler per topic."""
-
-    name: str
-    version: int
-    tables: tuple[str, ...]
-    ddl: str
-    handlers: Mapping[str, Handler] = field(default_factory=dict)
-    #: A critical projection (money, the public ledger) never skips an event it cannot
-    #: understand: an unknown topic may be a movement of money written by newer code, so the
-    #: projection stops there, reports it, and waits for a fix instead of going on wrong.
-    critical: bool = False
-
-    @property
-    def lock_key(self) -> str:
-        """The text whose ``hashtext`` is this projection's advisory lock."""
-        return f"projection:{self.name}"
-
-
-class UnknownTopicError(LookupError):
-    """Raised when a critical projection meets an event whose topic this code does not know."""
-
-
-def is_known_topic(topic: str) -> bool:
-    """True when ``topic`` resolves to a class here (registered, or importable)."""
-    try:
-        resolve_topic(topic)
-    except TopicError:
-        return False
-    return True
-
-
-class HandlerError(RuntimeError):
-    """Raised when a handler fails on an event; the page is rolled back and the runner stops."""
-
-    def __init__(self, projection: str, notification: LogNotification, error: BaseException):
-        self.projection = projection
-        self.position = notification.position
-        self.topic = notification.topic
-        super().__init__(
-            f"projection {projection}: handler for {notification.topic} failed at "
-            f"position {tuple(notification.position)} "
-            f"(aggregate {notification.originator_id} v{notification.originator_version}): "
-            f"{type(error).__name__}: {error}"
-        )
-
-
-async def apply_events(
-    conn: asyncpg.Connection,
-    projection: Projection,
-    page: Sequence[LogNotification],
-    mapper: Mapper[Any],
-) -> int:
-    """Run the handlers over a page inside the caller's transaction; return how many were skipped.
-
-    Events of a topic the projection has no handler for are skipped (and never decoded), except
-    that a critical projection refuses to skip a topic nobody knows (:class:`UnknownTopicError`).
-    """
-    skipped = 0
-    for notification in page:
-        handler = projection.handlers.get(notification.topic)
-        if handler is None:
-            if projection.critical and not is_known_topic(notification.topic):
-                error = UnknownTopicError(f"unknown event topic {notification.topic!r}")
-                raise HandlerError(projection.name, notification, error)
-            skipped += 1
-            continue
-        try:
-            await handler(conn, mapper.to_domain_event(notification), notification)
-        except TRANSIENT:
-            raise
-        except Exception as error:
-            raise HandlerError(projection.name, notification, error) from error
-    return skipped
 
 
 async def write_page(
@@ -213,8 +123,6 @@ class ProjectionRunner:
             await wait_or_stop(stop, asyncio.sleep(self.standby_interval))
 
     async def _lead(self, stop: asyncio.Event, waker: Waker, leadership: Leadership) -> None:
-        from projections.rebuild import ensure_current
-
         name = self.projection.name
         logger.info("projection %s: leading", name)
         self.leading = True
@@ -247,12 +155,4 @@ async def wait_or_stop(stop: asyncio.Event, awaitable: Awaitable[Any]) -> None:
             await stopper
 
 
-__all__ = [
-    "START",
-    "HandlerError",
-    "Projection",
-    "ProjectionRunner",
-    "UnknownTopicError",
-    "apply_events",
-    "write_page",
-]
+__all__ = ["ProjectionRunner", "write_page"]

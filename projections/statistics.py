@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from projections.runner import Projection
+from projections.projection import Projection
 
 if TYPE_CHECKING:
     import asyncpg

@@ -28,16 +28,22 @@ from service.passwords import Passwords
 from service.settings import Settings
 from service.store import EventStore
 from service.throttle import ThrottlePolicy
-from web import admin, auth, committee, committee_actions, i18n, live, open_data, pages, public
-from web.accounts import AccountController
 from web.api import api_router
 from web.api.docs import StrictStructSchemaPlugin, openapi_config
-from web.errors import exception_handlers
-from web.mfa import SecondFactorController
-from web.portal import PortalController
-from web.privacy_admin import PrivacyAdminController
-from web.security import client_address, csp_nonce, security_headers
-from web.sessions import SessionMiddleware, check_csrf, csrf_field
+from web.common import auth, i18n
+from web.common.errors import exception_handlers
+from web.common.security import client_address, csp_nonce, security_headers
+from web.common.sessions import SessionMiddleware, check_csrf, csrf_field
+from web.pages import admin
+from web.pages.accounts.accounts import AccountController
+from web.pages.accounts.mfa import SecondFactorController
+from web.pages.admin.privacy import PrivacyAdminController
+from web.pages.committee import actions as committee_actions
+from web.pages.committee import workspace as committee
+from web.pages.portal.files import PortalController
+from web.pages.public import language as pages
+from web.pages.public import live, open_data
+from web.pages.public import site as public
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -131,7 +137,7 @@ def create_app(settings: Settings, *, database_url: str | None = None) -> Litest
             instance=JinjaTemplateEngine.from_environment(_environment(catalogs))
         ),
         debug=False,
-        # Logging is configured once by `grants` (web/cli.py: UTC, one line per record, CR/LF
+        # Logging is configured once by `grants` (web/cli/main.py: UTC, one line per record, CR/LF
         # escaped); Litestar's default config would replace the root handler with its own.
         logging_config=None,
     )

@@ -70,7 +70,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     env.pop("GRANTS_DATABASE_URL", None)
     log = (data_dir / "server.log").open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "web.cli", "serve", "--demo"],
+        [sys.executable, "-m", "web.cli.main", "serve", "--demo"],
         cwd=ROOT,
         env=env,
         stdout=log,
@@ -132,7 +132,7 @@ def sign_in(page: Page, server: str, email: str, password: str | None = None) ->
     """Log in through the login page (demo password by default); every journey starts here.
 
     Staff sign-in steps (a second factor, say) belong here, so that journeys do not change."""
-    from web.demo import DEMO_PASSWORD
+    from web.cli.demo import DEMO_PASSWORD
 
     page.goto(f"{server}/login")
     page.fill("input[name=email]", email)
@@ -150,7 +150,7 @@ def _pass_second_factor(page: Page) -> None:
     step's code, and after that the next window."""
     import pyotp
 
-    from web.demo import DEMO_TOTP_SECRET
+    from web.cli.demo import DEMO_TOTP_SECRET
 
     totp = pyotp.TOTP(DEMO_TOTP_SECRET)
     for attempt in range(4):

@@ -22,7 +22,7 @@ from tests.browser.journeys import (
     sign_agreement,
     submit_score,
 )
-from web.i18n import format_mad
+from web.common.i18n import format_mad
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page

@@ -19,7 +19,7 @@ def test_demo_staff_pass_the_code_step(page: Page, server: str) -> None:
 
 
 def test_the_code_step_is_accessible_and_required(page: Page, server: str) -> None:
-    from web.demo import DEMO_PASSWORD
+    from web.cli.demo import DEMO_PASSWORD
 
     page.goto(f"{server}/login")
     page.fill("input[name=email]", "chair@demo.ma")

@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_grants_bench_store_prints_its_table(tmp_path: Path, admin_url: str) -> None:
     sizes = ["--events", "16", "--batch-events", "200", "--log", "300", "--rounds", "2"]
     result = subprocess.run(
-        [sys.executable, "-m", "web.cli", "bench", "store", "--url", admin_url, *sizes],
+        [sys.executable, "-m", "web.cli.main", "bench", "store", "--url", admin_url, *sizes],
         env={
             "PATH": os.environ.get("PATH", ""),
             "PYTHONPATH": str(ROOT),

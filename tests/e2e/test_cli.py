@@ -22,7 +22,7 @@ def grants(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedPr
         "PYTHONPATH": str(ROOT),
     }
     return subprocess.run(
-        [sys.executable, "-m", "web.cli", *args],
+        [sys.executable, "-m", "web.cli.main", *args],
         env={**base, **env},
         cwd=cwd,
         capture_output=True,

@@ -26,8 +26,8 @@ from service import demo_data, programme
 from service.accounts import CHAIR, INVESTOR, OFFICER, REVIEWER
 from tests.e2e.conftest import csrf_of, log_in, make_user
 from tests.integration.projections.settle import catch_up
-from web import committee
 from web.app import create_app
+from web.pages.committee import workspace as committee
 
 if TYPE_CHECKING:
     from uuid import UUID

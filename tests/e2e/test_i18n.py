@@ -12,7 +12,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 from tests.e2e.conftest import csrf_of
-from web.i18n import LANGUAGES, format_day, format_mad, load_catalogs
+from web.common.i18n import LANGUAGES, format_day, format_mad, load_catalogs
 
 if TYPE_CHECKING:
     from litestar import Litestar

@@ -17,7 +17,7 @@ import pytest
 from projections import ledger
 from tests.e2e.public_support import SOLE_TRADER_NAME, programme
 from tests.integration.projections.test_open_data import validator
-from web import cli
+from web.cli import main as cli
 
 if TYPE_CHECKING:
     import asyncpg

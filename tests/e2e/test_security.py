@@ -110,7 +110,7 @@ async def test_visitor_is_sent_to_login_and_api_gets_problem_json(
     assert response.status_code == 303
     assert response.headers["location"] == "/login?next=/my/files"
 
-    from web.auth import requires_login
+    from web.common.auth import requires_login
 
     @get("/api/whoami", guards=[requires_login], sync_to_thread=False)
     def whoami() -> dict[str, str]:

@@ -24,7 +24,7 @@ def grants(
         "GRANTS_NEW_PASSWORD": password,
     }
     return subprocess.run(
-        [sys.executable, "-m", "web.cli", *args],
+        [sys.executable, "-m", "web.cli.main", *args],
         cwd=ROOT,
         env=env,
         capture_output=True,

@@ -14,7 +14,7 @@ from service.store import EventStore
 from tests.faults.conftest import FAULT_SETTINGS
 from tests.faults.support import catch_up_fully
 from tests.integration.service.support import CHAIR, open_programme, reviewed
-from web import cli
+from web.cli import main as cli
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -11,8 +11,9 @@ from eventsourcing.utils import register_topic
 
 from projections import envelopes, ledger, tracking
 from projections.invariants import check
+from projections.projection import HandlerError
 from projections.registry import ALL_PROJECTIONS, ensure_all, status
-from projections.runner import HandlerError, ProjectionRunner
+from projections.runner import ProjectionRunner
 from service import decisions, privacy
 from service.transcoder import MsgspecTranscoder
 from tests.faults.support import assert_invariants, catch_up_fully

@@ -14,7 +14,7 @@ from litestar.testing import AsyncTestClient
 from service.errors import Unavailable
 from tests.faults.support import Acknowledged, assert_invariants, submit_keyed
 from tests.integration.service.support import submit
-from web.errors import exception_handlers
+from web.common.errors import exception_handlers
 
 if TYPE_CHECKING:
     from service.settings import Settings

@@ -19,7 +19,7 @@ from service.passwords import Passwords
 from service.repository import Repository
 from tests.e2e.public_support import catch_up_all
 from tests.integration.pgdump import dump, pg_dump_binary
-from web import cli
+from web.cli import main as cli
 
 if TYPE_CHECKING:
     import asyncpg

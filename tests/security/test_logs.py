@@ -18,7 +18,7 @@ from tests.e2e.conftest import PASSWORD, log_in, make_user, post_form, totp_secr
 from tests.e2e.test_portal import VALID
 from tests.security.support import csrf_token, endpoints, fill, load_matrix
 from web.app import create_app
-from web.audit import OneLineFormatter, audit
+from web.common.audit import OneLineFormatter, audit
 
 if TYPE_CHECKING:
     import asyncpg

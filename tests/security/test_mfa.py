@@ -28,7 +28,7 @@ from tests.e2e.conftest import (
     post_form,
     totp_secret_for,
 )
-from web.auth import requires_role
+from web.common.auth import requires_role
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -179,7 +179,7 @@ async def test_second_factor_is_optional_for_investors_until_enrolled(
 
 
 def grants(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "web.cli", *args]
+    command = [sys.executable, "-m", "web.cli.main", *args]
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=60, check=False)
 
 

@@ -17,7 +17,7 @@ from tests.integration.service import support as service_support
 from tests.integration.service.support import GOOD
 from tests.security.support import act_as, actors, endpoints, fill, load_matrix
 from tests.security.test_output import PAYLOADS, assert_inert
-from web.application_form import FIELDS
+from web.pages.portal.application_form import FIELDS
 
 if TYPE_CHECKING:
     from uuid import UUID

@@ -14,8 +14,8 @@ from domain.calls import CallClosedError, IneligibleError
 from domain.errors import InvalidValueError, UnknownReferenceError
 from domain.identifiers import ice_with_check
 from projections.programme import CallView
-from web import application_form as af
-from web.forms import Form
+from web.common.forms import Form
+from web.pages.portal import application_form as af
 
 ARABIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
 PERSIAN = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")

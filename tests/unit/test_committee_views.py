@@ -6,7 +6,7 @@ from uuid import UUID
 
 import pytest
 
-from web.committee_views import Filters, parse_amount
+from web.pages.committee.views import Filters, parse_amount
 
 CALL = UUID(int=7)
 

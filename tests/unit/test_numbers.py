@@ -9,8 +9,8 @@ from babel.numbers import format_decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from web.i18n import FORMAT_LOCALES, LANGUAGES, format_mad
-from web.numbers import NumberFormatError, parse_int, parse_mad
+from web.common.i18n import FORMAT_LOCALES, LANGUAGES, format_mad
+from web.common.numbers import NumberFormatError, parse_int, parse_mad
 
 ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
 EXTENDED = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")

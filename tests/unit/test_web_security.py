@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from service.settings import Settings
-from web.security import client_address, security_headers
-from web.sessions import cookie_name
+from web.common.security import client_address, security_headers
+from web.common.sessions import cookie_name
 
 
 def scope(peer: str, forwarded: str | None = None) -> Any:

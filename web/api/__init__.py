@@ -1,7 +1,7 @@
 """The JSON API under ``/api/v1``: one router, a module per resource, wire types in ``schemas``.
 
-Guards and CSRF are the site's own (``web.auth``, ``web.sessions``); errors become RFC 9457
-problem documents in ``web.errors``. The OpenAPI document and its docs page: ``web.api.docs``.
+Guards and CSRF are the site's own (``web.common.auth``, ``web.common.sessions``); errors become RFC 9457
+problem documents in ``web.common.errors``. The OpenAPI document and its docs page: ``web.api.docs``.
 """
 
 from __future__ import annotations

@@ -43,7 +43,7 @@ from web.api.support import (
     not_found,
     page,
 )
-from web.auth import requires_login, requires_role
+from web.common.auth import requires_login, requires_role
 
 Sort = Literal["score", "normalised", "date", "amount"]
 Stage = Literal["submitted", "screening", "in_review", "decided", "withdrawn"]

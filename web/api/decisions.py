@@ -34,7 +34,7 @@ from web.api.schemas import (
     TrancheIn,
 )
 from web.api.support import IdempotencyKey, ProblemError, created, not_found
-from web.auth import requires_role
+from web.common.auth import requires_role
 
 ID = "/{application_id:uuid}"
 

@@ -17,7 +17,7 @@ from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, OpenAPIRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Tag
 
-from web.sessions import cookie_name
+from web.common.sessions import cookie_name
 
 if TYPE_CHECKING:
     from litestar import Request
@@ -82,7 +82,7 @@ def with_problems(schema: dict[str, Any]) -> dict[str, Any]:
     """The document with the Problem schema and a ``4XX`` response on every operation.
 
     Litestar documents responses per handler only; every API refusal goes through
-    ``web.errors``, so one shared entry says it once and truly.
+    ``web.common.errors``, so one shared entry says it once and truly.
     """
     schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
     for item in schema.get("paths", {}).values():

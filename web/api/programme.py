@@ -18,7 +18,7 @@ from service.accounts import INVESTOR, OFFICER, User
 from service.store import EventStore
 from web.api.schemas import CallIn, CallOut, Created, EnvelopeIn, EnvelopeOut, RubricIn, RubricOut
 from web.api.support import IdempotencyKey, convert, created, not_found
-from web.auth import current_user, requires_role
+from web.common.auth import current_user, requires_role
 
 officer_only = (requires_role(OFFICER),)
 

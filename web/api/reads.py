@@ -31,7 +31,7 @@ from web.api.schemas import (
 )
 from web.api.session import user_out
 from web.api.support import After, Filter, IdempotencyKey, Limit, convert, created, page
-from web.auth import requires_role
+from web.common.auth import requires_role
 
 
 @get(

@@ -19,10 +19,10 @@ from service.store import EventStore
 from service.throttle import LoginThrottledError, ThrottlePolicy
 from web.api.schemas import ApplicationOut, LoginIn, MyDataOut, SessionOut, StepOut, UserOut
 from web.api.support import convert
-from web.auth import STAFF_ROLES, requires_login, requires_role
-from web.errors import ProblemError
-from web.mfa import check_second_factor
-from web.sessions import csrf_token, log_in, log_out
+from web.common.auth import STAFF_ROLES, requires_login, requires_role
+from web.common.errors import ProblemError
+from web.common.sessions import csrf_token, log_in, log_out
+from web.pages.accounts.mfa import check_second_factor
 
 
 def user_out(user: User) -> UserOut:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from web import cli
+from web.cli import main as cli
 
 if TYPE_CHECKING:
     import pytest

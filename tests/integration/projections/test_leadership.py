@@ -8,8 +8,9 @@ import time
 from typing import TYPE_CHECKING
 
 from projections import tracking
+from projections.projection import Projection
 from projections.rebuild import ensure_tables
-from projections.runner import Projection, ProjectionRunner
+from projections.runner import ProjectionRunner
 from tests.integration.projections.toys import TOYS, append_counters, on_incremented, totals
 
 if TYPE_CHECKING:

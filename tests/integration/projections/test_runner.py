@@ -9,8 +9,9 @@ import pytest
 from eventsourcing.persistence import StoredEvent
 
 from projections import tracking
+from projections.projection import HandlerError
 from projections.rebuild import ensure_tables, rebuild
-from projections.runner import HandlerError, ProjectionRunner, write_page
+from projections.runner import ProjectionRunner, write_page
 from service.repository import new_mapper
 from tests.integration.projections.toys import TOYS, Counter, append_counters, totals
 

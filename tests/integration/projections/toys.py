@@ -7,7 +7,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from projections.runner import Projection
+from projections.projection import Projection
 from service.repository import new_mapper
 
 if TYPE_CHECKING:

@@ -1,0 +1,153 @@
+"""Languages: Babel catalogs (compiled at start-up), per-request locale, Jinja i18n and filters."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from babel import Locale, negotiate_locale
+from babel.dates import format_date, format_datetime
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_currency
+from babel.support import Translations
+from jinja2 import pass_context
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
+    from jinja2.runtime import Context
+    from litestar.connection import ASGIConnection
+    from litestar.types import Scope
+
+LOCALES_DIR = Path(__file__).parent.parent / "locales"
+LANGUAGES = ("ar", "fr", "en")
+DEFAULT_LANGUAGE = "ar"
+# Formatting locales: Moroccan Arabic conventions (Western digits); French with narrow spaces.
+FORMAT_LOCALES = {"ar": "ar_MA", "fr": "fr", "en": "en"}
+LANGUAGE_NAMES = {"ar": "العربية", "fr": "Français", "en": "English"}
+SCOPE_KEY = "grants.locale"
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for extraction; it is translated where it is shown."""
+    return message
+
+
+def compile_catalogs(directory: Path = LOCALES_DIR) -> None:
+    """Write each ``.mo`` from its ``.po`` when missing or older (``.mo`` are not committed)."""
+    for po_path in directory.glob("*/LC_MESSAGES/*.po"):
+        mo_path = po_path.with_suffix(".mo")
+        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+            continue
+        with po_path.open("rb") as po_file:
+            catalog = read_po(po_file, locale=po_path.parts[-3])
+        tmp = mo_path.with_suffix(".mo.tmp")
+        with tmp.open("wb") as mo_file:
+            write_mo(mo_file, catalog)
+        tmp.replace(mo_path)  # atomic: several workers may start at once
+
+
+def load_catalogs(directory: Path = LOCALES_DIR) -> dict[str, Translations]:
+    """Compile if needed, then one ``Translations`` per language: ``messages.po`` merged with
+    every other catalog of that language (one per part of the site, so each part owns its file)."""
+    compile_catalogs(directory)
+    catalogs = {}
+    for lang in LANGUAGES:
+        translations = Translations.load(str(directory), [lang], domain="messages")
+        for mo_path in sorted((directory / lang / "LC_MESSAGES").glob("*.mo")):
+            if mo_path.stem != "messages":
+                translations.merge(Translations.load(str(directory), [lang], domain=mo_path.stem))
+        catalogs[lang] = translations
+    return catalogs
+
+
+def parse_accept_language(header: str) -> list[str]:
+    """Language tags from an ``Accept-Language`` header, best first (``q=0`` dropped)."""
+    weighted = []
+    for position, part in enumerate(header.split(",")):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        if tag and quality > 0:
+            weighted.append((-quality, position, tag.strip().replace("_", "-")))
+    return [tag for *_, tag in sorted(weighted)]
+
+
+def choose_language(scope: Scope) -> str:
+    """The session's explicit choice, else the best ``Accept-Language`` match, else Arabic."""
+    session = scope.get("session")
+    chosen = session.get("lang") if isinstance(session, dict) else None
+    if chosen in LANGUAGES:
+        return str(chosen)
+    header = next((v for k, v in scope.get("headers", ()) if k == b"accept-language"), b"")
+    preferred = parse_accept_language(header.decode("latin-1"))
+    return negotiate_locale(preferred, list(LANGUAGES), sep="-") or DEFAULT_LANGUAGE
+
+
+def language_of(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    """The request's language, chosen once per request."""
+    scope: Any = connection.scope
+    if SCOPE_KEY not in scope:
+        scope[SCOPE_KEY] = choose_language(connection.scope)
+    return str(scope[SCOPE_KEY])
+
+
+def translations_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Translations:
+    """The catalog of the request's language, for text composed in Python (mails, messages)."""
+    catalogs: dict[str, Translations] = connection.app.state.catalogs
+    return catalogs[language_of(connection)]
+
+
+def text_direction(language: str) -> str:
+    """``rtl`` or ``ltr``."""
+    return (Locale.parse(language).character_order == "right-to-left" and "rtl") or "ltr"
+
+
+def format_mad(centimes: int, language: str) -> str:
+    """An amount of MAD from integer centimes, in the language's conventions, Western digits."""
+    amount = Decimal(centimes).scaleb(-2)
+    locale = FORMAT_LOCALES[language]
+    # English CLDR puts the code first ("MAD 1.00"); the programme writes amounts as "1.00 MAD".
+    pattern = "#,##0.00\xa0¤" if language == "en" else None
+    return format_currency(amount, "MAD", format=pattern, locale=locale, numbering_system="latn")
+
+
+def format_day(value: date | datetime, language: str) -> str:
+    """A date (or the date of a datetime) in the language's long form."""
+    return format_date(value, format="long", locale=FORMAT_LOCALES[language])
+
+
+def format_moment(value: datetime, language: str) -> str:
+    """A date and time, medium form."""
+    return format_datetime(value, format="medium", locale=FORMAT_LOCALES[language])
+
+
+def _language(context: Context) -> str:
+    return language_of(context["request"])
+
+
+def install(env: Environment, catalogs: dict[str, Translations]) -> None:
+    """``_()``/``ngettext``/``{% trans %}`` per request, plus the ``mad`` and ``date`` filters."""
+
+    @pass_context
+    def gettext(context: Context, message: str) -> str:
+        return catalogs[_language(context)].gettext(message)
+
+    @pass_context
+    def ngettext(context: Context, singular: str, plural: str, n: int) -> str:
+        return catalogs[_language(context)].ngettext(singular, plural, n)
+
+    env.add_extension("jinja2.ext.i18n")
+    env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.filters["mad"] = pass_context(lambda ctx, v: format_mad(v, _language(ctx)))
+    env.filters["date"] = pass_context(lambda ctx, v: format_day(v, _language(ctx)))
+    env.filters["datetime"] = pass_context(lambda ctx, v: format_moment(v, _language(ctx)))
+    env.globals["language"] = pass_context(_language)
+    env.globals["direction"] = pass_context(lambda ctx: text_direction(_language(ctx)))
+    env.globals["languages"] = LANGUAGE_NAMES

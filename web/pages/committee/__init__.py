@@ -1,0 +1,1 @@
+"""The committee workspace: queue, file, scoring and the actions on a file."""

@@ -1,0 +1,69 @@
+"""Open data over HTTP: the 360Giving export (JSON, CSV) and the ledger with its hashes.
+
+One implementation with the CLI (``projections.open_data``, ``web.cli.data``); cached like the
+public pages, by the ledger head. An empty ledger gives a package with ``"grants": []``: valid
+against the 360Giving package schema except for its ``minItems: 1`` (see docs/open-data.md).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import asyncpg
+from litestar import Request, get
+from litestar.di import NamedDependency
+from litestar.response import Response
+
+from projections import open_data
+from web.common import caching
+
+
+async def _cached(
+    request: Request[Any, Any, Any], pool: asyncpg.Pool, name: str, media_type: str, make: Any
+) -> Response[Any]:
+    etag = caching.etag_of(name, await caching.version(pool))
+    if caching.not_modified(request, etag):
+        return caching.not_modified_response(etag)
+    body = await make()
+    headers = caching.headers(etag) | {"content-disposition": f'inline; filename="{name}"'}
+    return Response(content=body, media_type=media_type, headers=headers)
+
+
+@get("/open-data/360giving.json")
+async def giving_json(
+    request: Request[Any, Any, Any], pool: NamedDependency[asyncpg.Pool]
+) -> Response[Any]:
+    """Funded grants in the 360Giving Data Standard 1.4.3, JSON."""
+
+    async def make() -> str:
+        return json.dumps(await open_data.giving_package(pool), ensure_ascii=False)
+
+    return await _cached(request, pool, "360giving.json", "application/json", make)
+
+
+@get("/open-data/360giving.csv")
+async def giving_csv(
+    request: Request[Any, Any, Any], pool: NamedDependency[asyncpg.Pool]
+) -> Response[Any]:
+    """Funded grants in the 360Giving Data Standard 1.4.3, flat CSV."""
+
+    async def make() -> str:
+        return open_data.to_csv(await open_data.grants(pool))
+
+    return await _cached(request, pool, "360giving.csv", "text/csv; charset=utf-8", make)
+
+
+@get("/open-data/ledger.json")
+async def ledger_json(
+    request: Request[Any, Any, Any], pool: NamedDependency[asyncpg.Pool]
+) -> Response[Any]:
+    """The public ledger with every entry's hashes, to verify offline (docs/verify_ledger.py)."""
+
+    async def make() -> str:
+        return json.dumps(await open_data.ledger_document(pool), ensure_ascii=False, indent=1)
+
+    return await _cached(request, pool, "ledger.json", "application/json", make)
+
+
+ROUTES = [giving_json, giving_csv, ledger_json]
