@@ -61,6 +61,10 @@ class Settings:
     review_quorum: int = 2
     funding_threshold_hundredths: int = 5_000
     max_share_basis_points: int = 3_000
+    document_max_bytes: int = 10 * 1_048_576
+    documents_total_bytes: int = 50 * 1_048_576
+    smtp_url: str | None = field(default=None, repr=False)  # may carry a password
+    mail_from: str = "no-reply@localhost"
 
     @property
     def connect_timeout_s(self) -> float:
@@ -135,6 +139,14 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         funding_threshold_hundredths=_integer(env, "GRANTS_FUNDING_THRESHOLD", 5_000, 0, 10_000),
         # Given in percent, kept in basis points like every share in the domain.
         max_share_basis_points=_integer(env, "GRANTS_MAX_SHARE_PERCENT", 30, 1, 100) * 100,
+        document_max_bytes=_integer(
+            env, "GRANTS_DOCUMENT_MAX_BYTES", 10 * 1_048_576, 1_024, 1_073_741_824
+        ),
+        documents_total_bytes=_integer(
+            env, "GRANTS_DOCUMENTS_TOTAL_BYTES", 50 * 1_048_576, 1_024, 10_737_418_240
+        ),
+        smtp_url=env.get("GRANTS_SMTP_URL") or None,
+        mail_from=env.get("GRANTS_MAIL_FROM", "no-reply@localhost"),
     )
     secret = env.get("GRANTS_SECRET_KEY", "")
     if settings.production:

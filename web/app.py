@@ -30,6 +30,7 @@ from service.store import EventStore
 from service.throttle import ThrottlePolicy
 from web.api import api_router
 from web.api.docs import StrictStructSchemaPlugin, openapi_config
+from web.api.documents import document_api
 from web.common import auth, i18n
 from web.common.errors import exception_handlers
 from web.common.security import client_address, csp_nonce, security_headers
@@ -100,6 +101,7 @@ def create_app(settings: Settings, *, database_url: str | None = None) -> Litest
             create_static_files_router(path="/static", directories=[HERE / "static"]),
             # The JSON API and its OpenAPI document (/schema); pages stay out of the schema.
             api_router(),
+            document_api(settings),
         ],
         openapi_config=openapi_config(settings),
         plugins=[StrictStructSchemaPlugin()],
