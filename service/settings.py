@@ -148,6 +148,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         smtp_url=env.get("GRANTS_SMTP_URL") or None,
         mail_from=env.get("GRANTS_MAIL_FROM", "no-reply@localhost"),
     )
+    if settings.smtp_url is not None and urlsplit(settings.smtp_url).scheme not in (
+        "smtp",
+        "smtps",
+    ):
+        raise SettingsError("GRANTS_SMTP_URL must look like smtp://user:pass@host:587")
     secret = env.get("GRANTS_SECRET_KEY", "")
     if settings.production:
         if len(secret) < MIN_SECRET_LENGTH or _looks_like_a_placeholder(secret):

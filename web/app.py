@@ -22,8 +22,8 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from projections import registry
-from service import db, sessions
-from service.mail import LogSender
+from service import db, mail_delivery, sessions
+from service.mail import LogSender, OutboxWorkerSender
 from service.passwords import Passwords
 from service.settings import Settings
 from service.store import EventStore
@@ -68,7 +68,7 @@ def create_app(settings: Settings, *, database_url: str | None = None) -> Litest
             app.state.store = EventStore(pool)
             await registry.ensure_all(pool)
             purger = asyncio.create_task(_purge_sessions(pool))
-            async with _projections(settings, pool, app.state.store):
+            async with _projections(settings, pool, app.state.store), _mail_worker(settings, pool):
                 yield
             purger.cancel()
             await app.state.store.close()
@@ -112,7 +112,9 @@ def create_app(settings: Settings, *, database_url: str | None = None) -> Litest
                 "settings": settings,
                 "catalogs": catalogs,
                 "passwords": Passwords(),
-                "mailer": LogSender(redact=settings.production),
+                "mailer": OutboxWorkerSender()
+                if settings.smtp_url
+                else LogSender(redact=settings.production),
                 "throttle_policy": ThrottlePolicy(),
             }
         ),
@@ -143,6 +145,22 @@ def create_app(settings: Settings, *, database_url: str | None = None) -> Litest
         # escaped); Litestar's default config would replace the root handler with its own.
         logging_config=None,
     )
+
+
+@contextlib.asynccontextmanager
+async def _mail_worker(settings: Settings, pool: asyncpg.Pool) -> AsyncIterator[None]:
+    """With ``GRANTS_SMTP_URL``: deliver the outbox in this process (safe in every replica)."""
+    if not settings.smtp_url:
+        yield
+        return
+    server = mail_delivery.SmtpServer.from_url(settings.smtp_url, settings.mail_from)
+    stop = asyncio.Event()
+    task = asyncio.create_task(mail_delivery.run(pool, server, stop))
+    try:
+        yield
+    finally:
+        stop.set()
+        await task
 
 
 @contextlib.asynccontextmanager
