@@ -201,16 +201,20 @@ async def entitled_application(
 
 async def listing(store: EventStore, user: User, application_id: UUID) -> list[DocumentInfo] | None:
     """The file's documents for someone entitled to them; None for anyone else."""
-    if await entitled_application(store, user, application_id) is None:
+    app = await entitled_application(store, user, application_id)
+    if app is None:
         return None
-    return [_info(r) for r in await store.pool.fetch(SELECT_FOR_APPLICATION, application_id)]
+    rows = await store.pool.fetch(SELECT_FOR_APPLICATION, application_id)
+    # The events are the record: a row no DocumentAttached names (a retried form) is not shown.
+    return [_info(r) for r in rows if r["id"] in app.documents]
 
 
 async def download(
     store: EventStore, user: User, application_id: UUID, document_id: UUID
 ) -> Download | None:
     """One document's bytes for someone entitled to them; None otherwise (or once erased)."""
-    if await entitled_application(store, user, application_id) is None:
+    app = await entitled_application(store, user, application_id)
+    if app is None or document_id not in app.documents:
         return None
     row = await store.pool.fetchrow(SELECT_SEALED, document_id, application_id)
     if row is None:

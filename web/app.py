@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 # types they name are imported for real, not only under TYPE_CHECKING.
 import asyncpg
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
-from litestar import Litestar, Request, get
+from litestar import Litestar, Request, Router, get
 from litestar.config.allowed_hosts import AllowedHostsConfig
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
@@ -32,6 +32,7 @@ from web.api import api_router
 from web.api.docs import StrictStructSchemaPlugin, openapi_config
 from web.api.documents import document_api
 from web.common import auth, i18n
+from web.common.downloads import MULTIPART_OVERHEAD
 from web.common.errors import exception_handlers
 from web.common.security import client_address, csp_nonce, security_headers
 from web.common.sessions import SessionMiddleware, check_csrf, csrf_field
@@ -40,7 +41,9 @@ from web.pages.accounts.accounts import AccountController
 from web.pages.accounts.mfa import SecondFactorController
 from web.pages.admin.privacy import PrivacyAdminController
 from web.pages.committee import actions as committee_actions
+from web.pages.committee import documents as committee_documents
 from web.pages.committee import workspace as committee
+from web.pages.portal.documents import portal_document_routes
 from web.pages.portal.files import PortalController
 from web.pages.public import language as pages
 from web.pages.public import live, open_data
@@ -88,8 +91,14 @@ def create_app(settings: Settings, *, database_url: str | None = None) -> Litest
             AccountController,
             SecondFactorController,
             *admin.ROUTES,
-            # investor portal
-            PortalController,
+            # investor portal; the application form carries its documents (body limit to match)
+            Router(
+                path="/",
+                route_handlers=[PortalController],
+                request_max_body_size=settings.documents_total_bytes + MULTIPART_OVERHEAD,
+            ),
+            portal_document_routes(settings),
+            *committee_documents.ROUTES,
             # committee workspace
             committee.queue_page,
             committee.file_view,

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import shutil
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -19,7 +23,8 @@ from tests.e2e.api_support import (
     open_programme,
     people,
 )
-from tests.e2e.test_api import submit
+from tests.e2e.test_api import assign_and_review, submit
+from tests.integration.service.support import GOOD
 
 if TYPE_CHECKING:
     import asyncpg
@@ -139,9 +144,7 @@ async def test_only_the_owner_and_entitled_staff_reach_documents(
     assert all(code in (401, 404) for code in visitor), visitor
 
 
-async def test_oversized_upload_is_refused_with_413(
-    world: dict[str, Any], app: Litestar
-) -> None:
+async def test_oversized_upload_is_refused_with_413(world: dict[str, Any], app: Litestar) -> None:
     api: Api = world["api"]
     app_id = await submit(api, world)
     limit = app.state.settings.document_max_bytes
@@ -179,3 +182,59 @@ async def test_investor_replies_with_a_file_and_the_thread_shows_it(
     assert (await api.get(f"/applications/{app_id}")).json()["status"] == "submitted"
     steps = [s["kind"] for s in (await api.get(f"/applications/{app_id}/timeline")).json()]
     assert steps[-3:] == ["document_attached", "information_replied", "amended"], steps
+
+
+def pdf_text(pdf: bytes, tmp_path: Path) -> str:
+    """The PDF's text as ``pdftotext`` (poppler-utils) extracts it."""
+    path = tmp_path / "letter.pdf"
+    path.write_bytes(pdf)
+    return subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
+async def test_decision_letters_state_amount_reference_and_reason(
+    world: dict[str, Any], db: asyncpg.Pool, store: EventStore, tmp_path: Path
+) -> None:
+    api: Api = world["api"]
+    funded_id = await submit(api, world)
+    rejected_id = await submit(api, world)
+    assert (await api.get(f"/applications/{funded_id}/decision-letter.pdf")).status_code == 404
+    for app_id in (funded_id, rejected_id):
+        await assign_and_review(api, world, app_id, GOOD, db, store)
+    await api.sign_in(CHAIR)
+    funded = await api.post(
+        f"/applications/{funded_id}/funding", {"amount_centimes": 2_000_000_00, "note": "Solide"}
+    )
+    assert funded.status_code == 200, funded.text
+    refused = await api.post(f"/applications/{rejected_id}/rejection", {"reason": "Budget flou"})
+    assert refused.status_code == 200, refused.text
+
+    await api.sign_in(INVESTOR)
+    reference = f"DT-{datetime.now(UTC).year}-{funded_id.replace('-', '')[:8].upper()}"
+    for language, amount, words in (
+        ("fr", "2\u202f000\u202f000,00", "financer"),
+        ("en", "2,000,000.00", "fund your project"),
+        ("ar", "2.000.000,00", "مجلس جهة درعة تافيلالت"),
+    ):
+        got = await api.get(
+            f"/applications/{funded_id}/decision-letter.pdf", headers={"Accept-Language": language}
+        )
+        assert got.status_code == 200, got.text
+        assert got.headers["content-type"] == "application/pdf"
+        assert (
+            got.headers["content-disposition"] == f'attachment; filename="decision-{reference}.pdf"'
+        )
+        text = pdf_text(got.content, tmp_path)
+        assert reference in text, text
+        assert amount in text.replace(" ", "\u202f") or amount in text, (language, text)
+        assert words in text, (language, text)
+    got = await api.get(
+        f"/applications/{rejected_id}/decision-letter.pdf", headers={"Accept-Language": "fr"}
+    )
+    text = pdf_text(got.content, tmp_path)
+    assert "Budget flou" in text
+    assert "2\u202f000\u202f000" not in text
+    await api.sign_in(OTHER_INVESTOR)
+    assert (await api.get(f"/applications/{funded_id}/decision-letter.pdf")).status_code == 404

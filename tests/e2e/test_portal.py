@@ -51,6 +51,11 @@ VALID = {
     "timeline_months": "18",
 }
 EN = {"Accept-Language": "en"}
+PDF = b"%PDF-1.4\n%test document\n%%EOF\n"
+MANDATORY_FILES = {
+    "doc_business_plan": ("plan.pdf", PDF, "application/pdf"),
+    "doc_registration_certificate": ("rc.pdf", PDF, "application/pdf"),
+}
 GOOD_SCORES = [c.key for c in DEFAULT_CRITERIA]
 
 
@@ -92,16 +97,19 @@ async def apply(
     call_id: UUID,
     changes: dict[str, str] | None = None,
     headers: dict[str, str] | None = None,
+    files: dict[str, tuple[str, bytes, str]] | None = None,
     **extra: str,
 ) -> httpx.Response:
+    """Fill in the form and submit it, with the call's mandatory documents unless ``files``."""
     form = await client.get("/my/applications/new", headers=headers)
     key = KEY.search(form.text)
     assert key, "no idempotency key in the form"
     data = {**VALID, "call_id": str(call_id), "submission_key": key[1], "action": "submit"}
     data |= (changes or {}) | extra
     return await client.post(
-        "/my/applications/new", data={**data, "_csrf": csrf_of(form)}, headers=headers
-    )
+        "/my/applications/new", data={**data, "_csrf": csrf_of(form)}, headers=headers,
+        files=MANDATORY_FILES if files is None else files,
+    )  # fmt: skip
 
 
 def file_id(response: httpx.Response) -> UUID:
@@ -232,10 +240,13 @@ async def test_a_double_submission_creates_one_application(
     form = await client.get("/my/applications/new")
     key = KEY.search(form.text)
     assert key
-    data = {**VALID, "call_id": str(call_id), "submission_key": key[1], "action": "submit"}
+    documents_key = re.search(r'name="documents_key" value="([^"]*)"', form.text)
+    assert documents_key
+    data = {**VALID, "call_id": str(call_id), "submission_key": key[1], "action": "submit",
+            "documents_key": documents_key[1]}  # fmt: skip
     data["_csrf"] = csrf_of(form)
-    first = await client.post("/my/applications/new", data=data)
-    second = await client.post("/my/applications/new", data=data)
+    first = await client.post("/my/applications/new", data=data, files=MANDATORY_FILES)
+    second = await client.post("/my/applications/new", data=data, files=MANDATORY_FILES)
     assert file_id(first) == file_id(second)
     await catch_up(db, store)
     listing = await client.get("/my/files")
@@ -249,7 +260,10 @@ async def test_a_draft_is_saved_reopened_and_gone_once_submitted(
     key = KEY.search(form.text)
     assert key
     partial = {"title": "Gîte à Skoura", "ice": "12", "submission_key": key[1], "action": "draft"}
-    saved = await client.post("/my/applications/new", data={**partial, "_csrf": csrf_of(form)})
+    plan = {"doc_business_plan": MANDATORY_FILES["doc_business_plan"]}
+    saved = await client.post(
+        "/my/applications/new", data={**partial, "_csrf": csrf_of(form)}, files=plan
+    )
     assert saved.status_code == 303
     match = re.fullmatch(r"/my/drafts/([0-9a-f-]{36})\?saved=true", saved.headers["location"])
     assert match
@@ -261,10 +275,20 @@ async def test_a_draft_is_saved_reopened_and_gone_once_submitted(
     assert f'name="submission_key" value="{key[1]}"' in reopened.text
     assert "Your draft is saved" in reopened.text
     assert f'href="/my/drafts/{draft_id}"' in (await client.get("/my/files")).text
-    data = {**VALID, "call_id": str(call_id), "submission_key": key[1], "action": "submit"}
-    submitted = await client.post(
-        "/my/applications/new", data={**data, "draft_id": draft_id, "_csrf": csrf_of(reopened)}
+    assert "Attached: business_plan-" in reopened.text  # the file chosen with the draft is kept
+    documents_key = re.search(r'name="documents_key" value="([^"]+)"', reopened.text)
+    assert documents_key
+    data = {**VALID, "call_id": str(call_id), "submission_key": key[1], "action": "submit",
+            "documents_key": documents_key[1], "draft_id": draft_id, "_csrf": csrf_of(reopened)}  # fmt: skip
+    lacking = await client.post("/my/applications/new", data=data, files={}, headers=EN)
+    assert lacking.status_code == 422
+    assert field_error(lacking.text, "doc_registration_certificate") == (
+        "This document is required: please attach it."
     )
+    assert 'value="Gîte à Skoura"' not in lacking.text  # VALID's title replaced the draft's
+    assert "Attached: business_plan-" in lacking.text
+    rc = {"doc_registration_certificate": MANDATORY_FILES["doc_registration_certificate"]}
+    submitted = await client.post("/my/applications/new", data=data, files=rc)
     file_id(submitted)
     assert (await client.get(f"/my/drafts/{draft_id}")).status_code == 404
     assert await drafts.drafts(db, investor_id=investor.id) == []
@@ -346,7 +370,9 @@ async def test_the_data_download_holds_everything_about_the_investor_only(
     assert record["contact"]["phone"] == "+212612345678"
     assert record["applicant"]["ice"] == ICE
     assert record["project"]["requested_centimes"] == 250_000_050
-    assert [step["kind"] for step in record["timeline"]] == ["submitted"]
+    assert [step["kind"] for step in record["timeline"]] == [
+        "submitted", "document_attached", "document_attached",
+    ]  # fmt: skip
     assert [d["values"]["title"] for d in data["drafts"]] == ["Mine, later"]
     assert "Not mine" not in response.text
 

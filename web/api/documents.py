@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
 from uuid import UUID
 
-from litestar import Response, Router, get, post
+from litestar import Request, Response, Router, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
@@ -19,13 +19,13 @@ from litestar.params import Body, FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 from msgspec import Meta
 
-from service import correspondence, documents
+from service import correspondence, documents, letters
 from service.accounts import INVESTOR, User
 from service.store import EventStore
 from web.api.schemas import ActionOut, AmendmentIn, In, Out
 from web.api.support import ProblemError, not_found
 from web.common.auth import requires_login, requires_role
-from web.common.downloads import attachment, limits_of, upload_limit
+from web.common.downloads import attachment, letter_response, limits_of, upload_limit
 
 if TYPE_CHECKING:
     from service.settings import Settings
@@ -95,7 +95,9 @@ def document_api(settings: Settings) -> Router:
 
     @get("/documents", summary="List a file's documents")
     async def list_documents(
-        application_id: FromPath[UUID], user: NamedDependency[User], store: NamedDependency[EventStore]
+        application_id: FromPath[UUID],
+        user: NamedDependency[User],
+        store: NamedDependency[EventStore],
     ) -> list[DocumentOut]:
         """The owner, the chair, officers, and reviewers assigned and not conflicted; else 404."""
         found = await documents.listing(store, user, application_id)
@@ -141,10 +143,26 @@ def document_api(settings: Settings) -> Router:
         )  # fmt: skip
         return ActionOut(application_id=application_id, action="replied")
 
+    @get(
+        "/decision-letter.pdf", summary="The decision letter", media_type="application/pdf",
+    )  # fmt: skip
+    async def decision_letter(
+        request: Request[Any, Any, Any],
+        application_id: FromPath[UUID],
+        user: NamedDependency[User],
+        store: NamedDependency[EventStore],
+    ) -> Response[bytes]:
+        """A PDF in the caller's language (``Accept-Language`` or the session); 404 before a
+        decision, or for anyone not entitled to the file."""
+        found = await letters.latest_decision(store, user, application_id)
+        if found is None:
+            raise not_found()
+        return await letter_response(request, found)
+
     return Router(
         path=PREFIX,
         include_in_schema=True,
         tags=["documents"],
         guards=[requires_login],
-        route_handlers=[upload, list_documents, download, information_reply],
+        route_handlers=[upload, list_documents, download, information_reply, decision_letter],
     )

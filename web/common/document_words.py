@@ -2,10 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Final
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Final
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime
 
 from domain import documents as d
-from web.common.i18n import N_
+from service.correspondence import DOCUMENT
+from service.correspondence import REPLY as REPLY_KIND
+from web.common.i18n import FORMAT_LOCALES, N_
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+    from datetime import datetime
+    from uuid import UUID
+
+    from service.correspondence import Entry
+    from service.documents import DocumentInfo
+
+MOROCCO: Final = ZoneInfo("Africa/Casablanca")
 
 KIND_WORDS: Final = {
     d.BUSINESS_PLAN: N_("Business plan"),
@@ -31,3 +47,65 @@ def kind_words(kind: str) -> str:
 def megabytes(size: int) -> str:
     """A byte count for people: ``10 MB``."""
     return f"{size / 1_048_576:.0f} MB" if size >= 1_048_576 else f"{size // 1024} KB"
+
+
+QUESTION = N_("The committee asked:")
+REPLY = N_("The applicant answered:")
+REPLY_AMENDED = N_("The applicant answered and amended the application:")
+DOWNLOAD_LETTER = N_("Download the decision letter (PDF)")
+
+
+@dataclass(frozen=True, kw_only=True)
+class DocumentLine:
+    """A document as a list shows it."""
+
+    id: UUID
+    label: str
+    filename: str
+    size: int
+    when: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ThreadLine:
+    """A question or a reply as the thread shows it, with the reply's documents."""
+
+    kind: str
+    when: str
+    sentence: str
+    text: str
+    documents: list[tuple[UUID, str]]
+
+
+def moroccan_moment(value: datetime, language: str) -> str:
+    """A date and time as read in Morocco (Africa/Casablanca), medium form."""
+    return format_datetime(value, format="medium", tzinfo=MOROCCO, locale=FORMAT_LOCALES[language])
+
+
+def document_lines(found: Sequence[DocumentInfo], language: str) -> list[DocumentLine]:
+    """A file's documents, oldest first."""
+    return [
+        DocumentLine(id=d.id, label=kind_words(d.kind), filename=d.filename, size=d.size,
+                     when=moroccan_moment(d.created_at, language))
+        for d in found
+    ]  # fmt: skip
+
+
+def thread_lines(
+    entries: Sequence[Entry], kinds: Mapping[UUID, str], language: str
+) -> list[ThreadLine]:
+    """Questions and replies in order; documents attached outside a reply are listed apart."""
+    lines = []
+    for e in entries:
+        if e.kind == DOCUMENT:
+            continue
+        sentence = QUESTION if e.kind != REPLY_KIND else REPLY_AMENDED if e.changes else REPLY
+        lines.append(ThreadLine(
+            kind=e.kind, when=moroccan_moment(e.at, language), sentence=sentence, text=e.text,
+            documents=[(i, kind_words(kinds.get(i, d.OTHER))) for i in e.document_ids],
+        ))  # fmt: skip
+    return lines
+ATTACHED = N_("Your document was attached.")
+REPLY_SENT = N_("Your answer was sent to the committee.")
+CHOOSE_FILE = N_("Choose a file first.")
+NOT_NOW = N_("This cannot be done on the file in its current state.")

@@ -10,8 +10,15 @@ from typing import TYPE_CHECKING
 from litestar import Response
 
 from service.documents import Download, Limits
+from web.common.i18n import language_of, translations_of
+from web.common.letters import letter_filename, letter_pdf
 
 if TYPE_CHECKING:
+    from typing import Any
+
+    from litestar import Request
+
+    from service.letters import Decision
     from service.settings import Settings
 
 #: A multipart body carries boundaries and part headers besides the file.
@@ -32,11 +39,21 @@ def upload_limit(settings: Settings) -> int:
 
 def attachment(found: Download) -> Response[bytes]:
     """The document's bytes with the headers that keep a browser from rendering them inline."""
+    return _file(found.content, found.info.media_type, found.info.filename)
+
+
+async def letter_response(request: Request[Any, Any, Any], decision: Decision) -> Response[bytes]:
+    """The decision letter as a PDF download, in the request's language."""
+    pdf = await letter_pdf(decision, language_of(request), translations_of(request))
+    return _file(pdf, "application/pdf", letter_filename(decision))
+
+
+def _file(content: bytes, media_type: str, filename: str) -> Response[bytes]:
     return Response(
-        content=found.content,
-        media_type=found.info.media_type,
+        content=content,
+        media_type=media_type,
         headers={
-            "Content-Disposition": f'attachment; filename="{found.info.filename}"',
+            "Content-Disposition": f'attachment; filename="{filename}"',
             "X-Content-Type-Options": "nosniff",
             "Content-Security-Policy": SANDBOX_CSP,
             "Cache-Control": "no-store",
