@@ -65,3 +65,39 @@ async def latest_decision(store: EventStore, user: User, application_id: UUID) -
         requested_centimes=app.requested_centimes,
         reason=getattr(event, "reason", "") or getattr(event, "note", ""),
     )  # fmt: skip
+
+
+#: Events of the decision history and tranches, as the committee's file page lists them.
+HISTORY: Final = {
+    "Funded": "funded", "Rejected": "rejected", "ScreenedOut": "screened_out",
+    "AgreementSigned": "agreement_signed", "TrancheDisbursed": "tranche_disbursed",
+    "Cancelled": "cancelled", "Completed": "completed",
+}  # fmt: skip
+
+
+@dataclass(frozen=True, kw_only=True)
+class HistoryEntry:
+    """A decision, an agreement or a tranche on a file."""
+
+    kind: str
+    at: datetime
+    amount_centimes: int = 0
+    text: str = ""
+
+
+async def history(store: EventStore, user: User, application_id: UUID) -> list[HistoryEntry]:
+    """Decisions, the agreement and tranches in order (empty for anyone not entitled)."""
+    if await entitled_application(store, user, application_id) is None:
+        return []
+    mapper, entries = new_mapper(), []
+    for stored in await store.select_events(application_id):
+        event: Any = mapper.to_domain_event(stored)
+        kind = HISTORY.get(type(event).__name__)
+        if kind is None:
+            continue
+        amount = getattr(event, "amount_centimes", 0) or getattr(event, "released_centimes", 0)
+        text = getattr(event, "reason", "") or getattr(event, "note", "")
+        entries.append(
+            HistoryEntry(kind=kind, at=event.timestamp, amount_centimes=amount, text=text)
+        )
+    return entries

@@ -1,4 +1,5 @@
-"""Downloads on pages, for everyone entitled to a file: its documents and its decision letter.
+"""Documents on pages, for everyone entitled to a file: downloads, the decision letter, and what
+the committee's file page shows of them (documents, the thread, decisions and tranches).
 
 The same rule as the API (``service.documents.entitled_application``): the owning investor, the
 chair, officers, reviewers assigned and not conflicted. Anyone else gets the 404 page. The
@@ -15,11 +16,13 @@ from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 
-from service import documents, letters
+from service import correspondence, documents, letters
 from service.accounts import User
 from service.store import EventStore
+from web.common import document_words as words
 from web.common.auth import requires_login
 from web.common.downloads import attachment, letter_response
+from web.common.i18n import N_, format_mad, language_of
 
 
 @get("/applications/{application_id:uuid}/documents/{document_id:uuid}", guards=[requires_login])
@@ -51,3 +54,39 @@ async def decision_letter(
 
 
 ROUTES = (download_document, decision_letter)
+
+
+HISTORY_WORDS = {
+    "funded": N_("Funded"),
+    "rejected": N_("Rejected"),
+    "screened_out": N_("Screened out"),
+    "agreement_signed": N_("Agreement signed"),
+    "tranche_disbursed": N_("Tranche paid"),
+    "cancelled": N_("Cancelled"),
+    "completed": N_("Completed"),
+}
+
+
+async def file_extras(
+    request: Request[Any, Any, Any], user: User, application_id: UUID
+) -> dict[str, Any]:
+    """What the committee's file page adds: documents, the thread, decisions and tranches."""
+    store: EventStore = request.app.state.store
+    language = language_of(request)
+    found = await documents.listing(store, user, application_id) or []
+    entries = await correspondence.thread(store, user, application_id) or []
+    past = await letters.history(store, user, application_id)
+    return {
+        "file_documents": words.document_lines(found, language),
+        "thread_entries": words.thread_lines(entries, {d.id: d.kind for d in found}, language),
+        "decision_history": [
+            {
+                "label": HISTORY_WORDS[h.kind],
+                "when": words.moroccan_moment(h.at, language),
+                "amount": format_mad(h.amount_centimes, language) if h.amount_centimes else "",
+                "text": h.text,
+            }
+            for h in past
+        ],
+        "has_letter": any(h.kind in ("funded", "rejected", "screened_out") for h in past),
+    }

@@ -35,6 +35,7 @@ from web.common.auth import requires_role
 from web.common.forms import Form
 from web.common.i18n import N_, translations_of
 from web.common.views import page, see_other
+from web.pages.committee import documents as committee_documents
 from web.pages.committee.views import STAFF, Filters, domain_error, labels, shown_company
 
 if TYPE_CHECKING:
@@ -127,6 +128,7 @@ async def file_page(
     if user.role == OFFICER:
         context["reviewer_accounts"] = await accounts.users_with_role(pool=pool, role=REVIEWER)
     left = await review_queue.remaining(pool)
+    context |= await committee_documents.file_extras(request, user, application_id)
     return page(
         "committee_file.html", status, file=facts, company=shown_company(facts, user),
         remaining=left.get(facts["envelope_id"], 0), forms=forms or {}, form_blank=Form(),
