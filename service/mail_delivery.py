@@ -134,7 +134,7 @@ def describe(error: BaseException) -> str:
 
 async def deliver_due(pool: asyncpg.Pool, server: SmtpServer, *, batch: int = 20) -> int:
     """Send what is due once; returns how many messages were delivered."""
-    rows = await pool.fetch(LEASE, batch, LEASE_S)
+    rows = sorted(await pool.fetch(LEASE, batch, LEASE_S), key=lambda r: r["id"])  # in order
     delivered = 0
     for row in rows:
         message = compose(server, recipient=row["recipient"], subject=row["subject"],

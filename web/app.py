@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +23,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from projections import registry
-from service import db, mail_delivery, sessions
+from service import db, mail_delivery, notifier, sessions
 from service.mail import LogSender, OutboxWorkerSender
 from service.passwords import Passwords
 from service.settings import Settings
@@ -34,6 +35,7 @@ from web.api.documents import document_api
 from web.common import auth, i18n
 from web.common.downloads import MULTIPART_OVERHEAD
 from web.common.errors import exception_handlers
+from web.common.notifications import DIGEST_HOUR, MOROCCO, MailComposer
 from web.common.security import client_address, csp_nonce, security_headers
 from web.common.sessions import SessionMiddleware, check_csrf, csrf_field
 from web.pages import admin
@@ -71,7 +73,11 @@ def create_app(settings: Settings, *, database_url: str | None = None) -> Litest
             app.state.store = EventStore(pool)
             await registry.ensure_all(pool)
             purger = asyncio.create_task(_purge_sessions(pool))
-            async with _projections(settings, pool, app.state.store), _mail_worker(settings, pool):
+            async with (
+                _projections(settings, pool, app.state.store),
+                _mail_worker(settings, pool),
+                _notifier(settings, pool, app.state.store, catalogs),
+            ):
                 yield
             purger.cancel()
             await app.state.store.close()
@@ -154,6 +160,32 @@ def create_app(settings: Settings, *, database_url: str | None = None) -> Litest
         # escaped); Litestar's default config would replace the root handler with its own.
         logging_config=None,
     )
+
+
+@contextlib.asynccontextmanager
+async def _notifier(
+    settings: Settings, pool: asyncpg.Pool, store: EventStore, catalogs: dict[str, Any]
+) -> AsyncIterator[None]:
+    """Mail what happens (receipts, questions, decisions ...) and each staff member's daily
+    digest, where background work runs: with the projections, or wherever SMTP is set."""
+    if not (settings.run_projections or settings.smtp_url):
+        yield
+        return
+    composer = MailComposer(store, catalogs, settings.public_url)
+    digest = composer.digest(pool)
+
+    async def daily() -> None:
+        now = datetime.now(MOROCCO)
+        if now.hour >= DIGEST_HOUR:
+            await notifier.send_digests(pool, now.date(), digest)
+
+    stop = asyncio.Event()
+    task = asyncio.create_task(notifier.run(pool, store, composer, stop, digest=daily))
+    try:
+        yield
+    finally:
+        stop.set()
+        await task
 
 
 @contextlib.asynccontextmanager

@@ -34,19 +34,14 @@ KIND_WORDS: Final = {
     d.OTHER: N_("Other document"),
 }
 NOT_A_DOCUMENT = N_("Only PDF, PNG and JPEG files are accepted.")
-TOO_LARGE = N_("This file is too large (at most %(size)s per file).")
-TOO_MUCH = N_("Together, the documents of an application may not exceed %(size)s.")
+TOO_LARGE = N_("This file is too large for the limit per file.")
+TOO_MUCH = N_("Together, the documents of this application would exceed their limit.")
 MISSING = N_("This document is required: please attach it.")
 
 
 def kind_words(kind: str) -> str:
     """The msgid of a document kind."""
     return KIND_WORDS.get(kind, KIND_WORDS[d.OTHER])
-
-
-def megabytes(size: int) -> str:
-    """A byte count for people: ``10 MB``."""
-    return f"{size / 1_048_576:.0f} MB" if size >= 1_048_576 else f"{size // 1024} KB"
 
 
 QUESTION = N_("The committee asked:")
@@ -105,6 +100,8 @@ def thread_lines(
             documents=[(i, kind_words(kinds.get(i, d.OTHER))) for i in e.document_ids],
         ))  # fmt: skip
     return lines
+
+
 ATTACHED = N_("Your document was attached.")
 REPLY_SENT = N_("Your answer was sent to the committee.")
 CHOOSE_FILE = N_("Choose a file first.")
