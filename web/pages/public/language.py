@@ -14,6 +14,7 @@ from litestar.response import Redirect, Template
 from service import mail, notifier
 from service.settings import Settings
 from web.common.i18n import LANGUAGES
+from web.common.sessions import session_data
 from web.common.views import page, safe_next, see_other
 
 
@@ -25,7 +26,7 @@ async def choose_language(
 ) -> Redirect:
     """Keep the visitor's explicit language choice in the session (and, signed in, for mails)."""
     if data.get("lang") in LANGUAGES:
-        request.scope["session"]["lang"] = data["lang"]
+        session_data(request)["lang"] = data["lang"]
         if (user := request.scope.get("user")) is not None:
             await notifier.set_language(pool, user.id, data["lang"])
     return see_other(safe_next(data.get("next")))
