@@ -184,11 +184,13 @@ async def entitled_application(
 ) -> GrantApplication | None:
     """The application if ``user`` may see its documents (or attach one), else None."""
     try:
-        app = await Repository(store).get(application_id, cls=GrantApplication)
+        # Typed as an object: any aggregate's id may be given, and only an application will do.
+        found: object = await Repository(store).get(application_id, cls=GrantApplication)
     except AggregateNotFoundError:
         return None
-    if not isinstance(app, GrantApplication):
+    if not isinstance(found, GrantApplication):
         return None
+    app = found
     if user.role == INVESTOR:
         return app if app.investor_id == user.id else None
     if user.role in STAFF:

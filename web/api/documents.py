@@ -41,7 +41,7 @@ class DocumentUpload:
     kind: str
 
 
-class DocumentOut(Out):
+class DocumentOut(Out, frozen=True):
     """A document attached to a file: never its bytes, never its uploaded name."""
 
     document_id: UUID
@@ -51,7 +51,7 @@ class DocumentOut(Out):
     media_type: str | None = None
 
 
-class InformationReplyIn(In):
+class InformationReplyIn(In, frozen=True):
     """The investor's answer to the committee's question: text, documents already uploaded to
     the file (their ids), and optionally an amendment of the project fields."""
 
