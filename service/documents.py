@@ -36,15 +36,17 @@ INSERT INTO documents (id, owner_id, application_id, draft_id, kind, media_type,
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING created_at
 """
 DELETE_ONE = "DELETE FROM documents WHERE id = $1"
-INFO_COLUMNS = "id, kind, media_type, size, sha256, created_at"
-SELECT_FOR_APPLICATION = (
-    f"SELECT {INFO_COLUMNS} FROM documents WHERE application_id = $1 ORDER BY created_at, id"
-)
-SELECT_FOR_DRAFT = f"""
-SELECT {INFO_COLUMNS} FROM documents WHERE draft_id = $1 AND owner_id = $2 ORDER BY created_at, id
+SELECT_FOR_APPLICATION = """
+SELECT id, kind, media_type, size, sha256, created_at FROM documents
+WHERE application_id = $1 ORDER BY created_at, id
 """
-SELECT_SEALED = f"""
-SELECT {INFO_COLUMNS}, owner_id, sealed FROM documents WHERE id = $1 AND application_id = $2
+SELECT_FOR_DRAFT = """
+SELECT id, kind, media_type, size, sha256, created_at FROM documents
+WHERE draft_id = $1 AND owner_id = $2 ORDER BY created_at, id
+"""
+SELECT_SEALED = """
+SELECT id, kind, media_type, size, sha256, created_at, owner_id, sealed FROM documents
+WHERE id = $1 AND application_id = $2
 """
 DRAFT_BYTES = "SELECT coalesce(sum(size), 0) FROM documents WHERE draft_id = $1 AND owner_id = $2"
 MOVE_TO_APPLICATION = """

@@ -20,7 +20,7 @@ from litestar.status_codes import HTTP_201_CREATED
 from msgspec import Meta
 
 from service import correspondence, documents, letters
-from service.accounts import INVESTOR, User
+from service.accounts import INVESTOR, OFFICER, User
 from service.store import EventStore
 from web.api.schemas import ActionOut, AmendmentIn, In, Out
 from web.api.support import ProblemError, not_found
@@ -71,7 +71,7 @@ def document_api(settings: Settings) -> Router:
 
     @post(
         "/documents", summary="Attach a document", status_code=HTTP_201_CREATED,
-        request_max_body_size=upload_limit(settings),
+        request_max_body_size=upload_limit(settings), guards=[requires_role(INVESTOR, OFFICER)],
     )  # fmt: skip
     async def upload(
         application_id: FromPath[UUID],
