@@ -8,8 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from service import mail_delivery, notifier
+from service import mail, mail_delivery, notifier
+from service.mail import Message, OutboxWorkerSender
 from tests.e2e.api_support import CHAIR, INVESTOR, OFFICER, REVIEWER1, Api, open_programme, people
+from tests.e2e.conftest import csrf_of, log_in, make_user
 from tests.e2e.test_api import assign_and_review, submit
 from tests.integration.service.support import GOOD
 from tests.integration.test_mail_delivery import Inbox, server_at, smtp  # noqa: F401 (fixture)
@@ -107,3 +109,24 @@ async def test_the_daily_digest_goes_once_to_staff_with_files_waiting(
     [row] = await db.fetch("SELECT recipient, body FROM mail_outbox")
     assert row["recipient"] == OFFICER
     assert "1" in row["body"]
+
+
+async def test_officers_see_dead_letters_without_recipient_and_retry_them(
+    client: AsyncTestClient[Litestar], db: asyncpg.Pool
+) -> None:
+    officer = await make_user(db, "officer@region.ma", "officer")
+    await log_in(client, officer.email)
+    await mail.send(db, OutboxWorkerSender(), Message(recipient="amal@example.ma", subject="Reçu", body="Texte privé"))  # fmt: skip
+    await db.execute(
+        "UPDATE mail_outbox SET dead_at = now(), attempts = 6, last_error = 'SMTPRecipientsRefused 550'"
+    )
+    page = await client.get("/admin/mail")
+    assert page.status_code == 200
+    assert "Reçu" in page.text
+    assert "SMTPRecipientsRefused 550" in page.text
+    assert "amal@example.ma" not in page.text
+    assert "Texte privé" not in page.text
+    outbox_id = await db.fetchval("SELECT id FROM mail_outbox")
+    retried = await client.post(f"/admin/mail/{outbox_id}/retry", data={"_csrf": csrf_of(page)})
+    assert retried.status_code == 303
+    assert (await mail_delivery.counts(db))["waiting"] == 1

@@ -28,7 +28,7 @@ class Inbox:
         self.messages: list[EmailMessage] = []
         self.envelopes: list[tuple[str, list[str]]] = []
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
         parsed = message_from_bytes(envelope.original_content, policy=policy.default)
         self.messages.append(parsed)  # type: ignore[arg-type]
