@@ -238,3 +238,18 @@ async def test_decision_letters_state_amount_reference_and_reason(
     assert "2\u202f000\u202f000" not in text
     await api.sign_in(OTHER_INVESTOR)
     assert (await api.get(f"/applications/{funded_id}/decision-letter.pdf")).status_code == 404
+
+
+async def test_the_openapi_document_describes_the_document_routes(
+    client: AsyncTestClient[Litestar],
+) -> None:
+    document = (await client.get("/schema/openapi.json")).json()
+    base = "/api/v1/applications/{application_id}"
+    upload = document["paths"][f"{base}/documents"]["post"]
+    body = upload["requestBody"]["content"]["multipart/form-data"]["schema"]
+    assert {"file", "kind"} <= set(body.get("properties", {})) or "$ref" in body, body
+    assert "201" in upload["responses"]
+    assert "get" in document["paths"][f"{base}/documents"]
+    assert "get" in document["paths"][f"{base}/documents/{{document_id}}"]
+    assert "post" in document["paths"][f"{base}/information-reply"]
+    assert "get" in document["paths"][f"{base}/decision-letter.pdf"]
