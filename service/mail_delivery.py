@@ -15,6 +15,7 @@ import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from typing import TYPE_CHECKING, Final
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+SMTP_POLICY: Final = policy.SMTP.clone(max_line_length=998)
 MAX_ATTEMPTS: Final = 6
 BACKOFF_S: Final = 30
 LEASE_S: Final = 300
@@ -115,8 +117,12 @@ def backoff_s(attempts: int) -> int:
 
 
 def compose(server: SmtpServer, *, recipient: str, subject: str, body: str) -> EmailMessage:
-    """A plain-text UTF-8 message (Arabic, French and English alike)."""
-    message = EmailMessage()
+    """A plain-text UTF-8 message (Arabic, French and English alike).
+
+    Headers are folded only past 998 characters (RFC 5322's limit): Python's folding of a long
+    non-ASCII subject into several encoded words drops a space between two Arabic words.
+    """
+    message = EmailMessage(policy=SMTP_POLICY)
     message["From"] = server.sender
     message["To"] = recipient
     message["Subject"] = subject

@@ -124,6 +124,19 @@ def fill_application(page: Page, title: str, language: str, ice: str) -> None:
     page.fill("#f-jobs", _digits("40", language))
     page.fill("#f-jobs_women", _digits("25", language))
     page.fill("#f-timeline_months", _digits("18", language))
+    attach_mandatory_documents(page)
+
+
+#: A minimal PDF as a person's scanner would give it (recognised by its "%PDF-" header).
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+def attach_mandatory_documents(page: Page) -> None:
+    """Choose the business plan and the RC certificate, the call's mandatory documents."""
+    for kind, name in (("business_plan", "plan.pdf"), ("registration_certificate", "rc.pdf")):
+        page.set_input_files(
+            f"#f-doc_{kind}", files=[{"name": name, "mimeType": "application/pdf", "buffer": PDF}]
+        )
 
 
 def apply_with_a_wrong_ice(page: Page, server: str, title: str, language: str, shot: str) -> str:

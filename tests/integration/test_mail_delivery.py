@@ -109,6 +109,21 @@ async def test_two_workers_never_send_one_message_twice(
     assert sorted(int(m["Subject"]) for m in inbox.messages) == list(range(10))
 
 
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "قرار بشأن DT-2026-C0C6ED8A: تمت الموافقة على الدعم",
+        "Décision sur DT-2026-C0C6ED8A : financé, avec un objet assez long pour être replié",
+    ],
+)
+def test_a_long_subject_arrives_word_for_word(subject: str) -> None:
+    """Python's default folding drops a space between encoded words of an Arabic subject."""
+    server = server_at(25)
+    sent = mail_delivery.compose(server, recipient="a@b.ma", subject=subject, body="x")
+    received = message_from_bytes(sent.as_bytes(), policy=policy.default)
+    assert received["Subject"] == subject
+
+
 def test_smtp_url_with_a_password_requires_tls() -> None:
     server = SmtpServer.from_url("smtp://user:p%40ss@mail.example.ma:587", "x@y.ma")
     assert (server.host, server.port, server.username, server.password) == (

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING
 
-from service import accounts, mfa
+from service import accounts, mfa, notifier
 from service.demo import load_demo
 from service.passwords import Passwords
 from service.store import EventStore
@@ -65,6 +65,8 @@ async def load_if_empty(pool: asyncpg.Pool, secret_key: str) -> bool:
         officer=users["officer"][0].id,
         progress=progress,
     )
+    # The demo's history is not news: nobody is mailed about it (only what happens from now).
+    await notifier.skip_to_head(pool, EventStore(pool))
     print(file=sys.stderr)
     print(
         f"grants: demo loaded: {summary.applications} applications, "
