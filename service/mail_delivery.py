@@ -146,8 +146,10 @@ async def deliver_due(pool: asyncpg.Pool, server: SmtpServer, *, batch: int = 20
         message = compose(server, recipient=row["recipient"], subject=row["subject"],
                           body=row["body"])  # fmt: skip
         try:
+            # Sent as bytes flattened here: aiosmtplib would flatten with the default policy.
             await aiosmtplib.send(
-                message, hostname=server.host, port=server.port, username=server.username,
+                message.as_bytes(), sender=server.sender, recipients=[row["recipient"]],
+                hostname=server.host, port=server.port, username=server.username,
                 password=server.password, use_tls=server.use_tls, start_tls=server.start_tls,
                 timeout=30,
             )  # fmt: skip

@@ -77,7 +77,8 @@ def mailing_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[s
         "GRANTS_MAIL_FROM": "programme@draa-tafilalet.ma",
     }  # fmt: skip
     env.pop("GRANTS_DATABASE_URL", None)
-    log = (data_dir / "server.log").open("wb")
+    (ROOT / "test-artifacts").mkdir(exist_ok=True)
+    log = (ROOT / "test-artifacts" / "documents-server.log").open("wb")  # kept for a failure
     process = subprocess.Popen(
         [sys.executable, "-m", "web.cli.main", "serve", "--demo"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
@@ -119,7 +120,8 @@ def wait_for_mail(inbox: Inbox, email: str, subjects: set[str], seconds: float =
         if subjects <= set(inbox.subjects_to(email)):
             return
         time.sleep(0.3)
-    raise AssertionError(f"{email} lacks {subjects - set(inbox.subjects_to(email))}")
+    got = inbox.subjects_to(email)
+    raise AssertionError(f"{email} lacks {subjects - set(got)}; got {got}")
 
 
 @pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
