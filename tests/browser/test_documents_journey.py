@@ -70,7 +70,9 @@ def mailing_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[s
     inbox, smtp_port, port = Inbox(), _free_port(), _free_port()
     smtp = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
     smtp.start()
-    data_dir = tmp_path_factory.mktemp("documents-browser")
+    # Under the worktree, not /tmp: a shared /tmp's pytest directories are pruned by other runs.
+    data_dir = ROOT / "var" / f"browser-documents-{secrets.token_hex(4)}"
+    data_dir.mkdir(parents=True)
     env = {
         **os.environ, "GRANTS_DATA_DIR": str(data_dir), "GRANTS_PORT": str(port),
         "GRANTS_SMTP_URL": f"smtp://127.0.0.1:{smtp_port}?tls=none",
@@ -95,6 +97,7 @@ def mailing_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[s
             process.kill()
         log.close()
         smtp.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 def both_widths(page: Page, name: str) -> None:
