@@ -128,7 +128,7 @@ async def test_only_the_owner_and_entitled_staff_reach_documents(
         return codes
 
     assert await answers(OTHER_INVESTOR) == [404, 404, 404]
-    assert await answers(REVIEWER1) == [404, 404, 404]  # not assigned
+    assert await answers(REVIEWER1) == [404, 404, 403]  # not assigned; uploads: officers only
     await api.sign_in(OFFICER)
     for reviewer in (REVIEWER1, REVIEWER2):
         body = {"reviewer_id": str(world["users"][reviewer].id)}

@@ -275,7 +275,7 @@ async def test_a_draft_is_saved_reopened_and_gone_once_submitted(
     assert f'name="submission_key" value="{key[1]}"' in reopened.text
     assert "Your draft is saved" in reopened.text
     assert f'href="/my/drafts/{draft_id}"' in (await client.get("/my/files")).text
-    assert "Attached: business_plan-" in reopened.text  # the file chosen with the draft is kept
+    assert "Attached: <bdi>business_plan-" in reopened.text  # the file chosen with the draft is kept
     documents_key = re.search(r'name="documents_key" value="([^"]+)"', reopened.text)
     assert documents_key
     data = {**VALID, "call_id": str(call_id), "submission_key": key[1], "action": "submit",
@@ -286,7 +286,7 @@ async def test_a_draft_is_saved_reopened_and_gone_once_submitted(
         "This document is required: please attach it."
     )
     assert 'value="Gîte à Skoura"' not in lacking.text  # VALID's title replaced the draft's
-    assert "Attached: business_plan-" in lacking.text
+    assert "Attached: <bdi>business_plan-" in lacking.text
     rc = {"doc_registration_certificate": MANDATORY_FILES["doc_registration_certificate"]}
     submitted = await client.post("/my/applications/new", data=data, files=rc)
     file_id(submitted)

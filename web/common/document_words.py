@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
-from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
 
 from domain import documents as d
 from service.correspondence import DOCUMENT
 from service.correspondence import REPLY as REPLY_KIND
-from web.common.i18n import FORMAT_LOCALES, N_
+from web.common.i18n import FORMAT_LOCALES, MOROCCO, N_
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -21,7 +20,6 @@ if TYPE_CHECKING:
     from service.correspondence import Entry
     from service.documents import DocumentInfo
 
-MOROCCO: Final = ZoneInfo("Africa/Casablanca")
 
 KIND_WORDS: Final = {
     d.BUSINESS_PLAN: N_("Business plan"),
@@ -60,6 +58,11 @@ class DocumentLine:
     size: int
     when: str
 
+    @property
+    def size_text(self) -> str:
+        """The size for people."""
+        return size_words(self.size)
+
 
 @dataclass(frozen=True, kw_only=True)
 class ThreadLine:
@@ -70,6 +73,13 @@ class ThreadLine:
     sentence: str
     text: str
     documents: list[tuple[UUID, str]]
+
+
+def size_words(size: int) -> str:
+    """A file's size for people: ``12 KB``, ``3.4 MB`` (units as printed on Moroccan forms)."""
+    if size < 1_048_576:
+        return f"{max(1, round(size / 1024))} KB"
+    return f"{size / 1_048_576:.1f} MB"
 
 
 def moroccan_moment(value: datetime, language: str) -> str:

@@ -6,6 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from babel import Locale, negotiate_locale
 from babel.dates import format_date, format_datetime
@@ -28,6 +29,7 @@ DEFAULT_LANGUAGE = "ar"
 FORMAT_LOCALES = {"ar": "ar_MA", "fr": "fr", "en": "en"}
 LANGUAGE_NAMES = {"ar": "العربية", "fr": "Français", "en": "English"}
 SCOPE_KEY = "grants.locale"
+MOROCCO = ZoneInfo("Africa/Casablanca")
 
 
 def N_(message: str) -> str:
@@ -132,8 +134,11 @@ def format_day(value: date | datetime, language: str) -> str:
 
 
 def format_moment(value: datetime, language: str) -> str:
-    """A date and time, medium form."""
-    return format_datetime(value, format="medium", locale=FORMAT_LOCALES[language])
+    """A date and time, medium form, as read in Morocco (Africa/Casablanca): times shown to
+    people are Moroccan, whatever the server's or the database's zone."""
+    return format_datetime(
+        value, format="medium", tzinfo=MOROCCO, locale=FORMAT_LOCALES[language]
+    )
 
 
 def _language(context: Context) -> str:

@@ -13,10 +13,10 @@ from projections.queue_page import queue_page
 from service.letters import reference_of
 from service.mail import Message
 from service.repository import AggregateNotFoundError, Repository
-from web.common.document_words import MOROCCO, moroccan_moment
+from web.common.document_words import moroccan_moment
 
 __all__ = ["DIGEST_HOUR", "MOROCCO", "MailComposer"]
-from web.common.i18n import N_, format_mad
+from web.common.i18n import MOROCCO, N_, format_mad
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable

@@ -58,6 +58,11 @@ class Slot:
     attached: list[documents.DocumentInfo]
 
     @property
+    def held(self) -> list[tuple[str, str]]:
+        """Each file already kept for this slot: its name and size, for people."""
+        return [(d.filename, words.size_words(d.size)) for d in self.attached]
+
+    @property
     def field(self) -> str:
         """The file input's name."""
         return f"doc_{self.kind}"
