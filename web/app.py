@@ -45,6 +45,7 @@ from web.pages.admin.privacy import PrivacyAdminController
 from web.pages.committee import actions as committee_actions
 from web.pages.committee import documents as committee_documents
 from web.pages.committee import workspace as committee
+from web.pages.committee.documents import committee_document_routes
 from web.pages.portal.documents import portal_document_routes
 from web.pages.portal.files import PortalController
 from web.pages.public import language as pages
@@ -105,6 +106,7 @@ def create_app(settings: Settings, *, database_url: str | None = None) -> Litest
             ),
             portal_document_routes(settings),
             *committee_documents.ROUTES,
+            committee_document_routes(settings),
             # committee workspace
             committee.queue_page,
             committee.file_view,

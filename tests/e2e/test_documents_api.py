@@ -239,6 +239,21 @@ async def test_decision_letters_state_amount_reference_and_reason(
     await api.sign_in(OTHER_INVESTOR)
     assert (await api.get(f"/applications/{funded_id}/decision-letter.pdf")).status_code == 404
 
+    # The officer attaches the signed agreement from the committee's page; the investor gets it.
+    await api.sign_in(INVESTOR)
+    refused = await upload(api, funded_id, PDF, kind="signed_agreement")
+    assert refused.status_code == 422  # only staff attach the signed agreement
+    await api.sign_in(OFFICER)
+    page = await api.client.post(
+        f"/committee/files/{funded_id}/documents",
+        files={"file": ("signed.pdf", PDF, "application/pdf")}, headers={"X-CSRF-Token": api.csrf},
+    )  # fmt: skip
+    assert page.status_code == 303, page.text
+    assert page.headers["location"].endswith("?document=attached#documents")
+    await api.sign_in(INVESTOR)
+    listed = (await api.get(f"/applications/{funded_id}/documents")).json()
+    assert [d["kind"] for d in listed] == ["signed_agreement"]
+
 
 async def test_the_openapi_document_describes_the_document_routes(
     client: AsyncTestClient[Litestar],

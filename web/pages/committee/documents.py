@@ -8,20 +8,30 @@ committee's file page and the investor's file page both link here.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from litestar import Request, Response, get
+from litestar import Request, Response, Router, get, post
+from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
+from litestar.response import Redirect
 
+from domain.documents import SIGNED_AGREEMENT
+from domain.errors import DomainError
 from service import correspondence, documents, letters
-from service.accounts import User
+from service.accounts import OFFICER, User
+from service.repository import AggregateNotFoundError
 from service.store import EventStore
 from web.common import document_words as words
-from web.common.auth import requires_login
-from web.common.downloads import attachment, letter_response
+from web.common.auth import requires_login, requires_role
+from web.common.downloads import attachment, letter_response, limits_of, upload_limit
+from web.common.views import see_other
+from web.pages.portal.documents import FormData, notice_of
+
+if TYPE_CHECKING:
+    from service.settings import Settings
 from web.common.i18n import N_, format_mad, language_of
 
 
@@ -69,7 +79,7 @@ HISTORY_WORDS = {
 
 async def file_extras(
     request: Request[Any, Any, Any], user: User, application_id: UUID
-) -> dict[str, Any]:
+) -> dict[str, Any]:  # the page's ?document= outcome is read here too
     """What the committee's file page adds: documents, the thread, decisions and tranches."""
     store: EventStore = request.app.state.store
     language = language_of(request)
@@ -89,4 +99,37 @@ async def file_extras(
             for h in past
         ],
         "has_letter": any(h.kind in ("funded", "rejected", "screened_out") for h in past),
+        "document_notice": notice_of(request.query_params.get("document")),
     }
+
+
+def committee_document_routes(settings: Settings) -> Router:
+    """``POST /committee/files/{id}/documents``: the officer attaches the signed agreement."""
+    limits = limits_of(settings)
+
+    @post(
+        "/committee/files/{application_id:uuid}/documents",
+        guards=[requires_role(OFFICER)], request_max_body_size=upload_limit(settings),
+    )  # fmt: skip
+    async def attach_signed_agreement(
+        application_id: FromPath[UUID],
+        data: FormData,
+        user: NamedDependency[User],
+        store: NamedDependency[EventStore],
+    ) -> Redirect:
+        """Back to the file's documents, with the outcome in the query string."""
+        upload = data.get("file")
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            return see_other(f"/committee/files/{application_id}?document=missing#documents")
+        try:
+            await documents.attach_to_application(
+                store, user=user, application_id=application_id, kind=SIGNED_AGREEMENT,
+                content=await upload.read(), limits=limits,
+            )  # fmt: skip
+        except AggregateNotFoundError:
+            raise NotFoundException from None
+        except DomainError as error:
+            return see_other(f"/committee/files/{application_id}?document={error.code}#documents")
+        return see_other(f"/committee/files/{application_id}?document=attached#documents")
+
+    return Router(path="/", route_handlers=[attach_signed_agreement])
