@@ -148,11 +148,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         smtp_url=env.get("GRANTS_SMTP_URL") or None,
         mail_from=env.get("GRANTS_MAIL_FROM", "no-reply@localhost"),
     )
-    if settings.smtp_url is not None and urlsplit(settings.smtp_url).scheme not in (
-        "smtp",
-        "smtps",
-    ):
-        raise SettingsError("GRANTS_SMTP_URL must look like smtp://user:pass@host:587")
+    if settings.smtp_url is not None:
+        _check_smtp_url(settings.smtp_url)
     secret = env.get("GRANTS_SECRET_KEY", "")
     if settings.production:
         if len(secret) < MIN_SECRET_LENGTH or _looks_like_a_placeholder(secret):
@@ -188,6 +185,15 @@ def _with_secret(settings: Settings, secret: str) -> Settings:
         raise SettingsError(
             f"cannot keep the development secret in {settings.data_dir}: {error.strerror}"
         ) from error
+
+
+def _check_smtp_url(url: str) -> None:
+    from service.mail_delivery import SmtpServer  # imported here: aiosmtplib only when mail is set
+
+    try:
+        SmtpServer.from_url(url, "x@localhost")
+    except ValueError as error:
+        raise SettingsError(str(error)) from None
 
 
 def _check_database_url(url: str) -> None:
