@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from domain.applications import GrantApplication
+from domain.documents import INFORMATION_REPLY
 from service.clock import Clock, database_now
 from service.commands import Unit, execute
-from service.documents import entitled_application
+from service.documents import attach_to_application, entitled_application
 from service.privacy import PersonErasedError, decrypt_for, encrypt_for
 from service.repository import new_mapper
 
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from uuid import UUID
 
     from service.accounts import User
+    from service.documents import DocumentInfo, Limits
     from service.store import EventStore
 
 MAX_MESSAGE = 5_000
@@ -53,17 +55,39 @@ async def reply(
     clock: Clock = database_now,
 ) -> None:
     """The investor answers the committee's question (text, documents, perhaps an amendment)."""
-    text = message.strip()[:MAX_MESSAGE]
 
     async def decide(unit: Unit) -> None:
         app = await unit.get(application_id, GrantApplication)
-        sealed = await encrypt_for(unit.conn, app.person_id, {"message": text}) if text else b""
-        app.reply_to_information(
-            investor_id, message=sealed, document_ids=list(document_ids),
-            changes=dict(changes or {}), at=await unit.now(clock),
-        )  # fmt: skip
+        await _answer(unit, app, investor_id, message, list(document_ids), changes, clock)
 
     await execute(store, decide)
+
+
+async def reply_with_document(
+    store: EventStore, *, application_id: UUID, investor: User, message: str, content: bytes,
+    limits: Limits, clock: Clock = database_now,
+) -> None:  # fmt: skip
+    """The investor answers with a file: attached and answered in one command, or neither."""
+
+    async def answer(unit: Unit, app: GrantApplication, info: DocumentInfo) -> None:
+        await _answer(unit, app, investor.id, message, [info.id], None, clock)
+
+    await attach_to_application(
+        store, user=investor, application_id=application_id, kind=INFORMATION_REPLY,
+        content=content, limits=limits, clock=clock, then=answer,
+    )  # fmt: skip
+
+
+async def _answer(
+    unit: Unit, app: GrantApplication, investor_id: UUID, message: str,
+    document_ids: list[UUID], changes: Mapping[str, Any] | None, clock: Clock,
+) -> None:  # fmt: skip
+    text = message.strip()[:MAX_MESSAGE]
+    sealed = await encrypt_for(unit.conn, app.person_id, {"message": text}) if text else b""
+    app.reply_to_information(
+        investor_id, message=sealed, document_ids=document_ids, changes=dict(changes or {}),
+        at=await unit.now(clock),
+    )  # fmt: skip
 
 
 async def thread(store: EventStore, user: User, application_id: UUID) -> list[Entry] | None:

@@ -12,6 +12,7 @@ else gets ``None``, which the web layer answers with 404 (never 403, so ids cann
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -54,6 +55,8 @@ UPDATE documents SET application_id = $2, draft_id = NULL WHERE draft_id = $1 AN
 """
 DELETE_FOR_OWNER = "DELETE FROM documents WHERE owner_id = $1"
 STAFF = (CHAIR, OFFICER)
+#: More of a command after a document is attached: the unit, the application, the document.
+AlsoDecide = Callable[[Unit, GrantApplication, "DocumentInfo"], Awaitable[None]]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -118,9 +121,10 @@ async def _store(
 
 async def attach_to_application(
     store: EventStore, *, user: User, application_id: UUID, kind: str, content: bytes,
-    limits: Limits, clock: Clock = database_now,
+    limits: Limits, clock: Clock = database_now, then: AlsoDecide | None = None,
 ) -> DocumentInfo:  # fmt: skip
-    """Attach a file to an application and record ``DocumentAttached``.
+    """Attach a file to an application and record ``DocumentAttached``; ``then`` may decide
+    more in the same command (a reply naming the document), all or nothing.
 
     The sealed row is written first, in its own transaction, so that the command's transaction
     stays short (its first write is the event); if the command is refused the row is deleted.
@@ -140,6 +144,8 @@ async def attach_to_application(
             by=user.id, document_id=info.id, kind=kind, size=info.size, sha256=info.sha256,
             media_type=media_type, staff=staff, at=await unit.now(clock),
         )  # fmt: skip
+        if then is not None:
+            await then(unit, fresh, info)
 
     try:
         await execute(store, decide)

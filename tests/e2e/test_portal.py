@@ -275,7 +275,9 @@ async def test_a_draft_is_saved_reopened_and_gone_once_submitted(
     assert f'name="submission_key" value="{key[1]}"' in reopened.text
     assert "Your draft is saved" in reopened.text
     assert f'href="/my/drafts/{draft_id}"' in (await client.get("/my/files")).text
-    assert "Attached: <bdi>business_plan-" in reopened.text  # the file chosen with the draft is kept
+    assert (
+        "Attached: <bdi>business_plan-" in reopened.text
+    )  # the file chosen with the draft is kept
     documents_key = re.search(r'name="documents_key" value="([^"]+)"', reopened.text)
     assert documents_key
     data = {**VALID, "call_id": str(call_id), "submission_key": key[1], "action": "submit",
@@ -459,3 +461,37 @@ async def test_the_timeline_tells_the_decision_and_the_payments_in_plain_words(
     assert f"/my/files/{app_id}/withdraw" not in page.text
     french = await client.get(f"/my/files/{app_id}", headers={"Accept-Language": "fr"})
     assert "Une tranche de 500\u202f000,00\xa0MAD vous a été versée." in french.text
+
+
+async def test_the_investor_answers_a_question_with_a_file_all_or_nothing(
+    client: AsyncTestClient[Litestar], db: asyncpg.Pool, store: EventStore, investor: User,
+    call_id: UUID,
+) -> None:  # fmt: skip
+    app_id = file_id(await apply(client, call_id))
+    await catch_up(db, store)
+    reply = {"file": ("impots.pdf", PDF, "application/pdf")}
+    early = await post_form(
+        client, f"/my/files/{app_id}/reply", {"message": "Voici"}, page="/my/files", files=reply
+    )
+    assert early.headers["location"].endswith("?reply=invalid_transition#thread")
+    assert await db.fetchval("SELECT count(*) FROM documents") == 2  # the two submitted only
+    await applications.request_information(
+        store, application_id=app_id, by=uuid4(), question="Votre attestation fiscale ?"
+    )
+    await catch_up(db, store)
+    sent = await post_form(
+        client, f"/my/files/{app_id}/reply", {"message": "Voici l'attestation."},
+        page="/my/files", files=reply,
+    )  # fmt: skip
+    assert sent.headers["location"].endswith("?reply=sent#thread")
+    await catch_up(db, store)
+    page = await client.get(f"/my/files/{app_id}?reply=sent", headers=EN)
+    assert "Your answer was sent to the committee." in page.text
+    assert "Voici l&#39;attestation." in page.text
+    assert "The applicant answered:" in page.text
+    assert 'class="status">Submitted, waiting for screening' in page.text
+    doc = re.search(rf'href="/applications/{app_id}/documents/([0-9a-f-]{{36}})" download>'
+                    r"Document for the committee", page.text)  # fmt: skip
+    assert doc
+    got = await client.get(f"/applications/{app_id}/documents/{doc[1]}")
+    assert got.content == PDF

@@ -165,17 +165,15 @@ def portal_document_routes(settings: Settings) -> Router:
     ) -> Redirect:
         """Answer the committee's question with a message and, optionally, a file."""
         message, upload = str(data.get("message") or "").strip(), _chosen(data, "file")
-        document_ids: list[UUID] = []
         try:
             if upload is not None:
-                info = await documents.attach_to_application(
-                    store, user=user, application_id=application_id,
-                    kind=rules.INFORMATION_REPLY, content=await upload.read(), limits=limits,
+                await correspondence.reply_with_document(
+                    store, application_id=application_id, investor=user, message=message,
+                    content=await upload.read(), limits=limits,
                 )  # fmt: skip
-                document_ids.append(info.id)
-            await correspondence.reply(store, application_id=application_id,
-                                       investor_id=user.id, message=message,
-                                       document_ids=document_ids)  # fmt: skip
+            else:
+                await correspondence.reply(store, application_id=application_id,
+                                           investor_id=user.id, message=message)  # fmt: skip
         except AggregateNotFoundError:
             raise NotFoundException from None
         except DomainError as error:
@@ -185,7 +183,9 @@ def portal_document_routes(settings: Settings) -> Router:
     return Router(path="/my", guards=[requires_role(INVESTOR)], route_handlers=[attach, reply])
 
 
-DECIDED = frozenset({"funded", "rejected", "screened_out", "agreement_signed", "completed", "cancelled"})
+DECIDED = frozenset(
+    {"funded", "rejected", "screened_out", "agreement_signed", "completed", "cancelled"}
+)
 NOTICES = {
     "attached": words.ATTACHED,
     "sent": words.REPLY_SENT,
