@@ -43,11 +43,17 @@ STAFF_KINDS: Final = (SIGNED_AGREEMENT,)
 
 @dataclass(frozen=True, kw_only=True)
 class RequiredDocument:
-    """A document a call asks for: its kind, the languages it may be written in, whether needed."""
+    """A document a call asks for: its kind, the languages it may be written in, whether needed,
+    and the call's own name for it per language (empty: the programme's word for the kind)."""
 
     kind: str
     languages: tuple[str, ...] = ("ar", "fr")
     mandatory: bool = False
+    labels: tuple[tuple[str, str], ...] = ()
+
+    def label(self, language: str) -> str | None:
+        """The call's name for the document in ``language``, if it gave one."""
+        return dict(self.labels).get(language)
 
 
 #: What a call requires unless it says otherwise (the 2022 programme's usual list).
@@ -107,9 +113,10 @@ def recognise(head: bytes) -> str:
     raise UnsupportedDocumentError
 
 
-def check_kind(kind: str, *, staff: bool) -> str:
-    """The kind, if it is one the caller may attach."""
-    if kind not in KINDS or (kind in STAFF_KINDS and not staff):
+def check_kind(kind: str, *, staff: bool, also: Iterable[str] = ()) -> str:
+    """The kind, if the caller may attach it: the programme's vocabulary or a kind the call
+    itself lists (``also``); the signed agreement is staff's."""
+    if (kind not in KINDS and kind not in set(also)) or (kind in STAFF_KINDS and not staff):
         raise InvalidValueError("kind", kind, "not a document kind the caller may attach")
     return kind
 
@@ -137,10 +144,42 @@ def check_complete(required: Iterable[RequiredDocument], attached_kinds: Iterabl
 def required_of(call: object | None) -> tuple[RequiredDocument, ...]:
     """A call's required documents: its own list when it has one, else :data:`DEFAULT_REQUIRED`.
 
-    Read by attribute so that a call aggregate that gains a ``required_documents`` field (the
-    call pages work) is honoured without this module changing.
+    Read by attribute, so that a call that lists documents (``call.required_documents``, or the
+    documents of its published description) is honoured without this module changing.
     """
-    own = getattr(call, "required_documents", None) if call is not None else None
+    own = getattr(call, "required_documents", None) or getattr(
+        getattr(call, "description", None), "documents", None
+    )
     if not own:
         return DEFAULT_REQUIRED
-    return tuple(r if isinstance(r, RequiredDocument) else RequiredDocument(**r) for r in own)
+    return tuple(_required(r) for r in own)
+
+
+def _required(item: object) -> RequiredDocument:
+    if isinstance(item, RequiredDocument):
+        return item
+    if isinstance(item, dict):
+        fields = item
+    else:
+        fields = {k: getattr(item, k) for k in ("kind", "languages", "mandatory", "labels")
+                  if hasattr(item, k)}  # fmt: skip
+    labels = dict(fields.get("labels") or {})
+    return RequiredDocument(
+        kind=str(fields.get("kind", OTHER)), languages=tuple(fields.get("languages", ("ar", "fr"))),
+        mandatory=bool(fields.get("mandatory", False)), labels=tuple(sorted(labels.items())),
+    )  # fmt: skip
+
+
+def union_of(lists: Iterable[Sequence[RequiredDocument]]) -> tuple[RequiredDocument, ...]:
+    """Every kind any of the lists asks for, in first-seen order; mandatory if any list says so
+    (a form offered for several calls asks for what any of them needs)."""
+    merged: dict[str, RequiredDocument] = {}
+    for required in lists:
+        for r in required:
+            seen = merged.get(r.kind)
+            if seen is None:
+                merged[r.kind] = r
+            elif r.mandatory and not seen.mandatory:
+                merged[r.kind] = RequiredDocument(kind=r.kind, languages=seen.languages,
+                                                  mandatory=True, labels=seen.labels or r.labels)  # fmt: skip
+    return tuple(merged.values())

@@ -12,7 +12,7 @@ else gets ``None``, which the web layer answers with 404 (never 403, so ids cann
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -20,6 +20,7 @@ from uuid import UUID, uuid4
 
 from domain import documents as rules
 from domain.applications import GrantApplication
+from domain.calls import Call
 from service.accounts import CHAIR, INVESTOR, OFFICER, REVIEWER, User
 from service.clock import Clock, database_now
 from service.commands import Unit, execute
@@ -97,9 +98,12 @@ def _info(row: asyncpg.Record) -> DocumentInfo:
                         id=row["id"], created_at=row["created_at"])  # fmt: skip
 
 
-def inspect(content: bytes, kind: str, *, staff: bool, limits: Limits, already: int) -> str:
+def inspect(
+    content: bytes, kind: str, *, staff: bool, limits: Limits, already: int,
+    also: Sequence[str] = (),
+) -> str:  # fmt: skip
     """Check a file against the rules; its media type."""
-    rules.check_kind(kind, staff=staff)
+    rules.check_kind(kind, staff=staff, also=also)
     rules.check_size(len(content), already, each=limits.each, total=limits.total)
     return rules.recognise(content[: rules.MAGIC_BYTES])
 
@@ -133,7 +137,9 @@ async def attach_to_application(
     if app is None:
         raise AggregateNotFoundError(application_id)
     staff = user.role in STAFF
-    media_type = inspect(content, kind, staff=staff, limits=limits, already=app.documents_bytes)
+    listed = [r.kind for r in await required_for(store, app.call_id)]
+    media_type = inspect(content, kind, staff=staff, limits=limits, already=app.documents_bytes,
+                         also=listed)  # fmt: skip
     info = await _store(store.pool, owner=app.person_id, content=content, kind=kind,
                         media_type=media_type, application_id=application_id)  # fmt: skip
 
@@ -157,13 +163,36 @@ async def attach_to_application(
 
 async def attach_to_draft(
     pool: asyncpg.Pool, *, investor_id: UUID, draft_id: UUID, kind: str, content: bytes,
-    limits: Limits,
+    limits: Limits, also: Sequence[str] = (),
 ) -> DocumentInfo:  # fmt: skip
-    """Keep a file with a draft until it is submitted (the caller checked the draft is theirs)."""
+    """Keep a file with a draft until it is submitted (the caller checked the draft is theirs);
+    ``also``: kinds the open calls list besides the programme's own."""
     already = int(await pool.fetchval(DRAFT_BYTES, draft_id, investor_id))
-    media_type = inspect(content, kind, staff=False, limits=limits, already=already)
+    media_type = inspect(content, kind, staff=False, limits=limits, already=already, also=also)
     return await _store(pool, owner=investor_id, content=content, kind=kind,
                         media_type=media_type, draft_id=draft_id)  # fmt: skip
+
+
+async def required_for(
+    store: EventStore, call_id: UUID | None
+) -> tuple[rules.RequiredDocument, ...]:
+    """The documents a call requires (the programme's default list without a call)."""
+    if call_id is None:
+        return rules.DEFAULT_REQUIRED
+    try:
+        found: object = await Repository(store).get(call_id, cls=Call)
+    except AggregateNotFoundError:
+        return rules.DEFAULT_REQUIRED
+    return rules.required_of(found if isinstance(found, Call) else None)
+
+
+async def required_for_calls(
+    store: EventStore, call_ids: Sequence[UUID]
+) -> tuple[rules.RequiredDocument, ...]:
+    """What a form offered for these calls asks for: every kind any of them lists."""
+    if not call_ids:
+        return rules.DEFAULT_REQUIRED
+    return rules.union_of([await required_for(store, c) for c in call_ids])
 
 
 async def of_draft(pool: asyncpg.Pool, *, investor_id: UUID, draft_id: UUID) -> list[DocumentInfo]:

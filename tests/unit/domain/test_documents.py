@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import pytest
 from hypothesis import given as for_all
 from hypothesis import strategies as st
@@ -171,3 +173,42 @@ def test_a_reply_refused_when_nothing_was_asked_or_a_document_is_not_the_files()
         )
     with pytest.raises(InvalidValueError):
         asked().reply_to_information(INVESTOR, message=b"", document_ids=[], changes={}, at=at(3))
+
+
+def test_a_published_description_lists_the_calls_documents_with_its_own_names() -> None:
+    class Listed:
+        kind, languages, mandatory = "ice_certificate", ("fr",), True
+        labels: ClassVar = {"fr": "Attestation ICE", "ar": "شهادة ICE"}
+
+    class Description:
+        documents = (Listed(),)
+
+    class CallWithDescription:
+        description = Description()
+
+    [required] = d.required_of(CallWithDescription())
+    assert (required.kind, required.mandatory, required.languages) == (
+        "ice_certificate",
+        True,
+        ("fr",),
+    )
+    assert required.label("fr") == "Attestation ICE"
+    assert required.label("en") is None
+    assert (
+        d.check_kind("ice_certificate", staff=False, also=["ice_certificate"]) == "ice_certificate"
+    )
+
+
+def test_a_form_for_several_calls_asks_for_what_any_of_them_needs() -> None:
+    first = (
+        RequiredDocument(kind="business_plan", mandatory=True),
+        RequiredDocument(kind="quotes"),
+    )
+    second = (
+        RequiredDocument(kind="quotes", mandatory=True),
+        RequiredDocument(kind="tax_certificate"),
+    )
+    merged = d.union_of([first, second])
+    assert [(r.kind, r.mandatory) for r in merged] == [
+        ("business_plan", True), ("quotes", True), ("tax_certificate", False),
+    ]  # fmt: skip

@@ -36,7 +36,7 @@ from web.common.downloads import limits_of, upload_limit
 from web.common.views import see_other
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
 
     import asyncpg
 
@@ -44,7 +44,6 @@ if TYPE_CHECKING:
     from web.common.forms import Form
 
 KEY_FIELD = "documents_key"
-FORM_KINDS = tuple(r.kind for r in rules.DEFAULT_REQUIRED)
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
 
 
@@ -92,29 +91,42 @@ def refusal(error: DomainError, limits: documents.Limits) -> str:
     return words.NOT_A_DOCUMENT
 
 
+async def form_documents(
+    store: EventStore, call_ids: Sequence[UUID]
+) -> tuple[rules.RequiredDocument, ...]:
+    """The documents the application form asks for: what any open call requires."""
+    return await documents.required_for_calls(store, call_ids)
+
+
 async def keep_uploads(
-    pool: asyncpg.Pool, user: User, form: Form, data: Mapping[str, Any], settings: Settings
-) -> None:
+    pool: asyncpg.Pool, user: User, form: Form, data: Mapping[str, Any], settings: Settings,
+    required: Sequence[rules.RequiredDocument],
+) -> None:  # fmt: skip
     """Keep every file chosen on the application form; a refused one is an error on its field."""
     key, limits = documents_key(form), limits_of(settings)
-    for kind in FORM_KINDS:
+    kinds = [r.kind for r in required]
+    for kind in kinds:
         upload = _chosen(data, f"doc_{kind}")
         if upload is None:
             continue
         try:
             await documents.attach_to_draft(pool, investor_id=user.id, draft_id=key, kind=kind,
-                                            content=await upload.read(), limits=limits)  # fmt: skip
+                                            content=await upload.read(), limits=limits,
+                                            also=kinds)  # fmt: skip
         except DomainError as error:
             form.error(f"doc_{kind}", refusal(error, limits))
 
 
-async def slots(pool: asyncpg.Pool, user: User, form: Form) -> list[Slot]:
+async def slots(
+    pool: asyncpg.Pool, user: User, form: Form, required: Sequence[rules.RequiredDocument],
+    language: str,
+) -> list[Slot]:  # fmt: skip
     """The documents the form asks for, each with what was already kept for it."""
     held = await documents.of_draft(pool, investor_id=user.id, draft_id=documents_key(form))
     return [
-        Slot(kind=r.kind, label=words.kind_words(r.kind), mandatory=r.mandatory,
-             attached=[d for d in held if d.kind == r.kind])
-        for r in rules.DEFAULT_REQUIRED
+        Slot(kind=r.kind, label=r.label(language) or words.kind_words(r.kind),
+             mandatory=r.mandatory, attached=[d for d in held if d.kind == r.kind])
+        for r in required
     ]  # fmt: skip
 
 

@@ -87,9 +87,12 @@ async def _application_page(
     lang = language_of(request)
     calls = await programme.open_calls(pool, utc_now())
     user: User = request.scope["user"]
+    required = await portal_documents.form_documents(
+        request.app.state.store, [c.call_id for c in calls]
+    )
     return page(
         "portal_apply.html", status, form=form, draft_id=draft_id, saved=saved,
-        documents=await portal_documents.slots(pool, user, form),
+        documents=await portal_documents.slots(pool, user, form, required, lang),
         calls=[_call_option(c, lang) for c in calls],
         legal_forms=[(t.key, t.labels.get(lang)) for t in LEGAL_FORMS],
         sectors=[(t.key, t.labels.get(lang)) for t in SECTORS],
@@ -161,7 +164,9 @@ class PortalController(Controller):
         """
         form = _with_key(Form.from_data(data, af.FIELDS))
         draft_id = _uuid(data.get("draft_id"))
-        await portal_documents.keep_uploads(pool, user, form, data, settings)
+        open_calls = await programme.open_calls(pool, utc_now())
+        required = await portal_documents.form_documents(store, [c.call_id for c in open_calls])
+        await portal_documents.keep_uploads(pool, user, form, data, settings, required)
         if data.get("action") == "draft":
             saved = await drafts.save_draft(
                 pool, investor_id=user.id, values=form.values, draft_id=draft_id
@@ -169,7 +174,7 @@ class PortalController(Controller):
             if saved is None:  # someone else's draft id
                 raise NotFoundException
             return see_other(f"/my/drafts/{saved}?saved=true")
-        parsed = af.parse_application(form, await programme.open_calls(pool, utc_now()))
+        parsed = af.parse_application(form, open_calls)
         if parsed is None or not form.valid:
             return await _application_page(request, pool, form, 422, draft_id=draft_id)
         held = await portal_documents.held(pool, user, form)
