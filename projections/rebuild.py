@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from projections import tracking
-from projections.projection import Projection, apply_events
+from projections.projection import Projection, SwapRefusedError, apply_events
 from service.repository import new_mapper
 from service.store import START, Position
 
@@ -103,7 +103,12 @@ async def rebuild(
             while await _build_page(pool, store, projection, build, mapper, page_size):
                 if progress is not None:
                     progress(build.read, total)
-            await _swap(pool, store, projection, build, mapper, page_size)
+            try:
+                await _swap(pool, store, projection, build, mapper, page_size)
+            except SwapRefusedError as error:
+                if projection.refused is not None:
+                    await projection.refused(pool, error)
+                raise
         finally:
             await lock_conn.execute(UNLOCK_REBUILD, f"rebuild:{projection.name}")
     logger.info("projection %s: rebuilt from %d events", projection.name, build.read)
@@ -155,6 +160,8 @@ async def _swap(
         while page := await store.select_notifications(build.position, page_size, conn=conn):
             build.skipped += await apply_events(conn, projection, page, mapper)
             build.position, build.read = page[-1].position, build.read + len(page)
+        if projection.guard is not None:
+            await projection.guard(conn)
         await _drop_tables(conn, "public", projection)
         for table in projection.tables:
             await conn.execute(f'ALTER TABLE "{schema}"."{table}" SET SCHEMA public')

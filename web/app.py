@@ -21,9 +21,10 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
-from projections import registry
+from projections import registry, transparency
 from service import db, sessions
 from service.mail import LogSender
+from service.checkpoints import ledger_signer
 from service.passwords import Passwords
 from service.settings import Settings
 from service.store import EventStore
@@ -44,6 +45,7 @@ from web.pages.portal.files import PortalController
 from web.pages.public import language as pages
 from web.pages.public import live, open_data
 from web.pages.public import site as public
+from web.pages.public import transparency as transparency_pages
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -80,6 +82,7 @@ def create_app(settings: Settings, *, database_url: str | None = None) -> Litest
             # public transparency site, open data, live updates, erasure (helper "public")
             *public.ROUTES,
             *open_data.ROUTES,
+            *transparency_pages.ROUTES,
             live.public_events,
             PrivacyAdminController,
             pages.choose_language,
@@ -153,12 +156,21 @@ async def _projections(
         return
     stop = asyncio.Event()
     task = asyncio.create_task(registry.run_all(pool, store, stop_event=stop))
+    publisher = asyncio.create_task(
+        transparency.run_publisher(
+            pool,
+            ledger_signer(settings),
+            settings.ledger_origin,
+            every_s=settings.ledger_checkpoint_seconds,
+            stop=stop,
+        )
+    )
     try:
         yield
     finally:
         stop.set()
         try:
-            await asyncio.wait_for(task, 10)
+            await asyncio.wait_for(asyncio.gather(task, publisher), 10)
         except TimeoutError:
             logger.warning("projections did not stop within 10 s; cancelled")
         except Exception:
@@ -222,8 +234,10 @@ async def healthz(
         version = await db.schema_version(conn)
     head = await store.max_notification_id()
     projections = await registry.status(pool, store)
+    ledger_status = await transparency.status(pool)
     return {
-        "status": "ok",
+        "status": "ok" if ledger_status["consistent"] else "ledger_inconsistent",
+        "ledger": ledger_status,
         "schema_version": version,
         "log_head": {"tx_id": head.tx_id, "notification_id": head.notification_id}
         if head

@@ -208,6 +208,7 @@ def run_projections_status(settings: Settings, _args: argparse.Namespace) -> int
 
 def run_projections_rebuild(settings: Settings, args: argparse.Namespace) -> int:
     """Rebuild one projection with a progress line on stderr."""
+    from projections.projection import SwapRefusedError
     from projections.registry import UnknownProjectionError, rebuild
 
     def progress(done: int, total: int) -> None:
@@ -216,7 +217,8 @@ def run_projections_rebuild(settings: Settings, args: argparse.Namespace) -> int
     async def go(pool: Any, store: Any) -> int:
         try:
             read = await rebuild(pool, store, args.name, progress)
-        except UnknownProjectionError as error:
+        except (UnknownProjectionError, SwapRefusedError) as error:
+            print(file=sys.stderr)
             raise CommandError(str(error)) from None
         print(f"\r{args.name}: rebuilt from {read} events", file=sys.stderr)
         return 0
