@@ -72,7 +72,7 @@ class Verifier:
     @classmethod
     def from_vkey(cls, vkey: str) -> Verifier:
         """Parse ``<name>+<hex id>+base64(0x01 || key)``; the ID must match the key."""
-        parts = vkey.strip().split("+")
+        parts = vkey.strip().split("+", 2)
         if len(parts) != 3:
             raise NoteError("a verifier key is <name>+<hex key ID>+<base64 key>")
         name, hex_id, raw = parts
@@ -116,7 +116,7 @@ class Signer:
     @classmethod
     def from_skey(cls, skey: str) -> Signer:
         """Parse ``PRIVATE+KEY+<name>+<hex id>+base64(0x01 || seed)``."""
-        parts = skey.strip().split("+")
+        parts = skey.strip().split("+", 4)
         if len(parts) != 5 or parts[:2] != ["PRIVATE", "KEY"]:
             raise NoteError("a signing key is PRIVATE+KEY+<name>+<hex key ID>+<base64 key>")
         name, hex_id, raw = parts[2:]

@@ -117,10 +117,18 @@ async def _tamper(pool: asyncpg.Pool, how: str) -> None:
             "UPDATE events SET state = $2 WHERE notification_id = $1", second[1], changed
         )
     else:  # reorder: the two funding decisions swap their places in the log
+        cols = "originator_id, originator_version, topic, state"
+        rows = await pool.fetch(
+            f"SELECT {cols} FROM events WHERE notification_id = ANY($1) ORDER BY notification_id",
+            [first[1], second[1]],
+        )
         async with pool.acquire() as conn, conn.transaction():
-            await conn.execute("UPDATE events SET notification_id = -1 WHERE notification_id = $1", first[1])
-            await conn.execute("UPDATE events SET notification_id = $2, tx_id = $3 WHERE notification_id = $1", second[1], first[1], first[2])
-            await conn.execute("UPDATE events SET notification_id = $1, tx_id = $2 WHERE notification_id = -1", second[1], second[2])  # fmt: skip
+            await conn.execute("DELETE FROM events WHERE notification_id = ANY($1)", [first[1], second[1]])
+            for row, (_, place, tx) in zip(reversed(rows), (first, second), strict=True):
+                await conn.execute(
+                    f"INSERT INTO events ({cols}, notification_id, tx_id) OVERRIDING SYSTEM VALUE "
+                    "VALUES ($1, $2, $3, $4, $5, $6)", *row, place, tx,
+                )  # fmt: skip
 
 
 @pytest.mark.parametrize("how", ["delete", "alter", "reorder"])
