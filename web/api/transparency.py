@@ -113,8 +113,8 @@ class TransparencyController(Controller):
     async def consistency(
         self,
         pool: NamedDependency[asyncpg.Pool],
-        from_size: Annotated[int, QueryParameter(query="from", ge=1, le=2**53)],
-        to_size: Annotated[int, QueryParameter(query="to", ge=1, le=2**53)],
+        from_size: Annotated[int, QueryParameter(name="from", ge=1, le=2**53)],
+        to_size: Annotated[int, QueryParameter(name="to", ge=1, le=2**53)],
     ) -> Response[ConsistencyOut]:
         """How the tree of ``from`` entries is a prefix of the tree of ``to`` entries."""
         tree = await transparency.cached_tree(pool)
