@@ -60,7 +60,9 @@ def timed(samples: list[tuple[int, int]], work: Callable[[int, int], object]) ->
     return out
 
 
-def run(entries: int, samples: int, baseline_samples: int, rounds: int, seed: int = 15) -> dict[str, float]:
+def run(
+    entries: int, samples: int, baseline_samples: int, rounds: int, seed: int = 15
+) -> dict[str, float]:
     """Measure; return the medians (ms) and the ratios."""
     rng = random.Random(seed)
     leaves = [leaf_hash(i.to_bytes(8, "big")) for i in range(entries)]
@@ -68,7 +70,9 @@ def run(entries: int, samples: int, baseline_samples: int, rounds: int, seed: in
     results: dict[str, list[float]] = {}
 
     def inclusion(index: int, size: int) -> None:
-        verify_inclusion(leaves[index], index, size, tree.inclusion_proof(index, size), tree.root(size))
+        verify_inclusion(
+            leaves[index], index, size, tree.inclusion_proof(index, size), tree.root(size)
+        )
 
     def consistency(old: int, new: int) -> None:
         proof = tree.consistency_proof(old, new)
@@ -106,7 +110,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     m = run(args.entries, args.samples, args.baseline_samples, args.rounds)
     print(f"{args.entries:,} entries, {args.rounds} rounds, medians (ms)")
-    print("| proof | ours p50 | ours p99 | RFC recursion p50 | RFC recursion p99 | ratio (p50) | target p99 < 20 ms |")
+    print(
+        "| proof | ours p50 | ours p99 | RFC recursion p50 | RFC recursion p99 | ratio (p50) | target p99 < 20 ms |"
+    )
     print("| --- | ---: | ---: | ---: | ---: | ---: | --- |")
     for name in ("inclusion", "consistency"):
         met = "met" if m[f"{name}_p99"] < 20 else "MISSED"

@@ -23,7 +23,7 @@ from pathlib import Path
 
 
 def fail(why):
-    sys.exit(f"FAILED: {why}")
+    raise SystemExit(f"FAILED: {why}")
 
 
 def node(left, right):
@@ -36,7 +36,10 @@ def open_checkpoint(vkey, note):
 
     name, key_id, key = vkey.strip().split("+", 2)
     key = base64.b64decode(key)
-    if key[:1] != b"\x01" or hashlib.sha256(name.encode() + b"\n" + key).digest()[:4].hex() != key_id:
+    if (
+        key[:1] != b"\x01"
+        or hashlib.sha256(name.encode() + b"\n" + key).digest()[:4].hex() != key_id
+    ):
         fail("the verifier key is malformed")
     cut = note.rfind("\n\n")
     text, lines = note[: cut + 1], note[cut + 2 :].splitlines()
@@ -50,7 +53,7 @@ def open_checkpoint(vkey, note):
                 fail("bad signature on the checkpoint")
             origin, size, root = text.splitlines()[:3]
             return origin, int(size), base64.b64decode(root)
-    fail(f"the checkpoint is not signed by {name}")
+    return fail(f"the checkpoint is not signed by {name}")
 
 
 def verify_inclusion(leaf, index, size, proof, root):
@@ -134,7 +137,9 @@ def main(args):
         leaf = base64.b64decode(proof["leaf_hash"])
         if len(rest) == 3:
             leaf = hashlib.sha256(b"\x00" + Path(rest[2]).read_bytes()).digest()
-        if proof["size"] != size or not verify_inclusion(leaf, proof["index"], size, hashes(proof), root):
+        if proof["size"] != size or not verify_inclusion(
+            leaf, proof["index"], size, hashes(proof), root
+        ):
             fail(f"entry {proof['index']} is NOT in the signed tree of size {size}")
         print(f"OK: entry {proof['index']} is in the tree of size {size} signed by {origin}")
     elif command == "consistency" and len(rest) == 3:
@@ -150,6 +155,7 @@ def main(args):
         print(f"OK: size {new} extends size {old}, both signed by {origin}")
     else:
         sys.exit(__doc__)
+    return None
 
 
 if __name__ == "__main__":

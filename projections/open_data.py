@@ -14,8 +14,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from domain.reference import SOLE_TRADER, province, sector
-from projections import ledger
-from projections import transparency
+from projections import ledger, transparency
 from projections.chain import content_of
 
 if TYPE_CHECKING:

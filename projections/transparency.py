@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import datetime as dt
 import logging
 from dataclasses import dataclass
@@ -48,7 +49,9 @@ INSERT INTO public.ledger_log (idx, entry, leaf_hash, chain_hash)
 SELECT * FROM unnest($1::bigint[], $2::bytea[], $3::bytea[], $4::text[])
 """
 LEAVES_FROM = "SELECT idx, leaf_hash FROM public.ledger_log WHERE idx >= $1 ORDER BY idx"
-LATEST = "SELECT size, root, note, issued_at FROM public.ledger_checkpoints ORDER BY size DESC LIMIT 1"
+LATEST = (
+    "SELECT size, root, note, issued_at FROM public.ledger_checkpoints ORDER BY size DESC LIMIT 1"
+)
 HISTORY = """
 SELECT size, root, note, issued_at FROM public.ledger_checkpoints
 WHERE ($1::bigint IS NULL OR size < $1) ORDER BY size DESC LIMIT $2
@@ -191,10 +194,8 @@ async def run_publisher(
             logger.warning("ledger publishing failed, will retry: %s", error)
         except Exception:
             logger.exception("ledger publishing failed, will retry")
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), max(every_s, 0.05))
-        except TimeoutError:
-            pass
 
 
 #: The published tree per database, extended with new leaves as they appear. No lock: a leaf

@@ -23,8 +23,8 @@ from litestar.template.config import TemplateConfig
 
 from projections import registry, transparency
 from service import db, sessions
-from service.mail import LogSender
 from service.checkpoints import ledger_signer
+from service.mail import LogSender
 from service.passwords import Passwords
 from service.settings import Settings
 from service.store import EventStore

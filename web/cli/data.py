@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from projections import open_data, transparency
+from projections.audit import audit, check_chain
 from service.checkpoints import Signer, ledger_signer
 from web.cli.witness import WitnessError, witness
-from projections.audit import audit, check_chain
 
 if TYPE_CHECKING:
     import argparse

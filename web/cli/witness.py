@@ -103,7 +103,9 @@ def _check_consistent(url: str, old: Checkpoint, new: Checkpoint) -> None:
         if new.root != old.root:
             raise WitnessError(f"fork: two different roots signed for size {new.size}")
         return
-    answer = _json(_get(url, "/api/v1/ledger/proof/consistency", {"from": old.size, "to": new.size}))
+    answer = _json(
+        _get(url, "/api/v1/ledger/proof/consistency", {"from": old.size, "to": new.size})
+    )
     try:
         proof = [base64.b64decode(h, validate=True) for h in answer["proof"]]
         verify_consistency(old.size, new.size, proof, old.root, new.root)

@@ -10,7 +10,7 @@ import asyncpg
 import pytest
 import rfc8785
 
-from domain.merkle import Tree, leaf_hash, root_of
+from domain.merkle import leaf_hash, root_of
 from projections import ledger, transparency
 from projections.invariants import check
 from projections.rebuild import rebuild
@@ -73,7 +73,8 @@ async def test_nothing_new_issues_no_checkpoint_and_new_entries_extend_the_tree(
     await world.fund(list(world.apps)[2], 300_000 * MAD)
     await catch_up(published, store)
     grown = await transparency.publish(published, signer, ORIGIN)
-    assert grown.checkpoint is not None and grown.checkpoint.size == 5
+    assert grown.checkpoint is not None
+    assert grown.checkpoint.size == 5
     tree = await transparency.cached_tree(published)
     sizes = [c["size"] for c in await transparency.checkpoints(published)]
     assert sizes == [5, 4]
@@ -92,7 +93,9 @@ async def test_nothing_new_issues_no_checkpoint_and_new_entries_extend_the_tree(
         "INSERT INTO ledger_checkpoints VALUES (2, sha256('\\x00'), 'x')",
     ],
 )
-async def test_what_was_published_cannot_be_changed(published: asyncpg.Pool, statement: str) -> None:
+async def test_what_was_published_cannot_be_changed(
+    published: asyncpg.Pool, statement: str
+) -> None:
     with pytest.raises(asyncpg.PostgresError):
         await published.execute(statement)
 
@@ -123,7 +126,9 @@ async def _tamper(pool: asyncpg.Pool, how: str) -> None:
             [first[1], second[1]],
         )
         async with pool.acquire() as conn, conn.transaction():
-            await conn.execute("DELETE FROM events WHERE notification_id = ANY($1)", [first[1], second[1]])
+            await conn.execute(
+                "DELETE FROM events WHERE notification_id = ANY($1)", [first[1], second[1]]
+            )
             for row, (_, place, tx) in zip(reversed(rows), (first, second), strict=True):
                 await conn.execute(
                     f"INSERT INTO events ({cols}, notification_id, tx_id) OVERRIDING SYSTEM VALUE "
@@ -146,9 +151,9 @@ async def test_a_rebuild_after_tampering_with_a_funding_event_is_refused(
     assert state["consistent"] is False
     assert state["diverging_entry"] == refused.value.divergence.seq
     report = await check(published, store)
-    assert any(
-        f"ledger entry {refused.value.divergence.seq}:" in v for v in report.violations
-    ), report.violations
+    assert any(f"ledger entry {refused.value.divergence.seq}:" in v for v in report.violations), (
+        report.violations
+    )
 
 
 async def test_an_untampered_rebuild_is_swapped_in_and_stays_consistent(
@@ -158,5 +163,3 @@ async def test_an_untampered_rebuild_is_swapped_in_and_stays_consistent(
     assert await transparency.divergence_of_live(published) is None
     report = await check(published, store)
     assert report.ok, report.violations
-
-

@@ -76,7 +76,8 @@ def test_our_checkpoints_round_trip_and_carry_the_key_id() -> None:
     note = signer.sign(checkpoint.text)
     assert open_checkpoint(note, Verifier.from_vkey(signer.verifier.vkey)) == checkpoint
     _, [(name, signature)] = split_note(note)
-    assert name == "draa.example/ledger" and signature[:4] == signer.verifier.id
+    assert name == "draa.example/ledger"
+    assert signature[:4] == signer.verifier.id
     other = Signer.generate("draa.example/ledger")
     with pytest.raises(NoteError):
         open_checkpoint(note, other.verifier)

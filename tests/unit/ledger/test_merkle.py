@@ -29,7 +29,8 @@ DATA = Path(__file__).parents[2] / "data" / "merkle"
 # The RFC 6962 test leaves (as used by Certificate Transparency's reference implementations).
 LEAVES = [bytes.fromhex(h) for h in ("", "00", "10", "2021", "3031", "40414243",
           "5051525354555657", "606162636465666768696a6b6c6d6e6f")]  # fmt: skip
-ROOTS = [EMPTY_ROOT.hex()] + [
+ROOTS = [
+    EMPTY_ROOT.hex(),
     "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
     "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
     "aeb6bcfe274b70a14fb067a5e5578264db0fa9b51af5e0ba159158f329e06e77",
@@ -113,7 +114,6 @@ def test_every_pair_of_sizes_up_to_64(big: tuple[Tree, list[bytes]]) -> None:
                     verify_consistency(old, new, proof[:-1], tree.root(old), tree.root(new))
 
 
-
 def test_sigstore_verifier_agrees_on_every_proof_up_to_64() -> None:
     """An independent verifier (sigstore's Rekor inclusion code) accepts our proofs and rejects
     a tampered one; it hashes raw entries, so the tree is built over raw entries here."""
@@ -130,7 +130,9 @@ def test_sigstore_verifier_agrees_on_every_proof_up_to_64() -> None:
 
 def _rekor_entry(body: bytes, index: int, size: int, proof: list[bytes], root: bytes) -> Any:
     inclusion = SimpleNamespace(log_index=index, tree_size=size, hashes=proof, root_hash=root)
-    return SimpleNamespace(_inner=SimpleNamespace(inclusion_proof=inclusion, canonicalized_body=body))
+    return SimpleNamespace(
+        _inner=SimpleNamespace(inclusion_proof=inclusion, canonicalized_body=body)
+    )
 
 
 def _b64(value: str | None) -> bytes:

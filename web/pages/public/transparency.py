@@ -68,7 +68,9 @@ async def checkpoints(
 
 
 @get("/ledger/key")
-async def key(request: Request[Any, Any, Any], settings: NamedDependency[Settings]) -> Response[Any]:
+async def key(
+    request: Request[Any, Any, Any], settings: NamedDependency[Settings]
+) -> Response[Any]:
     """The verifier key of the checkpoints, ``<name>+<hex key ID>+<base64 key>``."""
     return _answer(request, ledger_signer(settings).verifier.vkey + "\n", TEXT, 3600)
 
