@@ -159,8 +159,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
                 "GRANTS_LEDGER_SIGNING_KEY must be set in production "
                 "(`grants ledger keygen` prints a new one)"
             )
-    settings = with_ledger_key(settings, env.get("GRANTS_LEDGER_SIGNING_KEY", "").strip())
-    return _with_secret(settings, secret)
+    settings = _with_secret(settings, secret)
+    return with_ledger_key(settings, env.get("GRANTS_LEDGER_SIGNING_KEY", "").strip())
 
 
 def with_ledger_key(settings: Settings, key: str) -> Settings:
