@@ -137,6 +137,11 @@ async def test_checkpoint_key_entries_and_proofs_verify_offline(
     assert code != 0
     assert "shrank" in out  # fmt: skip
 
+    giving = (await client.get("/open-data/360giving.json")).json()["ledgerCheckpoint"]
+    assert (giving["size"], giving["note"]) == (checkpoint.size, note.text)
+    assert base64.b64decode(giving["root"]) == checkpoint.root
+    assert giving["ledgerEntries"] == checkpoint.size
+
     page = (await client.get(f"/ledger/grants/{funded.company}", params={"lang": "en"})).text
     assert f"/api/v1/ledger/proof/inclusion?index=0&amp;size={checkpoint.size}" in page
 
