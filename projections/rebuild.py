@@ -70,7 +70,14 @@ async def ensure_current(pool: asyncpg.Pool, store: EventStore, projection: Proj
             stored,
             projection.version,
         )
-        await rebuild(pool, store, projection)
+        try:
+            await rebuild(pool, store, projection)
+        except SwapRefusedError as error:
+            # the old tables stay served (and reported by the projection's ``refused`` hook):
+            # what was published must not be rewritten by a code change either
+            logger.error(
+                "projection %s: rebuild refused, old tables kept: %s", projection.name, error
+            )
 
 
 @dataclass
