@@ -49,7 +49,6 @@ APPEND = """
 INSERT INTO public.ledger_log (idx, entry, leaf_hash, chain_hash)
 SELECT * FROM unnest($1::bigint[], $2::bytea[], $3::bytea[], $4::text[])
 """
-LEAVES_FROM = "SELECT idx, leaf_hash FROM public.ledger_log WHERE idx >= $1 ORDER BY idx"
 LATEST = (
     "SELECT size, root, note, issued_at FROM public.ledger_checkpoints ORDER BY size DESC LIMIT 1"
 )
@@ -207,6 +206,12 @@ async def run_publisher(
 #: The published tree per database, extended with new leaves as they appear. No lock: a leaf
 #: is appended only at its own index, so concurrent readers cannot add one twice.
 _trees: dict[str, Tree] = {}
+#: The database seen last: a server has one, so one round trip reads its new leaves.
+_last = [""]
+LEAVES_AND_NAME = """
+SELECT current_database() AS db, l.idx, l.leaf_hash
+FROM (SELECT 1) AS one LEFT JOIN public.ledger_log AS l ON l.idx >= $1 ORDER BY l.idx
+"""
 
 
 async def cached_tree(conn: asyncpg.Connection | asyncpg.Pool) -> Tree:
@@ -215,12 +220,19 @@ async def cached_tree(conn: asyncpg.Connection | asyncpg.Pool) -> Tree:
     The cached last leaf is read again with the new ones: if it differs (another database under
     the same name, a restored log), the tree is read again from the start.
     """
-    key = await conn.fetchval("SELECT current_database()")
-    tree = _trees.get(key) or Tree()
-    rows = await conn.fetch(LEAVES_FROM, max(len(tree) - 1, 0))
-    if len(tree) and (not rows or rows[0]["leaf_hash"] != tree.levels[0][-1]):
-        tree, rows = Tree(), await conn.fetch(LEAVES_FROM, 0)
-    for row in rows:
+    tree = _trees.get(_last[0]) or Tree()
+    rows = await conn.fetch(LEAVES_AND_NAME, max(len(tree) - 1, 0))
+    key = rows[0]["db"]
+    if key != _last[0]:  # another database than the one guessed: read with its own tree
+        _last[0], tree = key, _trees.get(key) or Tree()
+        rows = await conn.fetch(LEAVES_AND_NAME, max(len(tree) - 1, 0))
+    leaves = [r for r in rows if r["idx"] is not None]
+    if len(tree) and (not leaves or leaves[0]["leaf_hash"] != tree.levels[0][-1]):
+        tree, leaves = (
+            Tree(),
+            [r for r in await conn.fetch(LEAVES_AND_NAME, 0) if r["idx"] is not None],
+        )
+    for row in leaves:
         if row["idx"] == len(tree):
             tree.append(bytes(row["leaf_hash"]))
     _trees[key] = tree

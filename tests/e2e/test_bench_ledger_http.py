@@ -6,7 +6,18 @@ from tests.e2e.bench_support import run_bench
 
 
 def test_the_ledger_http_benchmark_prints_its_table() -> None:
-    sizes = ["--entries", "300", "--requests", "10", "--rounds", "1", "--fund-ops", "8"]
+    sizes = [
+        "--entries",
+        "300",
+        "--requests",
+        "10",
+        "--rounds",
+        "1",
+        "--fund-ops",
+        "8",
+        "--fund-rounds",
+        "2",
+    ]
     result = run_bench("bench.ledger_http", *sizes)
     assert "| inclusion proof |" in result.stdout
     assert "| consistency proof |" in result.stdout

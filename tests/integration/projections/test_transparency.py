@@ -4,6 +4,8 @@ first diverging entry named by /healthz's status and by ``grants check``)."""
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import asyncpg
@@ -19,6 +21,7 @@ from service.checkpoints import Signer, open_checkpoint
 from tests.integration.projections.conftest import MAD
 from tests.integration.projections.test_read_models import catch_up
 from tests.unit.domain.builders import OFFICER
+from web.cli import main as cli
 
 if TYPE_CHECKING:
     from service.store import EventStore
@@ -163,3 +166,25 @@ async def test_an_untampered_rebuild_is_swapped_in_and_stays_consistent(
     assert await transparency.divergence_of_live(published) is None
     report = await check(published, store)
     assert report.ok, report.violations
+
+
+async def test_the_cli_refuses_the_rebuild_and_check_names_the_entry(
+    published: asyncpg.Pool,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    monkeypatch.setenv("GRANTS_DATABASE_URL", database_url)
+    monkeypatch.setenv("GRANTS_DATA_DIR", str(tmp_path))
+    await _tamper(published, "alter")
+    capsys.readouterr()
+    assert await asyncio.to_thread(cli.main, ["projections", "rebuild", "ledger"]) == 2
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("grants:")]
+    assert len(lines) == 1
+    assert "rebuild refused" in lines[0]
+    assert "ledger entry 2:" in lines[0]
+    assert await asyncio.to_thread(cli.main, ["check"]) == 1
+    out = capsys.readouterr().out
+    assert "ledger entry 2:" in out
+    assert "Traceback" not in out
