@@ -10,6 +10,7 @@ import dataclasses
 import json
 import socket
 import sys
+import urllib.request
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -171,6 +172,11 @@ async def test_bad_parameters_get_a_422_problem(
     assert answer.json()["code"] == code
 
 
+def _read(url: str) -> bytes:
+    with urllib.request.urlopen(url, timeout=10) as answer:  # noqa: S310 - a test's own server
+        return bytes(answer.read())
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -220,6 +226,9 @@ async def test_a_witness_follows_a_running_server_and_catches_a_rewrite(
         with pytest.raises(LedgerDivergedError):
             await rebuild(pool, store, ledger.PROJECTION)
         assert await pool.fetch("SELECT * FROM ledger_log ORDER BY idx") == before
+        health = json.loads(await asyncio.to_thread(_read, f"http://127.0.0.1:{port}/healthz"))
+        assert health["status"] == "ledger_inconsistent"
+        assert health["ledger"]["diverging_entry"] >= 1
         code, out = await witness()
         assert code == 0, out
         # An operator who forces it (triggers off, the published log wiped and re-published

@@ -104,3 +104,17 @@ def test_malformed_checkpoints_are_refused(text: str) -> None:
 def test_malformed_or_mismatched_vkeys_are_refused(vkey: str) -> None:
     with pytest.raises(NoteError):
         Verifier.from_vkey(vkey)
+
+
+def test_a_witness_accepts_growth_from_the_empty_tree_without_asking_a_proof(
+    tmp_path: object,
+) -> None:
+    from web.cli import witness as w
+
+    empty = Checkpoint("o.example/log", 0, bytes(32))
+    grown = Checkpoint("o.example/log", 5, bytes(range(32)))
+    w._check_consistent("http://127.0.0.1:9/unreachable", empty, grown)  # no request made
+    with pytest.raises(w.WitnessError, match="shrank"):
+        w._check_consistent("http://127.0.0.1:9/unreachable", grown, empty)
+    with pytest.raises(w.WitnessError, match="fork"):
+        w._check_consistent("http://127.0.0.1:9/", grown, Checkpoint("o.example/log", 5, bytes(32)))
