@@ -8,6 +8,24 @@ document.addEventListener("DOMContentLoaded", () => {
     const select = form.querySelector("select");
     if (select) select.addEventListener("change", () => form.requestSubmit());
   }
+  // Phones: the navigation folds behind a Menu button (without this script it stays open).
+  const toggle = document.querySelector(".menu-toggle");
+  const menu = toggle && document.getElementById(toggle.getAttribute("aria-controls"));
+  if (toggle && menu) {
+    toggle.hidden = false;
+    toggle.addEventListener("click", () => {
+      const open = toggle.getAttribute("aria-expanded") !== "true";
+      toggle.setAttribute("aria-expanded", String(open));
+      menu.classList.toggle("open", open);
+    });
+    document.addEventListener("keydown", (event) => {
+      if (event.key === "Escape" && menu.classList.contains("open")) {
+        toggle.setAttribute("aria-expanded", "false");
+        menu.classList.remove("open");
+        toggle.focus();
+      }
+    });
+  }
   // Move focus to the first field in error after a failed submission.
   const invalid = document.querySelector("[aria-invalid='true']");
   if (invalid) invalid.focus();
