@@ -56,7 +56,9 @@ def investor_pages(page: Page, server: str) -> dict[str, str]:
 
 
 def committee_pages(page: Page, server: str) -> dict[str, str]:
-    found = first_link(page, f"{server}/committee/queue", "table.queue a[href^='/committee/files/']")
+    found = first_link(
+        page, f"{server}/committee/queue", "table.queue a[href^='/committee/files/']"
+    )
     assert found, "the demo queue is empty"
     pages = {"queue": "/committee/queue", "queue-by-score": "/committee/queue?sort=score"}
     pages["file"] = found
@@ -75,7 +77,9 @@ def officer_pages(page: Page, server: str) -> dict[str, str]:
     rubric = first_link(page, f"{server}/admin/rubrics", "a[href^='/admin/rubrics/']")
     if rubric:
         pages["rubric"] = rubric
-    found = first_link(page, f"{server}/committee/queue", "table.queue a[href^='/committee/files/']")
+    found = first_link(
+        page, f"{server}/committee/queue", "table.queue a[href^='/committee/files/']"
+    )
     if found:
         pages["file"] = found
     return pages
@@ -106,7 +110,7 @@ OVERFLOW = """() => {
   const width = window.innerWidth;
   const wide = [...document.querySelectorAll("body *")]
     .filter((el) => el.getBoundingClientRect().right > width + 1 || el.getBoundingClientRect().left < -1)
-    .filter((el) => !el.closest(".table-scroll, .visually-hidden, .skip-link"))
+    .filter((el) => !el.closest(".table-scroll, .skip-link"))
     .slice(0, 3).map((el) => el.tagName.toLowerCase() + "." + el.className);
   return {scroll: document.documentElement.scrollWidth, inner: width, culprits: wide};
 }"""
@@ -115,6 +119,7 @@ OVERFLOW = """() => {
 def switch_language(page: Page, server: str, lang: str, signed_in: bool) -> None:
     """Visitors carry the language in the query; signed-in people choose it in the header."""
     if signed_in:
+        page.set_viewport_size(WIDE)  # on a phone the switch sits in the folded menu
         page.goto(f"{server}/")
         with page.expect_navigation():
             page.select_option("#lang-select", lang)
@@ -150,27 +155,30 @@ def test_every_page_fits_phones_keeps_a_one_line_header_and_passes_axe(
     browser: Browser, server: str, role: str
 ) -> None:
     GALLERY.mkdir(parents=True, exist_ok=True)
-    context = browser.new_context(locale="ar-MA", viewport=WIDE)
-    page = context.new_page()
-    try:
-        wait_for_ledger(page, server)
-        email, pages_of = ROLES[role]
-        if email:
-            sign_in(page, server, email)
-        pages = pages_of(page, server)
-        problems: list[str] = []
-        for lang in LANGS:
-            switch_language(page, server, lang, signed_in=email is not None)
-            for name, path in pages.items():
-                response = page.goto(url_for(server, path, lang, email is not None))
-                assert response is not None
-                if response.status >= 500:
-                    problems.append(f"{role}-{name}: HTTP {response.status}")
-                    continue
-                problems.extend(check_page(page, f"{role}-{name}", lang))
-        assert problems == [], "\n".join(problems)
-    finally:
-        context.close()
+    email, pages_of = ROLES[role]
+    problems: list[str] = []
+    # A visitor's browser asks for its language (pages outside the public site follow
+    # Accept-Language); a signed-in person picks it in the header, and the session keeps it.
+    for lang in LANGS if email is None else ("ar",):
+        context = browser.new_context(locale=lang, viewport=WIDE)
+        page = context.new_page()
+        try:
+            wait_for_ledger(page, server)
+            if email:
+                sign_in(page, server, email)
+            pages = pages_of(page, server)
+            for shown in LANGS if email else (lang,):
+                switch_language(page, server, shown, signed_in=email is not None)
+                for name, path in pages.items():
+                    response = page.goto(url_for(server, path, shown, email is not None))
+                    assert response is not None
+                    if response.status >= 500:
+                        problems.append(f"{role}-{name}: HTTP {response.status}")
+                        continue
+                    problems.extend(check_page(page, f"{role}-{name}", shown))
+        finally:
+            context.close()
+    assert problems == [], "\n".join(problems)
 
 
 def test_the_menu_opens_on_a_phone_and_a_latin_page_skips_the_arabic_fonts(

@@ -26,6 +26,24 @@ document.addEventListener("DOMContentLoaded", () => {
       }
     });
   }
+  // Application forms: the commune list shows only the communes of the province chosen (the
+  // server checks the pair anyway). Groups are matched by label: both lists use the same names.
+  const province = document.getElementById("f-province");
+  const commune = document.getElementById("f-commune");
+  if (province && commune && commune.querySelector("optgroup")) {
+    const filterCommunes = () => {
+      const chosen = province.value ? province.selectedOptions[0].text.trim() : "";
+      for (const group of commune.querySelectorAll("optgroup")) {
+        const other = chosen !== "" && group.label.trim() !== chosen;
+        group.hidden = other;
+        group.disabled = other;
+      }
+      const picked = commune.selectedOptions[0];
+      if (picked && picked.parentElement.disabled) commune.value = "";
+    };
+    province.addEventListener("change", filterCommunes);
+    filterCommunes();
+  }
   // Move focus to the first field in error after a failed submission.
   const invalid = document.querySelector("[aria-invalid='true']");
   if (invalid) invalid.focus();
