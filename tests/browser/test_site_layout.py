@@ -184,6 +184,7 @@ def test_every_page_fits_phones_keeps_a_one_line_header_and_passes_axe(
 def test_the_menu_opens_on_a_phone_and_a_latin_page_skips_the_arabic_fonts(
     browser: Browser, server: str
 ) -> None:
+    GALLERY.mkdir(parents=True, exist_ok=True)
     context = browser.new_context(locale="fr-FR", viewport=PHONE)
     page = context.new_page()
     fonts: list[str] = []
@@ -196,10 +197,12 @@ def test_the_menu_opens_on_a_phone_and_a_latin_page_skips_the_arabic_fonts(
         toggle.click()
         assert toggle.get_attribute("aria-expanded") == "true"
         assert nav.is_visible()
+        page.screenshot(path=str(GALLERY / "visitor-menu-open-fr-390.png"))
         page.keyboard.press("Escape")
         assert not nav.is_visible()
         page.wait_for_load_state("networkidle")
-        assert fonts and not [f for f in fonts if "arabic" in f]
+        assert fonts, "the Latin font files load"
+        assert not [f for f in fonts if "arabic" in f]
         page.goto(f"{server}/?lang=ar")
         page.wait_for_load_state("networkidle")
         assert [f for f in fonts if "arabic" in f]

@@ -69,17 +69,17 @@ def _scale(value: int, top: int, length: int) -> float:
 
 
 def nice_ticks(top: int, count: int = 4) -> list[int]:
-    """Round axis values from 0 to at least ``top`` (centimes): steps of 1, 2, 2.5 or 5 x 10^n MAD."""
+    """Round axis values from 0 to at least ``top``, about ``count`` steps of 1, 2, 2.5 or 5 x 10^n
+    (integers only: 2.5 x 10^n only where it is a whole number)."""
     if top <= 0:
         return [0]
-    raw = top / count
-    magnitude = 10 ** (len(str(int(raw))) - 1)
-    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
-    ticks, value = [0], 0.0
-    while value < top:
-        value += step
-        ticks.append(int(value))
-    return ticks
+    raw = -(-top // count)  # ceiling: the smallest step that reaches top in count steps
+    magnitude = 10 ** (len(str(raw)) - 1)
+    candidates = [magnitude, 2 * magnitude, 5 * magnitude, 10 * magnitude]
+    if magnitude >= 10:
+        candidates.insert(2, 25 * magnitude // 10)
+    step = next(c for c in candidates if c >= raw)
+    return list(range(0, -(-top // step) * step + 1, step))
 
 
 def bars(rows: list[dict[str, Any]], labels: dict[str, str], frame: Frame) -> dict[str, Any]:
