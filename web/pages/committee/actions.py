@@ -28,6 +28,7 @@ from service.store import EventStore
 from web.common.auth import requires_role
 from web.common.forms import Form
 from web.common.i18n import N_, translations_of
+from web.common.sessions import session_data
 from web.common.views import see_other
 from web.pages.committee.views import BLANK, domain_error, parse_amount
 from web.pages.committee.workspace import FLASH, file_page, flash, visible_file
@@ -184,7 +185,7 @@ async def act(
             # read your own write: the page after a decision shows the new status, or says why not
             head = await store.max_notification_id()
             if not await tracking.reached(pool, QUEUE, head, timeout_s=READ_OWN_WRITE_S):
-                request.scope["session"][FLASH] += " " + translations_of(request).gettext(UPDATING)
+                session_data(request)[FLASH] += " " + translations_of(request).gettext(UPDATING)
             return see_other("/committee/queue" if action.back_to_queue
                              else f"/committee/files/{application_id}")  # fmt: skip
     return await file_page(request, pool, user, application_id, status=422, forms={name: form})
