@@ -208,3 +208,24 @@ def test_the_menu_opens_on_a_phone_and_a_latin_page_skips_the_arabic_fonts(
         assert [f for f in fonts if "arabic" in f]
     finally:
         context.close()
+
+
+def test_the_commune_list_follows_the_province_chosen(browser: Browser, server: str) -> None:
+    from domain.reference import PROVINCES
+
+    context = browser.new_context(locale="fr-FR", viewport=PHONE)
+    page = context.new_page()
+    try:
+        sign_in(page, server, "investor2@demo.ma")
+        page.goto(f"{server}/my/applications/new")
+        enabled = "#f-commune optgroup:not([disabled]) option"
+        assert page.locator(enabled).count() == sum(len(p.communes) for p in PROVINCES)
+        for province in PROVINCES:
+            page.select_option("#f-province", province.key)
+            shown = page.locator(enabled).evaluate_all("options => options.map(o => o.value)")
+            assert shown == [c.key for c in province.communes], province.key
+        page.select_option("#f-commune", "zagora")
+        page.select_option("#f-province", "midelt")
+        assert page.locator("#f-commune").input_value() == "", "a commune of another province"
+    finally:
+        context.close()
