@@ -60,8 +60,15 @@ def committee_pages(page: Page, server: str) -> dict[str, str]:
         page, f"{server}/committee/queue", "table.queue a[href^='/committee/files/']"
     )
     assert found, "the demo queue is empty"
-    pages = {"queue": "/committee/queue", "queue-by-score": "/committee/queue?sort=score"}
-    pages["file"] = found
+    return {
+        "queue": "/committee/queue",
+        "queue-by-score": "/committee/queue?sort=score",
+        "file": found,
+    }
+
+
+def reviewer_pages(page: Page, server: str) -> dict[str, str]:
+    pages = committee_pages(page, server)
     score = first_link(page, f"{server}/committee/queue?status=in_review", "table.queue tbody a")
     if score:
         pages["score"] = score + "/score"
@@ -88,7 +95,7 @@ def officer_pages(page: Page, server: str) -> dict[str, str]:
 ROLES: dict[str, tuple[str | None, Callable[[Page, str], dict[str, str]]]] = {
     "visitor": (None, visitor_pages),
     "investor": ("investor1@demo.ma", investor_pages),
-    "reviewer": ("reviewer1@demo.ma", committee_pages),
+    "reviewer": ("reviewer1@demo.ma", reviewer_pages),
     "chair": ("chair@demo.ma", committee_pages),
     "officer": ("officer@demo.ma", officer_pages),
 }

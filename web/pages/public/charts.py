@@ -8,6 +8,7 @@ Coordinates are computed left-to-right and mirrored once, in :func:`_x`.
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -86,8 +87,9 @@ def bars(rows: list[dict[str, Any]], labels: dict[str, str], frame: Frame) -> di
     """Horizontal bars of funded amounts, largest first, labelled in the page's language, each
     with its value; a value axis with round ticks under them."""
     ordered = sorted(rows, key=lambda r: (-r["funded_centimes"], labels.get(r["key"], r["key"])))
-    label_width = max((len(labels.get(r["key"], r["key"])) for r in rows), default=0)
-    label_width = int(min(WIDTH * 0.45, label_width * CHAR_WIDTH + 12))
+    longest = max((len(labels.get(r["key"], r["key"])) for r in rows), default=0)
+    label_width = int(min(WIDTH * 0.42, longest * CHAR_WIDTH + 12))
+    per_line = int((label_width - 12) / CHAR_WIDTH)
     plot = WIDTH - label_width - VALUE_WIDTH
     ticks = nice_ticks(max((r["funded_centimes"] for r in rows), default=0))
     top = ticks[-1]
@@ -97,6 +99,7 @@ def bars(rows: list[dict[str, Any]], labels: dict[str, str], frame: Frame) -> di
         y = i * ROW_HEIGHT
         items.append({
             "label": labels.get(r["key"], r["key"]), "row": r, "y": y, "text_y": y + 19,
+            "lines": _lines(labels.get(r["key"], r["key"]), per_line),
             "bar_x": frame.x(label_width, length), "width": length, "bar_y": y + 6,
             "label_x": frame.x(label_width - 8), "label_anchor": frame.anchor("end"),
             "value_x": frame.x(label_width + length + 6), "value_anchor": frame.anchor("start"),
@@ -107,6 +110,12 @@ def bars(rows: list[dict[str, Any]], labels: dict[str, str], frame: Frame) -> di
         {"x": frame.x(label_width + _scale(t, top, plot)), "label": frame.short(t)} for t in ticks
     ]
     return {"items": items, "axis": axis, "width": WIDTH, "height": height, "axis_y": height + 4}
+
+
+def _lines(label: str, per_line: int) -> list[str]:
+    """A label on one line, or two when it is longer than the label column (never clipped)."""
+    lines = textwrap.wrap(label, max(8, per_line))
+    return lines if len(lines) <= 2 else [lines[0], " ".join(lines[1:])]
 
 
 def month_keys(keys: list[str], until: str | None = None) -> list[str]:
@@ -124,7 +133,7 @@ def month_keys(keys: list[str], until: str | None = None) -> list[str]:
 
 def columns(rows: list[dict[str, Any]], frame: Frame) -> dict[str, Any]:
     """Columns of funded amounts per month, months without a grant included (at zero); an amount
-    axis on the start side, the month under each column every few months, the year in January."""
+    axis on the start side, the month under a column every few months, the year where it changes."""
     found = {r["key"]: r for r in rows}
     keys = month_keys(sorted(found))
     filled = [found.get(k, {"key": k, "funded_count": 0, "funded_centimes": 0}) for k in keys]
@@ -132,13 +141,15 @@ def columns(rows: list[dict[str, Any]], frame: Frame) -> dict[str, Any]:
     top = ticks[-1]
     plot = WIDTH - AXIS_WIDTH - 8
     step = plot / max(1, len(filled))
-    every = max(1, round(len(filled) / 8))  # about eight month labels, whatever the span
-    items = []
+    every = max(1, round(len(filled) / 7))  # about seven month labels, whatever the span
+    items: list[dict[str, Any]] = []
+    year = ""
     for i, r in enumerate(filled):
         height = _scale(r["funded_centimes"], top, PLOT_HEIGHT)
         label = None
-        if i % every == 0 or r["key"].endswith("-01"):
-            label = frame.month(r["key"], year=i == 0 or r["key"].endswith("-01"))
+        if i % every == 0:  # the year only where it changes, so that labels never collide
+            label = frame.month(r["key"], year=r["key"][:4] != year)
+            year = r["key"][:4]
         items.append({
             "row": r, "label": label, "y": round(PLOT_HEIGHT - height, 1), "height": height,
             "x": frame.x(AXIS_WIDTH + i * step + 1, step - 2), "width": round(max(1, step - 2), 1),
@@ -177,7 +188,7 @@ def committed_and_disbursed(rows: list[dict[str, Any]], frame: Frame) -> dict[st
     top = ticks[-1]
     plot = WIDTH - AXIS_WIDTH - VALUE_WIDTH
     step = plot / max(1, len(series) - 1)
-    every = max(1, round(len(series) / 6))
+    every = max(1, round(len(series) / 5))
     lines: dict[str, list[tuple[float, float]]] = {"committed": [], "disbursed": []}
     labels = []
     for i, s in enumerate(series):
@@ -185,7 +196,7 @@ def committed_and_disbursed(rows: list[dict[str, Any]], frame: Frame) -> dict[st
         for name, points in lines.items():
             points.append((x, round(PLOT_HEIGHT - _scale(s[name], top, PLOT_HEIGHT), 1)))
         if i % every == 0:
-            labels.append({"x": x, "label": frame.month(s["key"], year=True)})
+            labels.append({"x": x, "label": frame.month(s["key"], year=True)})  # 5 fit with years
     ends = {
         name: {"x": pts[-1][0], "y": pts[-1][1], "value": frame.short(series[-1][name]),
                "text_x": frame.x(AXIS_WIDTH + (len(series) - 1) * step + 8), "anchor": frame.anchor("start")}
