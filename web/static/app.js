@@ -44,6 +44,28 @@ document.addEventListener("DOMContentLoaded", () => {
     province.addEventListener("change", filterCommunes);
     filterCommunes();
   }
+  // A wide table that scrolls inside its box (on a phone) must be reachable by keyboard: make the
+  // box focusable and name it after the table's caption, only while it actually overflows.
+  const scrollers = document.querySelectorAll(".table-scroll:not([tabindex])");
+  const markScrollable = () => {
+    for (const box of scrollers) {
+      const wide = box.scrollWidth > box.clientWidth + 1;
+      const caption = box.querySelector("caption");
+      if (wide) {
+        box.setAttribute("tabindex", "0");
+        box.setAttribute("role", "region");
+        if (caption) box.setAttribute("aria-label", caption.textContent.trim());
+      } else {
+        box.removeAttribute("tabindex");
+        box.removeAttribute("role");
+        box.removeAttribute("aria-label");
+      }
+    }
+  };
+  if (scrollers.length) {
+    markScrollable();
+    window.addEventListener("resize", markScrollable);
+  }
   // Move focus to the first field in error after a failed submission.
   const invalid = document.querySelector("[aria-invalid='true']");
   if (invalid) invalid.focus();
