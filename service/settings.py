@@ -67,6 +67,8 @@ class Settings:
     ledger_origin: str = LEDGER_ORIGIN
     ledger_signing_key: str = field(default="", repr=False)
     ledger_checkpoint_seconds: float = 1.0
+    #: The programme's public contact, shown in every page's footer (an office, never a person).
+    contact_email: str = "invest@draa-tafilalet.example"
 
     @property
     def connect_timeout_s(self) -> float:
@@ -144,6 +146,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         ledger_origin=env.get("GRANTS_LEDGER_ORIGIN", LEDGER_ORIGIN).strip() or LEDGER_ORIGIN,
         ledger_checkpoint_seconds=_integer(env, "GRANTS_LEDGER_CHECKPOINT_MS", 1_000, 0, 3_600_000)
         / 1000,
+        contact_email=env.get("GRANTS_CONTACT_EMAIL", "").strip() or Settings.contact_email,
     )
     secret = env.get("GRANTS_SECRET_KEY", "")
     if settings.production:
