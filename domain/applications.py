@@ -267,7 +267,9 @@ class GrantApplication(Aggregate):
             if document_id not in self.documents:
                 raise UnknownDocumentError(self.id, document_id)
         if not message and not document_ids and not changes:
-            raise InvalidValueError("message", "", "a reply needs a message, a document or a change")
+            raise InvalidValueError(
+                "message", "", "a reply needs a message, a document or a change"
+            )
         if changes:
             check_changes(self.project, changes)
         self._information_replied(

@@ -150,9 +150,7 @@ def format_day(value: date | datetime, language: str) -> str:
 def format_moment(value: datetime, language: str) -> str:
     """A date and time, medium form, as read in Morocco (Africa/Casablanca): times shown to
     people are Moroccan, whatever the server's or the database's zone."""
-    return format_datetime(
-        value, format="medium", tzinfo=MOROCCO, locale=FORMAT_LOCALES[language]
-    )
+    return format_datetime(value, format="medium", tzinfo=MOROCCO, locale=FORMAT_LOCALES[language])
 
 
 def _language(context: Context) -> str:
