@@ -25,6 +25,9 @@ from uuid import UUID
 import asyncpg
 from eventsourcing.persistence import Notification, StoredEvent
 
+from service.errors import ConflictError
+from service.live import PROJECTIONS_CHANNEL, LiveFeed, Waker
+
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Sequence
 
@@ -86,7 +89,7 @@ ORDER BY originator_version DESC LIMIT 1
 NOTIFY = "SELECT pg_notify($1, '')"
 
 
-class ConcurrencyError(RuntimeError):
+class ConcurrencyError(ConflictError):
     """Raised when an aggregate version was already taken: another command changed it first."""
 
 
@@ -120,6 +123,14 @@ class EventStore:
         self.channel = channel
         self._dirty = asyncio.Event()
         self._notifier: asyncio.Task[None] | None = None
+        self._feed: LiveFeed | None = None
+
+    @property
+    def feed(self) -> LiveFeed:
+        """The process's one LISTEN connection for this store, shared by every subscriber."""
+        if self._feed is None:
+            self._feed = LiveFeed(self.pool, (self.channel, PROJECTIONS_CHANNEL))
+        return self._feed
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[asyncpg.Connection]:
@@ -263,15 +274,10 @@ class EventStore:
 
     @contextlib.asynccontextmanager
     async def listener(self, *, poll_interval: float = 1.0) -> AsyncIterator[Waker]:
-        """LISTEN on the store's channel on a connection of its own, for as long as needed."""
-        waker = Waker(poll_interval)
-        async with self.pool.acquire() as conn:
-            await conn.add_listener(self.channel, waker.on_notify)
-            try:
-                yield waker
-            finally:
-                with contextlib.suppress(asyncpg.InterfaceError, OSError):
-                    await conn.remove_listener(self.channel, waker.on_notify)
+        """A waker on the store's channel, fed by the process's one LISTEN (:attr:`feed`)."""
+        channels = frozenset({self.channel})
+        async with self.feed.listener(poll_interval=poll_interval, channels=channels) as waker:
+            yield waker
 
     def notify(self) -> None:
         """Wake the subscribers after a commit; notifications are debounced into few NOTIFYs."""
@@ -291,32 +297,9 @@ class EventStore:
             await asyncio.sleep(0.002)  # coalesce a burst of commits into one wake-up
 
     async def close(self) -> None:
-        """Send a last pending notification and stop the notifier."""
+        """Send a last pending notification, stop the notifier and the live feed."""
         if self._notifier is not None and not self._notifier.done():
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._notifier, 1.0)
-
-
-class Waker:
-    """Waits for a NOTIFY, or a poll interval, or a short back-off while events are held back."""
-
-    def __init__(self, poll_interval: float) -> None:
-        self.poll_interval = poll_interval
-        self._event = asyncio.Event()
-        self._backoff = 0.001
-
-    def on_notify(self, *_args: object) -> None:
-        """asyncpg's listener callback."""
-        self._event.set()
-
-    async def wait(self, held_back: bool = False) -> None:
-        """Return on a notification or after the poll interval (a short one when held back)."""
-        if held_back:
-            timeout = self._backoff
-            self._backoff = min(self._backoff * 2, 0.05)
-        else:
-            timeout = self.poll_interval
-            self._backoff = 0.001
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._event.wait(), timeout)
-        self._event.clear()
+        if self._feed is not None:
+            await self._feed.close()
