@@ -104,6 +104,7 @@ class LiveFeed:
         self.since = time.monotonic()
         self.connections = 0  # LISTEN connections opened so far (1 + reconnections)
         self.last_error: str | None = None
+        self.backend_pid: int | None = None  # the LISTEN connection's server process
         self._wakers: set[Waker] = set()
         self._task: asyncio.Task[None] | None = None
         self._listening = asyncio.Event()
@@ -122,8 +123,13 @@ class LiveFeed:
         return waker
 
     def discard(self, waker: Waker) -> None:
-        """Stop feeding ``waker``."""
+        """Stop feeding ``waker``; the last one gone, the LISTEN connection goes back to the pool
+        (a pool being closed waits for every connection it lent)."""
         self._wakers.discard(waker)
+        if not self._wakers and self._task is not None:
+            self._task.cancel()
+            self._task = None
+            self._set_mode("idle")
 
     @contextlib.asynccontextmanager
     async def listener(
@@ -215,6 +221,7 @@ class LiveFeed:
             for channel in self.channels:
                 await conn.add_listener(channel, self._dispatch)
             self.connections += 1
+            self.backend_pid = conn.get_server_pid()
             self._set_mode("listening")
             self._wake_all()  # notifications sent while we were not listening are lost
             try:
@@ -256,8 +263,10 @@ class Broadcast(Generic[T]):
         channels: frozenset[str] | None = None,
         poll_interval: float = 1.0,
         quiet_interval: float = 30.0,
+        settle_s: float = 0.1,
     ) -> None:
         self.feed = feed
+        self.settle_s = settle_s
         self.load = load
         self.channels = channels
         self.poll_interval = poll_interval
@@ -313,3 +322,6 @@ class Broadcast(Generic[T]):
                             self._value, self._version = value, self._version + 1
                             self._changed.notify_all()
                 await waker.wait()
+                # Several projections announce the same events one after the other: one read
+                # after they settle shows a consistent state (and costs one query, not several).
+                await asyncio.sleep(self.settle_s)

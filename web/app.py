@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,6 +24,7 @@ from litestar.template.config import TemplateConfig
 
 from projections import registry
 from service import db, sessions
+from service.live import PROJECTIONS_CHANNEL, Broadcast
 from service.mail import LogSender
 from service.passwords import Passwords
 from service.settings import Settings
@@ -65,6 +67,7 @@ def create_app(settings: Settings, *, database_url: str | None = None) -> Litest
                 await db.migrate(conn)
             app.state.pool = pool
             app.state.store = EventStore(pool)
+            _live_broadcasts(app, pool, app.state.store)
             await registry.ensure_all(pool)
             purger = asyncio.create_task(_purge_sessions(pool))
             async with _projections(settings, pool, app.state.store):
@@ -165,6 +168,18 @@ async def _projections(
             logger.exception("projections ended with an error")
 
 
+def _live_broadcasts(app: Litestar, pool: asyncpg.Pool, store: EventStore) -> None:
+    """The values behind the live streams: each read once per change for all its viewers."""
+    poll = app.state.get("public_stream_poll", live.POLL_SECONDS)
+    moved = frozenset({PROJECTIONS_CHANNEL})
+    app.state.public_live = Broadcast(
+        store.feed, functools.partial(live.ledger_state, pool), channels=moved, poll_interval=poll
+    )
+    app.state.queue_live = Broadcast(
+        store.feed, functools.partial(committee.queue_position, pool), channels=moved
+    )
+
+
 def _allowed_hosts(settings: Settings) -> list[str]:
     """Litestar compares the Host header with its port: allow each name bare and on our port."""
     return [name for host in settings.allowed_hosts for name in (host, f"{host}:{settings.port}")]
@@ -217,19 +232,41 @@ def _client(request: Request[Any, Any, Any], state: State) -> str:
 async def healthz(
     pool: NamedDependency[asyncpg.Pool], store: NamedDependency[EventStore]
 ) -> dict[str, Any]:
-    """Database reachable, schema version and the event log's head."""
+    """Database reachable, schema version, the event log's head, the live feed and each
+    projection's state: ``ok``, ``stopped`` (a handler failed), ``stale`` (events wait longer
+    than ``STALE_AFTER_S``) or ``polling`` (this process has lost its LISTEN connection)."""
     async with pool.acquire() as conn:
         version = await db.schema_version(conn)
     head = await store.max_notification_id()
     projections = await registry.status(pool, store)
+    feed = store.feed.status()
+    states = {p.name: _projection_state(p, polling=feed["mode"] == "polling") for p in projections}
     return {
-        "status": "ok",
+        "status": "ok" if all(s == "ok" for s in states.values()) else "degraded",
         "schema_version": version,
         "log_head": {"tx_id": head.tx_id, "notification_id": head.notification_id}
         if head
         else None,
+        "live": feed,
         "projections": {
-            p.name: {"lag_events": p.lag_events, "lag_seconds": p.lag_seconds, "error": p.error}
+            p.name: {
+                "state": states[p.name],
+                "lag_events": p.lag_events,
+                "lag_seconds": p.lag_seconds,
+                "error": p.error,
+            }
             for p in projections
         },
     }
+
+
+#: A projection with events waiting and no progress for this long is reported ``stale``.
+STALE_AFTER_S = 30.0
+
+
+def _projection_state(status: registry.ProjectionStatus, *, polling: bool) -> str:
+    if status.error is not None:
+        return "stopped"
+    if status.lag_events and status.lag_seconds > STALE_AFTER_S:
+        return "stale"
+    return "polling" if polling else "ok"

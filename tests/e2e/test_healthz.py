@@ -29,6 +29,7 @@ async def test_healthz_reports_schema_and_log_head(
         assert health["schema_version"] == code_schema_version()
         assert health["log_head"] is None
         assert health["projections"]["ledger"] == {
+            "state": "ok",
             "lag_events": 0,
             "lag_seconds": 0.0,
             "error": None,
