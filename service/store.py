@@ -9,8 +9,10 @@ Why the pair: notification ids are handed out when a row is inserted, not when i
 commits, so a reader that trusts them alone can pass over an event whose transaction commits
 late. eventsourcing avoids that by locking the table for every append, which serialises writers.
 Here every row also records the id of the transaction that wrote it, and readers only go as far
-as ``pg_snapshot_xmin(pg_current_snapshot())``: every transaction below it has finished, so
-nothing can still appear behind the reader's cursor, and writers never wait for each other.
+as the read fence (:data:`FENCE`, see :meth:`EventStore.fence`): every transaction below it that
+could write to this database has finished, so nothing can still appear behind the reader's
+cursor, and writers never wait for each other. The fence ignores transactions that belong to
+other databases on the same server, so a long transaction elsewhere does not stall the readers.
 """
 
 from __future__ import annotations
@@ -53,24 +55,39 @@ WHERE originator_id = $1
 ORDER BY originator_version {order}
 LIMIT $4
 """
-SELECT_NOTIFICATIONS = """
+#: The read fence: the oldest transaction still in progress that may write to this database, or
+#: the snapshot's ``xmax`` when there is none (the proof is in :meth:`EventStore.fence`). A
+#: scalar subquery without outer references: PostgreSQL evaluates it once per statement.
+FENCE = """(
+  SELECT coalesce(min(x.xid), pg_snapshot_xmax(pg_current_snapshot()))
+  FROM pg_snapshot_xip(pg_current_snapshot()) AS x(xid)
+  WHERE NOT EXISTS (
+      SELECT 1 FROM pg_stat_activity a
+      WHERE a.backend_xid = x.xid::xid
+        AND a.datid <> (SELECT oid FROM pg_database WHERE datname = current_database()))
+    AND NOT EXISTS (
+      SELECT 1 FROM pg_prepared_xacts p
+      WHERE p.transaction = x.xid::xid AND p.database <> current_database())
+)"""
+SELECT_FENCE = f"SELECT {FENCE}"
+SELECT_NOTIFICATIONS = f"""
 SELECT originator_id, originator_version, topic, state, notification_id, tx_id FROM events
 WHERE (tx_id, notification_id) > ($1::xid8, $2::bigint)
-  AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
+  AND tx_id < {FENCE}
   AND (cardinality($4::text[]) = 0 OR topic = ANY($4::text[]))
 ORDER BY tx_id, notification_id
 LIMIT $3
 """
-SELECT_HEAD = """
+SELECT_HEAD = f"""
 SELECT tx_id, notification_id FROM events
-WHERE tx_id < pg_snapshot_xmin(pg_current_snapshot())
+WHERE tx_id < {FENCE}
 ORDER BY tx_id DESC, notification_id DESC LIMIT 1
 """
-SELECT_HELD_BACK = """
+SELECT_HELD_BACK = f"""
 SELECT EXISTS (
   SELECT 1 FROM events
   WHERE (tx_id, notification_id) > ($1::xid8, $2::bigint)
-    AND tx_id >= pg_snapshot_xmin(pg_current_snapshot())
+    AND tx_id >= {FENCE}
 )
 """
 COUNT_AFTER = """
@@ -226,6 +243,31 @@ class EventStore:
         """The position of the last event a reader can see now (None for an empty log)."""
         row = await self.pool.fetchrow(SELECT_HEAD)
         return Position(row[0], row[1]) if row else None
+
+    async def fence(self) -> int:
+        """The read fence now: readers see the events of transactions below it, and no others.
+
+        The fence ``F`` is the least id in the current snapshot's ``xip`` (the transactions in
+        progress when the snapshot was taken) that cannot be placed in another database, or the
+        snapshot's ``xmax`` when there is none. Why no event can be skipped: a reader that reads
+        ``tx_id < F`` and moves its cursor past what it read skips an event only if a transaction
+        ``T < F`` commits an event into this table after the read. Every ``T < xmax`` not in
+        ``xip`` had finished when the snapshot was taken (the definition of a snapshot), so its
+        events, if it committed, are all visible to the very statement that computed ``F`` and
+        none can appear later. A ``T`` in ``xip`` below ``F`` was excluded only because
+        ``pg_stat_activity`` showed a server process connected to another database holding
+        ``T`` as its transaction, or ``pg_prepared_xacts`` showed ``T`` prepared in another
+        database; a transaction lives in the one database its session connected to, so ``T``
+        cannot write to this table. The placement is read after the snapshot, but a stale or
+        incomplete view only ever fails to place a transaction (xids are never reused while in
+        progress, and the 32-bit ``backend_xid`` equals ``T`` modulo 2^32 only for ``T`` itself,
+        since live xids are never 2^31 apart); an unplaced one, a session whose ``backend_xid``
+        we may not see (without ``pg_read_all_stats`` it reads NULL) or a background process
+        without a database are all treated as ours. Hence every ``T < F`` either finished
+        before the snapshot or never writes here. (The old fence, the snapshot's ``xmin``, is
+        the same rule with every transaction treated as ours.)
+        """
+        return int(await self.pool.fetchval(SELECT_FENCE))
 
     async def count_after(self, after: Position | None) -> int:
         """How many committed events lie after ``after``: a projection's lag in events."""

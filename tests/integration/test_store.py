@@ -6,12 +6,14 @@ import asyncio
 import uuid
 from typing import TYPE_CHECKING
 
+import asyncpg
 import pytest
 from eventsourcing.domain import Aggregate, Snapshot, event
 from eventsourcing.persistence import StoredEvent
 
 from service.repository import Repository
 from service.store import ConcurrencyError, EventStore, Position
+from service.testing import scratch_database
 
 if TYPE_CHECKING:
     import asyncpg
@@ -137,6 +139,61 @@ async def test_a_late_commit_is_held_back_not_skipped(
     log = await wait_for_log(store, 2)
     assert [n.originator_id for n in log] == [early, late]
     assert not await store.held_back(log[-1].position)
+
+
+async def test_a_long_transaction_in_another_database_does_not_hold_the_fence(
+    store: EventStore, pool: asyncpg.Pool, admin_url: str
+) -> None:
+    """Per-database fence: another database's open transaction is not ours to wait for, while
+    our own late commit is still held back (not skipped) in the same situation."""
+    async with scratch_database(admin_url, prefix="other") as other_url:
+        other = await asyncpg.connect(other_url)
+        try:
+            long = other.transaction()
+            await long.start()
+            foreign = await other.fetchval("SELECT pg_current_xact_id()")  # a writing tx
+            first, early, late = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+            await store.insert_events([stored(first, 1)])  # commits after the foreign tx began
+            log = await store.select_notifications(None, 10)
+            assert [n.originator_id for n in log] == [first]  # the old fence showed nothing
+            assert int(foreign) < await store.fence()
+            assert not await store.held_back(log[-1].position)
+            async with pool.acquire() as slow:  # our own late commit, during the foreign tx
+                tx = slow.transaction()
+                await tx.start()
+                await store.insert_events([stored(early, 1)], conn=slow)
+                await store.insert_events([stored(late, 1)])
+                assert await store.select_notifications(log[-1].position, 10) == []
+                assert await store.held_back(log[-1].position)
+                await tx.commit()
+            after = await store.select_notifications(log[-1].position, 10)
+            assert [n.originator_id for n in after] == [early, late]
+            assert await store.max_notification_id() == after[-1].position
+            await long.rollback()
+        finally:
+            await other.close()
+
+
+async def test_a_prepared_transaction_in_another_database_does_not_hold_the_fence(
+    store: EventStore, admin_url: str
+) -> None:
+    """A prepared transaction has no session: pg_prepared_xacts places it."""
+    enabled = await store.pool.fetchval("SHOW max_prepared_transactions")
+    if int(enabled) == 0:
+        pytest.skip("max_prepared_transactions is 0 on this server")
+    async with scratch_database(admin_url, prefix="other") as other_url:
+        other = await asyncpg.connect(other_url)
+        gid = f"live-{uuid.uuid4().hex[:8]}"
+        try:
+            await other.execute("CREATE TABLE t (x int)")
+            await other.execute(f"BEGIN; INSERT INTO t VALUES (1); PREPARE TRANSACTION '{gid}'")
+            oid = uuid.uuid4()
+            await store.insert_events([stored(oid, 1)])
+            log = await store.select_notifications(None, 10)
+            assert [n.originator_id for n in log] == [oid]
+        finally:
+            await other.execute(f"ROLLBACK PREPARED '{gid}'")
+            await other.close()
 
 
 async def wait_for_log(store: EventStore, count: int) -> list[LogNotification]:
