@@ -27,6 +27,7 @@ from service import db, sessions
 from service.live import PROJECTIONS_CHANNEL, Broadcast
 from service.mail import LogSender
 from service.passwords import Passwords
+from service.replica import ReadRouter
 from service.settings import Settings
 from service.store import EventStore
 from service.throttle import ThrottlePolicy
@@ -34,6 +35,7 @@ from web.api import api_router
 from web.api.docs import StrictStructSchemaPlugin, openapi_config
 from web.common import auth, i18n
 from web.common.errors import exception_handlers
+from web.common.replica import remember_position
 from web.common.security import client_address, csp_nonce, security_headers
 from web.common.sessions import SessionMiddleware, check_csrf, csrf_field
 from web.pages import admin
@@ -62,7 +64,12 @@ def create_app(settings: Settings, *, database_url: str | None = None) -> Litest
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         url = database_url or db.database_url(settings)
         pool = await db.create_pool(settings, url)
+        replica: asyncpg.Pool | None = None
         try:
+            replica = await _replica_pool(settings)
+            app.state.read_router = ReadRouter(
+                pool, replica, max_lag_ms=settings.replica_max_lag_ms
+            )
             async with pool.acquire() as conn:
                 await db.migrate(conn)
             app.state.pool = pool
@@ -75,6 +82,8 @@ def create_app(settings: Settings, *, database_url: str | None = None) -> Litest
             purger.cancel()
             await app.state.store.close()
         finally:
+            if replica is not None:
+                await replica.close()
             await pool.close()
 
     catalogs = i18n.load_catalogs()
@@ -130,7 +139,7 @@ def create_app(settings: Settings, *, database_url: str | None = None) -> Litest
         },
         middleware=[DefineMiddleware(SessionMiddleware, settings=settings)],
         before_request=check_csrf,
-        before_send=[security_headers(settings)],
+        before_send=[security_headers(settings), remember_position],
         exception_handlers=exception_handlers(),
         # Whole-app cap on request bodies; a route that takes uploads sets its own
         # request_max_body_size on its handler (see the README's limits table).
@@ -166,6 +175,13 @@ async def _projections(
             logger.warning("projections did not stop within 10 s; cancelled")
         except Exception:
             logger.exception("projections ended with an error")
+
+
+async def _replica_pool(settings: Settings) -> asyncpg.Pool | None:
+    """The pool on the streaming replica for public reads, when one is configured."""
+    if settings.read_database_url is None:
+        return None
+    return await db.create_pool(settings, settings.read_database_url)
 
 
 def _live_broadcasts(app: Litestar, pool: asyncpg.Pool, store: EventStore) -> None:
