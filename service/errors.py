@@ -114,7 +114,7 @@ def is_retryable(error: BaseException) -> bool:
 
 #: The exception types :func:`classify` can place in a class other than PERMANENT: what an
 #: ``except`` clause catches before asking :func:`classify` (Litestar maps handlers by type).
-DATABASE_ERRORS: tuple[type[BaseException], ...] = (
+DATABASE_ERRORS: tuple[type[Exception], ...] = (
     asyncpg.PostgresError,
     asyncpg.InterfaceError,
     asyncpg.exceptions.InternalClientError,
