@@ -24,7 +24,8 @@ from projections.projection import Projection
 from projections.rebuild import ensure_tables
 from projections.rebuild import rebuild as rebuild_projection
 from projections.runner import ProjectionRunner
-from service.store import Position, Waker
+from service.live import Waker
+from service.store import Position
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Sequence

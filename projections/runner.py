@@ -34,7 +34,8 @@ if TYPE_CHECKING:
 
     from eventsourcing.persistence import Mapper
 
-    from service.store import EventStore, LogNotification, Waker
+    from service.live import Waker
+    from service.store import EventStore, LogNotification
 
 
 logger = logging.getLogger(__name__)

@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import random
 import time
-from typing import TYPE_CHECKING, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Generic, Literal, TypeVar, cast
 
 from service.errors import DATABASE_ERRORS, is_retryable
 
@@ -292,14 +293,17 @@ class Broadcast(Generic[T]):
         try:
             while True:
                 async with self._changed:
-                    await self._changed.wait_for(lambda seen=seen: self._version > seen)
+                    await self._changed.wait_for(functools.partial(self._newer_than, seen))
                     value, seen = self._value, self._version
-                yield value  # type: ignore[misc]  # set before _version moves past 0
+                yield cast("T", value)  # set before _version moves past 0
         finally:
             self._subscribers -= 1
             if self._subscribers == 0 and self._task is not None:
                 self._task.cancel()
                 self._task = None
+
+    def _newer_than(self, version: int) -> bool:
+        return self._version > version
 
     async def _run(self) -> None:
         async with self.feed.listener(
