@@ -11,6 +11,7 @@ so a server shutting down never waits on it: the browser's EventSource reconnect
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import TYPE_CHECKING, Any
 
@@ -35,11 +36,13 @@ POLL_SECONDS = 1.0
 RETRY_MS = 3000
 
 
-async def ledger_state(pool: asyncpg.Pool) -> dict[str, Any]:
-    """The ledger head and the envelope figures in centimes: what every viewer is shown."""
+async def ledger_state(pool: asyncpg.Pool) -> str:
+    """The ledger head and the envelope figures in centimes, as JSON: what every viewer is shown
+    (a string, so that equal states compare equal and the formatting below can be cached)."""
     head = await ledger.head(pool)
     totals = envelope_totals(await envelopes.envelopes(pool))
-    return {"seq": head["seq"], "head": head["entry_hash"], "envelope": totals}
+    state = {"seq": head["seq"], "head": head["entry_hash"], "envelope": totals}
+    return json.dumps(state, sort_keys=True)
 
 
 def in_language(state: dict[str, Any], lang: str) -> dict[str, Any]:
@@ -48,17 +51,20 @@ def in_language(state: dict[str, Any], lang: str) -> dict[str, Any]:
     return {**state, "shown": {k: format_mad(v, lang) for k, v in totals.items() if k != "percent"}}
 
 
+@functools.lru_cache(maxsize=64)
+def message_data(state: str, lang: str) -> tuple[str, str]:
+    """The event's data and id for ``state`` in ``lang``: formatted once, not once per viewer."""
+    shown = in_language(json.loads(state), lang)
+    return json.dumps(shown), str(shown["seq"])
+
+
 async def updates(
-    live: Broadcast[dict[str, Any]], lang: str, *, seconds: float
+    live: Broadcast[str], lang: str, *, seconds: float
 ) -> AsyncIterator[ServerSentEventMessage]:
     """One message now, then one each time the ledger or the envelopes change."""
     async for state in for_at_most(live.values(), seconds):
-        yield ServerSentEventMessage(
-            data=json.dumps(in_language(state, lang)),
-            event="ledger",
-            id=str(state["seq"]),
-            retry=RETRY_MS,
-        )
+        data, seq = message_data(state, lang)
+        yield ServerSentEventMessage(data=data, event="ledger", id=seq, retry=RETRY_MS)
 
 
 @get("/events/public")
