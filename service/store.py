@@ -104,6 +104,7 @@ WHERE originator_id = $1 AND ($2::bigint IS NULL OR originator_version <= $2)
 ORDER BY originator_version DESC LIMIT 1
 """
 NOTIFY = "SELECT pg_notify($1, '')"
+LISTENING_POLL_S = 10.0
 
 
 class ConcurrencyError(ConflictError):
@@ -316,9 +317,17 @@ class EventStore:
 
     @contextlib.asynccontextmanager
     async def listener(self, *, poll_interval: float = 1.0) -> AsyncIterator[Waker]:
-        """A waker on the store's channel, fed by the process's one LISTEN (:attr:`feed`)."""
+        """A waker on the store's channel, fed by the process's one LISTEN (:attr:`feed`).
+
+        ``poll_interval`` applies only while the LISTEN connection is being re-established (the
+        bridge); while it listens, a safety poll every :data:`LISTENING_POLL_S` at most covers a
+        NOTIFY that could not be sent.
+        """
         channels = frozenset({self.channel})
-        async with self.feed.listener(poll_interval=poll_interval, channels=channels) as waker:
+        quiet = max(poll_interval, LISTENING_POLL_S)
+        async with self.feed.listener(
+            poll_interval=poll_interval, quiet_interval=quiet, channels=channels
+        ) as waker:
             yield waker
 
     def notify(self) -> None:
