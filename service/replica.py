@@ -84,6 +84,17 @@ class ReadRouter:
         """True when a replica is configured."""
         return self.replica is not None
 
+    def status(self) -> dict[str, object]:
+        """For ``/healthz``: whether a replica is configured, its last lag, reads routed."""
+        state = self.state
+        lag = None if state is None or state.lag_ms == float("inf") else round(state.lag_ms, 1)
+        return {
+            "replica": self.enabled,
+            "replica_usable": state.usable if state else None,
+            "lag_ms": lag,
+            "routed": dict(self.routed),
+        }
+
     async def route(self, seen: int | None) -> Route:
         """The pool for a read by a client last served at WAL position ``seen`` (None: new)."""
         if self.replica is not None:

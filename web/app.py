@@ -247,7 +247,9 @@ def _client(request: Request[Any, Any, Any], state: State) -> str:
 
 @get("/healthz")
 async def healthz(
-    pool: NamedDependency[asyncpg.Pool], store: NamedDependency[EventStore]
+    request: Request[Any, Any, Any],
+    pool: NamedDependency[asyncpg.Pool],
+    store: NamedDependency[EventStore],
 ) -> dict[str, Any]:
     """Database reachable, schema version, the event log's head, the live feed and each
     projection's state: ``ok``, ``stopped`` (a handler failed), ``stale`` (events wait longer
@@ -265,6 +267,7 @@ async def healthz(
         if head
         else None,
         "live": feed,
+        "public_reads": request.app.state.read_router.status(),
         "projections": {
             p.name: {
                 "state": states[p.name],

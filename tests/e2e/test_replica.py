@@ -144,3 +144,7 @@ async def test_a_client_never_sees_the_ledger_head_go_back(
         before = router.routed["replica"]
         assert (await client.get(HEAD)).json()["seq"] == 9
         assert router.routed["replica"] == before + 1  # back on the replica once it has 9
+        reads = (await client.get("/healthz")).json()["public_reads"]
+        assert reads["replica"] is True
+        assert reads["replica_usable"] is True
+        assert reads["routed"]["replica"] == router.routed["replica"]
