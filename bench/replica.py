@@ -66,7 +66,7 @@ async def visit(base: str, seconds: float, clients: int) -> int:
 async def window(base: str, urls: tuple[str, str], seconds: float, clients: int) -> list[float]:
     """[requests/s, primary transactions/s, replica transactions/s] over one window."""
     await visit(base, WARM_S, clients)
-    primary, replica = (await asyncpg.connect(u) for u in urls)
+    primary, replica = await asyncpg.connect(urls[0]), await asyncpg.connect(urls[1])
     try:
         before = [await c.fetchval(COUNT_XACTS) for c in (primary, replica)]
         started = time.perf_counter()
