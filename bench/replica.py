@@ -13,7 +13,8 @@ twice, side by side on the same data:
 Each time ``--clients`` visitors (each with its own cookie jar, as browsers) fetch the public
 ledger page, a grant's page, the statistics and the ledger head from the API for ``--seconds``;
 the table gives requests/s and the database transactions per second on the primary and on the
-replica (``pg_stat_database`` of each server). Then ``--writes`` single-event appends on the
+replica (``pg_stat_database`` of each server, read after 11 s quiet before and after the window,
+so that every server process has reported its counts; the counting queries themselves add 2). Then ``--writes`` single-event appends on the
 primary, one after the other, each timed until the replica has replayed its commit
 (``pg_last_wal_replay_lsn()`` reaching ``pg_current_wal_flush_lsn()`` after the commit): the
 replica's visibility lag, p50 and p99. Medians are not needed: one window each, machine noisy.
@@ -41,6 +42,7 @@ HEADER = "| mode | requests/s | primary transactions/s | replica transactions/s 
 COUNT_XACTS = "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = 'grants'"
 PATHS = ("/ledger?lang=fr", "/statistics?lang=ar", "/api/v1/ledger/head", "/?lang=fr")
 WARM_S = 2.0
+STATS_FLUSH_S = 11.0
 
 
 async def visit(base: str, seconds: float, clients: int) -> int:
@@ -68,11 +70,21 @@ async def window(base: str, urls: tuple[str, str], seconds: float, clients: int)
     await visit(base, WARM_S, clients)
     primary, replica = await asyncpg.connect(urls[0]), await asyncpg.connect(urls[1])
     try:
+        # A server process reports its counts at most once a second while busy and 10 s after
+        # it goes idle: quiet periods around the window put every count on the right side.
+        await asyncio.sleep(STATS_FLUSH_S)
         before = [await c.fetchval(COUNT_XACTS) for c in (primary, replica)]
         started = time.perf_counter()
         requests = await visit(base, seconds, clients)
         elapsed = time.perf_counter() - started
+        await asyncio.sleep(STATS_FLUSH_S)
         after = [await c.fetchval(COUNT_XACTS) for c in (primary, replica)]
+        async with (
+            aiohttp.ClientSession(base, headers={"Host": "127.0.0.1"}) as session,
+            session.get("/healthz") as response,
+        ):
+            reads = (await response.json())["public_reads"]
+        print(f"{base} public reads: {reads}")
     finally:
         await primary.close()
         await replica.close()
