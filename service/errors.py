@@ -11,8 +11,9 @@ class                     what happened                                         
                           standby cancelled a query in conflict with recovery)  outcome is known
 ``UNAVAILABLE``           the server is away or too busy: the connection was    back off, reconnect,
                           lost or refused, too many connections, a shutdown,    retry; a command's
-                          a read-only server (a failover in progress), a lock   outcome may be
-                          or statement timeout, a pool that had no connection   unknown
+                          a read-only server (a failover in progress), a        outcome may be
+                          database not accepting connections, a lock or         unknown
+                          statement timeout, a pool that had no connection
 ``CONFLICT``              a unique or exclusion constraint, or the project's    re-read and decide
                           own :class:`ConflictError` (a version already taken)  again, or say 409
 ``PERMANENT``             anything else: a bug, bad data, a missing table       do not retry; report
@@ -58,6 +59,9 @@ _UNAVAILABLE_STATES = (
     "58",  # system error: I/O error, undefined file
     "25006",  # read-only SQL transaction: we reached a standby (a failover is under way)
     "55P03",  # lock not available: lock_timeout expired, the table is held by someone else
+    # object not in prerequisite state: "database is not currently accepting connections",
+    # "recovery is in progress" (a standby, a failover): the server's state, not our data
+    "55000",
     "HV00N",  # FDW unable to establish connection
 )
 _CONFLICT_STATES = ("23505", "23P01")  # unique violation, exclusion violation

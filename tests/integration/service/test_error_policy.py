@@ -100,6 +100,20 @@ async def test_a_terminated_backend_and_a_refused_port_are_unavailable(
     assert classify(TimeoutError()) is ErrorClass.UNAVAILABLE
 
 
+async def test_a_database_closed_to_connections_is_unavailable(
+    pool: asyncpg.Pool, database_url: str, admin_url: str
+) -> None:
+    name = await pool.fetchval("SELECT current_database()")
+    admin = await asyncpg.connect(admin_url)
+    try:
+        await admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+        error = await raised(asyncpg.connect(database_url))
+    finally:
+        await admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+        await admin.close()
+    assert classify(error) is ErrorClass.UNAVAILABLE
+
+
 async def test_a_lock_timeout_is_unavailable_and_known_not_to_have_happened(
     pool: asyncpg.Pool,
 ) -> None:
