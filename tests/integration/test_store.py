@@ -11,13 +11,15 @@ import pytest
 from eventsourcing.domain import Aggregate, Snapshot, event
 from eventsourcing.persistence import StoredEvent
 
+from service import db
 from service.repository import Repository
 from service.store import ConcurrencyError, EventStore, Position
-from service.testing import scratch_database
+from service.testing import private_server, scratch_database
 
 if TYPE_CHECKING:
     import asyncpg
 
+    from service.settings import Settings
     from service.store import LogNotification
 
 pytestmark = pytest.mark.store
@@ -175,25 +177,42 @@ async def test_a_long_transaction_in_another_database_does_not_hold_the_fence(
 
 
 async def test_a_prepared_transaction_in_another_database_does_not_hold_the_fence(
-    store: EventStore, admin_url: str
+    settings: Settings, admin_url: str
 ) -> None:
-    """A prepared transaction has no session: pg_prepared_xacts places it."""
-    enabled = await store.pool.fetchval("SHOW max_prepared_transactions")
-    if int(enabled) == 0:
-        pytest.skip("max_prepared_transactions is 0 on this server")
-    async with scratch_database(admin_url, prefix="other") as other_url:
-        other = await asyncpg.connect(other_url)
-        gid = f"live-{uuid.uuid4().hex[:8]}"
-        try:
-            await other.execute("CREATE TABLE t (x int)")
-            await other.execute(f"BEGIN; INSERT INTO t VALUES (1); PREPARE TRANSACTION '{gid}'")
-            oid = uuid.uuid4()
-            await store.insert_events([stored(oid, 1)])
-            log = await store.select_notifications(None, 10)
-            assert [n.originator_id for n in log] == [oid]
-        finally:
-            await other.execute(f"ROLLBACK PREPARED '{gid}'")
-            await other.close()
+    """A prepared transaction has no session: pg_prepared_xacts places it. On a server of its
+    own, since the shared test server has max_prepared_transactions = 0."""
+    with private_server(admin_url, "max_prepared_transactions=4") as server:
+        async with (
+            scratch_database(server) as ours_url,
+            scratch_database(server, prefix="other") as other_url,
+        ):
+            pool = await db.create_pool(settings, ours_url)
+            other = await asyncpg.connect(other_url)
+            store = EventStore(pool)
+            try:
+                async with pool.acquire() as conn:
+                    await db.migrate(conn)
+                await other.execute("CREATE TABLE t (x int)")
+                await other.execute("BEGIN; INSERT INTO t VALUES (1); PREPARE TRANSACTION 'p1'")
+                oid = uuid.uuid4()
+                await store.insert_events([stored(oid, 1)])
+                log = await store.select_notifications(None, 10)
+                assert [n.originator_id for n in log] == [oid]  # not held behind 'p1'
+                async with pool.acquire() as ours:  # our own prepared transaction is ours
+                    await ours.execute("BEGIN")
+                    await store.insert_events([stored(oid, 2)], conn=ours)
+                    await ours.execute("PREPARE TRANSACTION 'p2'")
+                await store.insert_events([stored(uuid.uuid4(), 1)])
+                assert await store.select_notifications(log[-1].position, 10) == []
+                assert await store.held_back(log[-1].position)
+                await pool.execute("COMMIT PREPARED 'p2'")
+                after = await store.select_notifications(log[-1].position, 10)
+                assert [n.originator_version for n in after][:1] == [2]
+                await other.execute("ROLLBACK PREPARED 'p1'")
+            finally:
+                await store.close()
+                await pool.close()
+                await other.close()
 
 
 async def wait_for_log(store: EventStore, count: int) -> list[LogNotification]:
