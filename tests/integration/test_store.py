@@ -235,7 +235,9 @@ async def test_subscription_delivers_new_events_after_commit(store: EventStore) 
                 return
 
     follower = asyncio.create_task(follow())
-    await asyncio.sleep(0.05)
+    async with asyncio.timeout(5):  # the first page, read at once (a loaded machine: allow time)
+        while not received:  # noqa: ASYNC110 - waits on a list the follower fills
+            await asyncio.sleep(0.01)
     assert [n.originator_version for n in received] == [1]
     async with store.transaction() as conn:
         await store.insert_events([stored(oid, 2)], conn=conn)
