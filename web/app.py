@@ -22,8 +22,9 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
-from projections import registry
+from projections import registry, transparency
 from service import db, sessions
+from service.checkpoints import ledger_signer
 from service.live import PROJECTIONS_CHANNEL, Broadcast
 from service.mail import LogSender
 from service.passwords import Passwords
@@ -48,6 +49,7 @@ from web.pages.portal.files import PortalController
 from web.pages.public import language as pages
 from web.pages.public import live, open_data
 from web.pages.public import site as public
+from web.pages.public import transparency as transparency_pages
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -92,6 +94,7 @@ def create_app(settings: Settings, *, database_url: str | None = None) -> Litest
             # public transparency site, open data, live updates, erasure (helper "public")
             *public.ROUTES,
             *open_data.ROUTES,
+            *transparency_pages.ROUTES,
             live.public_events,
             PrivacyAdminController,
             pages.choose_language,
@@ -165,12 +168,21 @@ async def _projections(
         return
     stop = asyncio.Event()
     task = asyncio.create_task(registry.run_all(pool, store, stop_event=stop))
+    publisher = asyncio.create_task(
+        transparency.run_publisher(
+            pool,
+            ledger_signer(settings),
+            settings.ledger_origin,
+            every_s=settings.ledger_checkpoint_seconds,
+            stop=stop,
+        )
+    )
     try:
         yield
     finally:
         stop.set()
         try:
-            await asyncio.wait_for(task, 10)
+            await asyncio.wait_for(asyncio.gather(task, publisher), 10)
         except TimeoutError:
             logger.warning("projections did not stop within 10 s; cancelled")
         except Exception:
@@ -261,8 +273,14 @@ async def healthz(
     projections = await registry.status(pool, store)
     feed = store.feed.status()
     states = {p.name: _projection_state(p, polling=feed["mode"] == "polling") for p in projections}
+    ledger_status = await transparency.status(pool)
+    if not ledger_status["consistent"]:
+        status = "ledger_inconsistent"
+    else:
+        status = "ok" if all(s == "ok" for s in states.values()) else "degraded"
     return {
-        "status": "ok" if all(s == "ok" for s in states.values()) else "degraded",
+        "status": status,
+        "ledger": ledger_status,
         "schema_version": version,
         "log_head": {"tx_id": head.tx_id, "notification_id": head.notification_id}
         if head
