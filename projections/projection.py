@@ -1,16 +1,18 @@
 """A projection's definition and how a page of events is applied to it.
 
-A :class:`Projection` is a name, a version, the DDL of its tables and one async handler per event
-topic; :func:`apply_events` runs the handlers over a page inside the caller's transaction. Both the
-live runner (:mod:`projections.runner`) and a rebuild (:mod:`projections.rebuild`) use them, so
-neither needs the other's module.
+A :class:`Projection` is a name, a version, the DDL of its tables and either one async handler per
+event topic, or one set-based page handler (:class:`PageHandler`) that applies a whole page with a
+handful of statements; :func:`apply_events` runs either kind over a page inside the caller's
+transaction, so both styles run side by side in one runner. Both the live runner
+(:mod:`projections.runner`) and a rebuild (:mod:`projections.rebuild`) use them, so neither needs
+the other's module.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import asyncpg
 from eventsourcing.utils import TopicError, resolve_topic
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
     from service.store import LogNotification
 
     Handler = Callable[[asyncpg.Connection, Any, LogNotification], Awaitable[None]]
+    Finisher = Callable[[asyncpg.Connection], Awaitable[None]]
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +43,22 @@ TRANSIENT: tuple[type[BaseException], ...] = (
 )
 
 
+class PageHandler(Protocol):
+    """Applies a page of decoded events (only the topics it asked for) with a few statements.
+
+    ``settle`` is False while a rebuild fills its scratch schema: derived state over the whole
+    table (scores, ranks) may then wait for :attr:`Projection.finish`, run once before the swap.
+    """
+
+    async def __call__(
+        self,
+        conn: asyncpg.Connection,
+        events: Sequence[tuple[Any, LogNotification]],
+        *,
+        settle: bool,
+    ) -> None: ...
+
+
 @dataclass(frozen=True)
 class Projection:
     """A read model: tables (created by ``ddl``, unqualified names) and a handler per topic."""
@@ -53,6 +72,15 @@ class Projection:
     #: understand: an unknown topic may be a movement of money written by newer code, so the
     #: projection stops there, reports it, and waits for a fix instead of going on wrong.
     critical: bool = False
+    #: Set-based style: the topics this projection reads and one handler for a page of them
+    #: (``handlers`` stays empty), and what to run once at the end of a rebuild.
+    page_topics: frozenset[str] = frozenset()
+    apply_page: PageHandler | None = None
+    finish: Finisher | None = None
+
+    def reads(self, topic: str) -> bool:
+        """True when this projection has something to do with events of ``topic``."""
+        return topic in self.handlers or topic in self.page_topics
 
     @property
     def lock_key(self) -> str:
@@ -93,12 +121,16 @@ async def apply_events(
     projection: Projection,
     page: Sequence[LogNotification],
     mapper: Mapper[Any],
+    *,
+    settle: bool = True,
 ) -> int:
     """Run the handlers over a page inside the caller's transaction; return how many were skipped.
 
     Events of a topic the projection has no handler for are skipped (and never decoded), except
     that a critical projection refuses to skip a topic nobody knows (:class:`UnknownTopicError`).
     """
+    if projection.apply_page is not None:
+        return await _apply_set_based(conn, projection, projection.apply_page, page, mapper, settle)
     skipped = 0
     for notification in page:
         handler = projection.handlers.get(notification.topic)
@@ -115,3 +147,33 @@ async def apply_events(
         except Exception as error:
             raise HandlerError(projection.name, notification, error) from error
     return skipped
+
+
+async def _apply_set_based(
+    conn: asyncpg.Connection,
+    projection: Projection,
+    apply_page: PageHandler,
+    page: Sequence[LogNotification],
+    mapper: Mapper[Any],
+    settle: bool,
+) -> int:
+    events = []
+    for notification in page:
+        if notification.topic not in projection.page_topics:
+            if projection.critical and not is_known_topic(notification.topic):
+                error = UnknownTopicError(f"unknown event topic {notification.topic!r}")
+                raise HandlerError(projection.name, notification, error)
+            continue
+        try:
+            events.append((mapper.to_domain_event(notification), notification))
+        except Exception as error:
+            raise HandlerError(projection.name, notification, error) from error
+    if events:
+        try:
+            await apply_page(conn, events, settle=settle)
+        except TRANSIENT:
+            raise
+        except Exception as error:
+            # The page failed as a whole: name its first event, the position the runner stands at.
+            raise HandlerError(projection.name, events[0][1], error) from error
+    return len(page) - len(events)
