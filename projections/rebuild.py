@@ -10,13 +10,26 @@ the old tables until that commit, then the new ones; never a half-built table.
 The live runner can keep serving the old tables during a rebuild: the swap is serialised with its
 pages by the tracking row's lock, and afterwards it continues from the rebuilt position. Two
 rebuilds of one projection exclude each other with the advisory lock ``rebuild:<name>``.
+
+A set-based projection fills the scratch schema without settling each page (no scores or ranks
+recomputed per page) and settles once, in the swap, with its ``finish``. The swap waits at most
+``SWAP_LOCK_TIMEOUT`` for its locks (a long reader of the live tables holds one); when it cannot
+get them it rolls back and tries again after a pause, from the scratch tables as built so far,
+never from zero.
+
+The live runner rebuilds only when the code's version is *newer* than the stored one: during a
+rolling deploy an older process meeting newer tables stands by instead of rebuilding them back
+(:class:`NewerTablesError`), so two versions never take turns rebuilding.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, Final
+
+import asyncpg
 
 from projections import tracking
 from projections.projection import Projection, apply_events
@@ -26,7 +39,6 @@ from service.store import START, Position
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    import asyncpg
     from eventsourcing.persistence import Mapper
 
     from service.store import EventStore
@@ -36,10 +48,33 @@ logger = logging.getLogger(__name__)
 LOCK_REBUILD = "SELECT pg_advisory_lock(hashtext($1))"
 UNLOCK_REBUILD = "SELECT pg_advisory_unlock(hashtext($1))"
 LOCK_DDL = "SELECT pg_advisory_xact_lock(hashtext($1))"
+#: How long one swap attempt waits for a lock before it rolls back and tries again.
+SWAP_LOCK_TIMEOUT: Final = "2s"
+SWAP_ATTEMPTS: Final = 30
+#: Errors a swap attempt may meet because of others' locks: retried, the scratch tables kept.
+SWAP_RETRIED: Final = (
+    asyncpg.exceptions.LockNotAvailableError,
+    asyncpg.exceptions.DeadlockDetectedError,
+)
 
 
 class RebuildError(RuntimeError):
     """Raised when a rebuild cannot be carried out (unknown projection, failing handler)."""
+
+
+class NewerTablesError(RuntimeError):
+    """Raised when the stored tables were made by a newer version of a projection than this code.
+
+    An older process in a rolling deploy: it must not rebuild them back, nor apply its handlers
+    to them; it stands by until it is replaced.
+    """
+
+    def __init__(self, name: str, stored: int, code: int) -> None:
+        self.name, self.stored, self.code = name, stored, code
+        super().__init__(
+            f"projection {name}: tables are version {stored}, newer than this code's {code}; "
+            "standing by (upgrade this process)"
+        )
 
 
 def scratch_schema(projection: Projection) -> str:
@@ -60,9 +95,14 @@ async def ensure_tables(pool: asyncpg.Pool, projection: Projection) -> None:
 
 
 async def ensure_current(pool: asyncpg.Pool, store: EventStore, projection: Projection) -> None:
-    """Create the tables if missing; rebuild them if they were made by another version."""
+    """Create the tables if missing; rebuild them if they were made by an older version.
+
+    Raises :class:`NewerTablesError` when they were made by a newer one.
+    """
     await ensure_tables(pool, projection)
     stored = await tracking.version(pool, projection.name)
+    if stored is not None and stored > projection.version:
+        raise NewerTablesError(projection.name, stored, projection.version)
     if stored != projection.version:
         logger.info(
             "projection %s: tables are version %s, code is %s; rebuilding",
@@ -133,7 +173,7 @@ async def _build_page(
         return False
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute(f'SET LOCAL search_path TO "{scratch_schema(projection)}", public')
-        build.skipped += await apply_events(conn, projection, page, mapper)
+        build.skipped += await apply_events(conn, projection, page, mapper, settle=False)
     build.position = page[-1].position
     build.read += len(page)
     return True
@@ -147,14 +187,44 @@ async def _swap(
     mapper: Mapper[Any],
     page_size: int,
 ) -> None:
+    """Swap the scratch tables in, retrying (with what is built kept) while others hold locks."""
+    for attempt in range(1, SWAP_ATTEMPTS + 1):
+        trial = replace(build)
+        try:
+            await _swap_once(pool, store, projection, trial, mapper, page_size)
+        except SWAP_RETRIED as error:
+            if attempt == SWAP_ATTEMPTS:
+                raise
+            pause = min(0.1 * 2**attempt, 5.0)
+            logger.warning(
+                "projection %s: swap attempt %d could not take its locks (%s); again in %.1f s",
+                projection.name, attempt, type(error).__name__, pause,
+            )  # fmt: skip
+            await asyncio.sleep(pause)
+            continue
+        build.position, build.read, build.skipped = trial.position, trial.read, trial.skipped
+        return
+
+
+async def _swap_once(
+    pool: asyncpg.Pool,
+    store: EventStore,
+    projection: Projection,
+    build: _Build,
+    mapper: Mapper[Any],
+    page_size: int,
+) -> None:
     schema = scratch_schema(projection)
     async with pool.acquire() as conn, conn.transaction():
+        await conn.execute(f"SET LOCAL lock_timeout = '{SWAP_LOCK_TIMEOUT}'")
         await conn.execute(LOCK_DDL, f"ddl:{projection.name}")
         await tracking.lock(conn, projection.name)
         await conn.execute(f'SET LOCAL search_path TO "{schema}", public')
         while page := await store.select_notifications(build.position, page_size, conn=conn):
-            build.skipped += await apply_events(conn, projection, page, mapper)
+            build.skipped += await apply_events(conn, projection, page, mapper, settle=False)
             build.position, build.read = page[-1].position, build.read + len(page)
+        if projection.finish is not None:
+            await projection.finish(conn)
         await _drop_tables(conn, "public", projection)
         for table in projection.tables:
             await conn.execute(f'ALTER TABLE "{schema}"."{table}" SET SCHEMA public')

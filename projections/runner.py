@@ -95,7 +95,12 @@ class ProjectionRunner:
         return total
 
     async def run(self, stop: asyncio.Event, waker: Waker | None = None) -> None:
-        """Lead when the lock is free, stand by otherwise, until ``stop`` or a handler fails."""
+        """Lead when the lock is free, stand by otherwise, until ``stop`` or a failure.
+
+        A failing handler (:class:`HandlerError`, recorded in the tracking table) or tables of a
+        newer version (:class:`projections.rebuild.NewerTablesError`) end the run with that
+        error: :mod:`projections.supervisor` restarts it with backoff, alone.
+        """
         leadership = self.leadership or Leadership(self.pool)
         try:
             async with contextlib.AsyncExitStack() as stack:
@@ -104,8 +109,6 @@ class ProjectionRunner:
                         self.store.listener(poll_interval=self.poll_interval)
                     )
                 await self._run(stop, waker, leadership)
-        except HandlerError as error:
-            logger.error("%s; projection stopped until restarted", error)
         finally:
             if self.leadership is None:
                 await leadership.close()

@@ -22,6 +22,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from projections import registry
+from projections.supervisor import Supervisor
 from service import db, sessions
 from service.mail import LogSender
 from service.passwords import Passwords
@@ -65,9 +66,10 @@ def create_app(settings: Settings, *, database_url: str | None = None) -> Litest
                 await db.migrate(conn)
             app.state.pool = pool
             app.state.store = EventStore(pool)
-            await registry.ensure_all(pool)
+            await registry.ensure_all(pool, settings.policy)
             purger = asyncio.create_task(_purge_sessions(pool))
-            async with _projections(settings, pool, app.state.store):
+            app.state.supervisor = Supervisor()
+            async with _projections(settings, pool, app.state.store, app.state.supervisor):
                 yield
             purger.cancel()
             await app.state.store.close()
@@ -145,14 +147,16 @@ def create_app(settings: Settings, *, database_url: str | None = None) -> Litest
 
 @contextlib.asynccontextmanager
 async def _projections(
-    settings: Settings, pool: asyncpg.Pool, store: EventStore
+    settings: Settings, pool: asyncpg.Pool, store: EventStore, supervisor: Supervisor
 ) -> AsyncIterator[None]:
     """Run every projection inside this process (the default), so one command is a live system."""
     if not settings.run_projections:
         yield
         return
     stop = asyncio.Event()
-    task = asyncio.create_task(registry.run_all(pool, store, stop_event=stop))
+    task = asyncio.create_task(
+        registry.run_all(pool, store, stop_event=stop, supervisor=supervisor)
+    )
     try:
         yield
     finally:
@@ -215,21 +219,33 @@ def _client(request: Request[Any, Any, Any], state: State) -> str:
 
 @get("/healthz")
 async def healthz(
-    pool: NamedDependency[asyncpg.Pool], store: NamedDependency[EventStore]
+    pool: NamedDependency[asyncpg.Pool], store: NamedDependency[EventStore], state: State
 ) -> dict[str, Any]:
-    """Database reachable, schema version and the event log's head."""
+    """Database reachable, schema version, the event log's head and each projection's state.
+
+    ``status`` is ``degraded`` (still 200: the site serves) when a projection's last page failed
+    or a runner of this process is down waiting for its restart.
+    """
     async with pool.acquire() as conn:
         version = await db.schema_version(conn)
     head = await store.max_notification_id()
     projections = await registry.status(pool, store)
+    supervisor: Supervisor | None = getattr(state, "supervisor", None)
+    down = set(supervisor.degraded()) if supervisor is not None else set()
+    states = {p.name: "restarting" if p.name in down else p.state for p in projections}
     return {
-        "status": "ok",
+        "status": "ok" if all(v == "ok" for v in states.values()) else "degraded",
         "schema_version": version,
         "log_head": {"tx_id": head.tx_id, "notification_id": head.notification_id}
         if head
         else None,
         "projections": {
-            p.name: {"lag_events": p.lag_events, "lag_seconds": p.lag_seconds, "error": p.error}
+            p.name: {
+                "state": states[p.name],
+                "lag_events": p.lag_events,
+                "lag_seconds": p.lag_seconds,
+                "error": p.error,
+            }
             for p in projections
         },
     }

@@ -186,21 +186,31 @@ def run_db_migrate(settings: Settings, _args: argparse.Namespace) -> int:
 
 def run_projections(settings: Settings, args: argparse.Namespace) -> int:
     """Run the projections in this process until interrupted."""
-    from projections.registry import run_all
+    from projections.registry import ensure_all, run_all
 
-    return _with_store(settings, lambda pool, store: run_all(pool, store, args.names or None))
+    async def go(pool: Any, store: Any) -> None:
+        await ensure_all(pool, settings.policy)
+        await run_all(pool, store, args.names or None)
+
+    return _with_store(settings, go)
 
 
 def run_projections_status(settings: Settings, _args: argparse.Namespace) -> int:
-    """Print one line per projection."""
+    """Print one line per projection, then ``degraded`` (exit 1) when one of them failed."""
     from projections.registry import status
 
     async def show(pool: Any, store: Any) -> int:
-        for s in await status(pool, store):
+        rows = await status(pool, store)
+        for s in rows:
             print(
                 f"{s.name:14} v{s.version} lag {s.lag_events} events / {s.lag_seconds:.0f} s  "
                 f"applied {s.applied} skipped {s.skipped}  {'ERROR ' + s.error if s.error else 'ok'}"
             )
+        failed = [s.name for s in rows if s.state != "ok"]
+        if failed:
+            print(f"degraded: {', '.join(failed)} failed (see the errors above)")
+            return 1
+        print("ok")
         return 0
 
     return _with_store(settings, show)
