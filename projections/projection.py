@@ -77,6 +77,9 @@ class Projection:
     page_topics: frozenset[str] = frozenset()
     apply_page: PageHandler | None = None
     finish: Finisher | None = None
+    #: DDL run after ``ddl`` on a fresh install, and by a rebuild only once its scratch tables
+    #: are full (indexes that a rebuild would otherwise maintain row by row).
+    deferred_ddl: str = ""
 
     def reads(self, topic: str) -> bool:
         """True when this projection has something to do with events of ``topic``."""

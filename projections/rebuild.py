@@ -25,6 +25,7 @@ rolling deploy an older process meeting newer tables stands by instead of rebuil
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Final
@@ -37,11 +38,11 @@ from service.repository import new_mapper
 from service.store import START, Position
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
     from eventsourcing.persistence import Mapper
 
-    from service.store import EventStore
+    from service.store import EventStore, LogNotification
 
 logger = logging.getLogger(__name__)
 
@@ -91,6 +92,8 @@ async def ensure_tables(pool: asyncpg.Pool, projection: Projection) -> None:
         await conn.execute("SET LOCAL search_path TO public")
         await _drop_tables(conn, "public", projection)
         await conn.execute(projection.ddl)
+        if projection.deferred_ddl:
+            await conn.execute(projection.deferred_ddl)
         await tracking.reset(conn, projection.name, projection.version)
 
 
@@ -126,7 +129,7 @@ async def rebuild(
     projection: Projection,
     *,
     progress: Callable[[int, int], None] | None = None,
-    page_size: int = 1000,
+    page_size: int = 2000,
 ) -> int:
     """Rebuild ``projection`` from the start of the log and swap it in; return events read.
 
@@ -140,9 +143,7 @@ async def rebuild(
             await _create_scratch(pool, projection)
             total = await store.count_after(None)
             build = _Build()
-            while await _build_page(pool, store, projection, build, mapper, page_size):
-                if progress is not None:
-                    progress(build.read, total)
+            await _build(pool, store, projection, build, mapper, page_size, progress, total)
             await _swap(pool, store, projection, build, mapper, page_size)
         finally:
             await lock_conn.execute(UNLOCK_REBUILD, f"rebuild:{projection.name}")
@@ -159,24 +160,49 @@ async def _create_scratch(pool: asyncpg.Pool, projection: Projection) -> None:
         await conn.execute(projection.ddl)
 
 
-async def _build_page(
+async def _build(
     pool: asyncpg.Pool,
     store: EventStore,
     projection: Projection,
     build: _Build,
     mapper: Mapper[Any],
     page_size: int,
-) -> bool:
-    """Apply one page into the scratch schema; False when the log is exhausted."""
-    page = await store.select_notifications(build.position, page_size)
-    if not page:
-        return False
+    progress: Callable[[int, int], None] | None,
+    total: int,
+) -> None:
+    """Apply the log into the scratch schema page by page, reading the next page while the
+    current one is applied (the server reads while this process decodes and folds)."""
+    reading = asyncio.ensure_future(store.select_notifications(build.position, page_size))
+    try:
+        while page := await reading:
+            reading = asyncio.ensure_future(
+                store.select_notifications(page[-1].position, page_size)
+            )
+            await _build_page(pool, projection, build, mapper, page)
+            if progress is not None:
+                progress(build.read, total)
+    finally:
+        reading.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await reading
+
+
+async def _build_page(
+    pool: asyncpg.Pool,
+    projection: Projection,
+    build: _Build,
+    mapper: Mapper[Any],
+    page: Sequence[LogNotification],
+) -> None:
+    """Apply one page into the scratch schema."""
     async with pool.acquire() as conn, conn.transaction():
+        # A crash loses nothing that matters: a rebuild starts from zero. The swap commits
+        # synchronously, and only it makes the scratch tables count.
+        await conn.execute("SET LOCAL synchronous_commit = off")
         await conn.execute(f'SET LOCAL search_path TO "{scratch_schema(projection)}", public')
         build.skipped += await apply_events(conn, projection, page, mapper, settle=False)
     build.position = page[-1].position
     build.read += len(page)
-    return True
 
 
 async def _swap(
@@ -223,6 +249,8 @@ async def _swap_once(
         while page := await store.select_notifications(build.position, page_size, conn=conn):
             build.skipped += await apply_events(conn, projection, page, mapper, settle=False)
             build.position, build.read = page[-1].position, build.read + len(page)
+        if projection.deferred_ddl:
+            await conn.execute(projection.deferred_ddl)
         if projection.finish is not None:
             await projection.finish(conn)
         await _drop_tables(conn, "public", projection)

@@ -50,12 +50,7 @@ CREATE TABLE review_files (
     cumulative_requested_centimes bigint,
     above_line         boolean
 );
--- one index per sort of the queue, in the keyset order of projections.queue_page
-CREATE INDEX review_files_by_score ON review_files ((coalesce(-raw_score, 1)), application_id);
-CREATE INDEX review_files_by_normalised
-    ON review_files ((coalesce(-normalised_score::bigint, 2147483648)), application_id);
-CREATE INDEX review_files_by_date ON review_files (submitted_at, application_id);
-CREATE INDEX review_files_by_amount ON review_files ((-requested_centimes), application_id);
+
 CREATE TABLE review_reviewers (
     application_id uuid    NOT NULL,
     reviewer_id    uuid    NOT NULL,
@@ -81,6 +76,14 @@ SELECT application_id, envelope_id, call_id, title, company_name, sector, provin
 FROM review_files
 """
 POLICY = "SELECT quorum, threshold_hundredths FROM review_policy"
+#: One index per sort of the queue, in the keyset order of projections.queue_page.
+INDEXES = """
+CREATE INDEX review_files_by_score ON review_files ((coalesce(-raw_score, 1)), application_id);
+CREATE INDEX review_files_by_normalised
+    ON review_files ((coalesce(-normalised_score::bigint, 2147483648)), application_id);
+CREATE INDEX review_files_by_date ON review_files (submitted_at, application_id);
+CREATE INDEX review_files_by_amount ON review_files ((-requested_centimes), application_id);
+"""
 SET_POLICY = """
 UPDATE review_policy SET quorum = $1, threshold_hundredths = $2
 WHERE (quorum, threshold_hundredths) IS DISTINCT FROM ($1, $2)
@@ -238,6 +241,7 @@ PROJECTION = Projection(
     version=3,
     tables=("review_files", "review_reviewers", "review_envelopes"),
     ddl=DDL,
+    deferred_ddl=INDEXES,
     page_topics=review_page.TOPICS,
     apply_page=review_page.apply_page,
     finish=settle_queue,
