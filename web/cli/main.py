@@ -91,6 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
     store = bench.add_parser("store", help="the event store vs eventsourcing and raw asyncpg")
     _add_bench_options(store)
     store.set_defaults(handler=run_bench_store)
+    every = bench.add_parser("all", help="every read-side benchmark, ratios as JSON (issue 16)")
+    _add_bench_all_options(every)
+    every.set_defaults(handler=run_bench_all)
     return parser
 
 
@@ -304,6 +307,23 @@ async def _create_user(
         )
     finally:
         await pool.close()
+
+
+def _add_bench_all_options(parser: argparse.ArgumentParser) -> None:
+    try:
+        from bench.all import build_parser as add_options
+    except ImportError:  # without the bench extra the command says so when run
+        return
+    add_options(parser)
+
+
+def run_bench_all(_settings: Settings, args: argparse.Namespace) -> int:
+    """Every read-side benchmark; see bench/RESULTS.md."""
+    try:
+        from bench.all import run_and_report
+    except ImportError as error:
+        raise CommandError(f"the benchmark needs the bench extra: {error}") from None
+    return run_and_report(args)
 
 
 def run_bench_store(settings: Settings, args: argparse.Namespace) -> int:
