@@ -159,7 +159,14 @@ async def sign_in(
     aiohttp rather than httpx: the load generator shares the machine's cores with the server
     and PostgreSQL, and aiohttp spends several times less CPU per request.
     """
-    client = aiohttp.ClientSession(base_url=base, cookie_jar=aiohttp.CookieJar(unsafe=True))
+    # uvicorn closes a connection idle for 5 s; aiohttp would keep it 15 s and then write a
+    # request into a closing socket (after a long pause of the bench, e.g. seeding). Drop
+    # idle connections first.
+    client = aiohttp.ClientSession(
+        base_url=base,
+        cookie_jar=aiohttp.CookieJar(unsafe=True),
+        connector=aiohttp.TCPConnector(keepalive_timeout=3),
+    )
     async with client.get("/api/v1/session") as response:
         start = (await response.json())["csrf_token"]
     login = {"email": email, "password": PASSWORD}
