@@ -97,7 +97,11 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def server(
-    data_dir: Path, port: int, pool_size: int, extra_env: dict[str, str] | None = None
+    data_dir: Path,
+    port: int,
+    pool_size: int,
+    extra_env: dict[str, str] | None = None,
+    python_args: tuple[str, ...] = (),
 ) -> Iterator[str]:
     """``grants serve`` in a child process; yields its base URL once /healthz answers."""
     log = data_dir / "serve.log"
@@ -114,7 +118,7 @@ def server(
     } | (extra_env or {})
     with log.open("w") as out:
         child = subprocess.Popen(
-            [sys.executable, "-m", "web.cli.main", "serve"],
+            [sys.executable, *python_args, "-m", "web.cli.main", "serve"],
             env=env,
             cwd=ROOT,
             stdout=out,
