@@ -230,8 +230,10 @@ class Fold:
             return
         row["assigned"] = True
         if kind == "Reviewed":
-            row |= {"weighted_score": e.weighted_score, "revision": e.revision,
-                    "scores": dict(e.scores), "comment": e.comment}  # fmt: skip
+            # As the SQL upsert's coalesce(new, old): a field the event leaves empty is kept.
+            new = {"weighted_score": e.weighted_score, "revision": e.revision,
+                   "scores": dict(e.scores), "comment": e.comment}  # fmt: skip
+            row |= {k: v for k, v in new.items() if v is not None}
 
 
 def _file_change(kind: str, row: Row, e: Any) -> None:
