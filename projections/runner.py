@@ -74,8 +74,10 @@ class ProjectionRunner:
     pages_applied: int = 0
     leading: bool = False
     mapper: Mapper[Any] = field(default_factory=new_mapper)
-    #: Pages were applied without settling the whole-table state (scores, the line).
-    unsettled: bool = False
+    #: Pages were applied without settling the whole-table state (scores, the line). True at
+    #: start: a runner before this one (another process, or one that crashed) may have left
+    #: full pages unsettled, and nothing in the tables says so; one settle at the head is cheap.
+    unsettled: bool = True
 
     async def step(self) -> int:
         """Apply the next page if there is one; return how many events it held.
