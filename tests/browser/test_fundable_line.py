@@ -26,12 +26,13 @@ def test_the_chair_sees_the_honest_line_and_the_files_kept_off_it(
     browser: Browser, server: str, language: str, width: int
 ) -> None:
     caught_up(server)
-    context = browser.new_context(locale="ar-MA", viewport={"width": width, "height": 900})
+    context = browser.new_context(locale="ar-MA", viewport={"width": 1280, "height": 900})
     page = context.new_page()
     try:
         sign_in(page, server, "chair@demo.ma")
         page.goto(f"{server}/committee/queue?status=in_review")
-        switch_language(page, language)
+        switch_language(page, language)  # on a phone the switcher sits behind the Menu button
+        page.set_viewport_size({"width": width, "height": 900})
         page.goto(f"{server}/committee/queue?status=in_review")
         assert_language(page, language)
         ranked = page.locator("tr[data-file][data-eligibility='fundable']")
