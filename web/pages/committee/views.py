@@ -40,6 +40,12 @@ STATUS_LABELS = {
     Status.COMPLETED: N_("Completed"),
 }
 SORT_LABELS = {"score": N_("Score"), "date": N_("Date"), "amount": N_("Amount")}
+#: Why a file in review is, or is not, on the fundable line (``projections.scoring``).
+REASON_LABELS = {
+    "fundable": N_("Can be funded now"),
+    "below_quorum": N_("Not ranked: quorum not reached"),
+    "below_threshold": N_("Not ranked: mean below the threshold"),
+}
 # The form field a domain error is shown against ("_form": above the form), and its message.
 ERRORS: dict[str, tuple[str, str]] = {
     "envelope_exhausted": (
@@ -111,6 +117,7 @@ def labels(request: Request[Any, Any, Any]) -> dict[str, Any]:
         "legal_form_labels": {f.key: f.labels.get(lang) for f in LEGAL_FORMS},
         "status_labels": {str(k): v for k, v in STATUS_LABELS.items()},
         "sort_labels": SORT_LABELS,
+        "reason_labels": REASON_LABELS,
         "lang": lang,
     }
 
