@@ -17,6 +17,7 @@ from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, OpenAPIRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Tag
 
+from web.common.errors import PROBLEM_JSON
 from web.common.sessions import cookie_name
 
 if TYPE_CHECKING:
@@ -113,8 +114,11 @@ def with_problems(schema: dict[str, Any]) -> dict[str, Any]:
             if method not in item:
                 continue
             responses = item[method].setdefault("responses", {})
-            for status in [s for s in responses if s.startswith("4")]:
-                del responses[status]  # Litestar's "400 Validation Exception": not what we send
+            for status, response in list(responses.items()):
+                # Litestar's automatic "400 Validation Exception" says application/json: not
+                # what is sent. A refusal a handler declares as a problem document stays.
+                if status.startswith("4") and PROBLEM_JSON not in response.get("content", {}):
+                    del responses[status]
             responses["4XX"] = PROBLEM_RESPONSE
             responses["503"] = UNAVAILABLE_RESPONSE
             if (path, method) in THROTTLED:
