@@ -52,6 +52,10 @@ def ensure_venv(extras: tuple[str, ...] = ()) -> None:
     pip += ["--quiet", "--disable-pip-version-check", "--no-compile"]
     target = f"{ROOT}[{','.join(wanted)}]" if wanted else str(ROOT)
     subprocess.run([*pip, "-e", target], check=True)
+    if "test" in wanted and not (BIN / "pip").exists():
+        # The suite builds and installs a wheel itself (tests/e2e/test_installed.py): it needs
+        # a pip of the environment's own, which serving does not.
+        subprocess.run([str(BIN / "python"), "-m", "ensurepip", "--default-pip"], check=True)
     STAMP.write_text(" ".join([digest, *wanted]))
 
 
