@@ -3,6 +3,7 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 WORKDIR /app
 COPY pyproject.toml setup.py README.md ./
+COPY _build ./_build
 COPY domain ./domain
 COPY service ./service
 COPY projections ./projections

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from setuptools import setup
 from setuptools.command.build_py import build_py
 
@@ -23,6 +21,10 @@ class BuildWithCatalogs(build_py):
         super().run()
         if getattr(self, "editable_mode", False):
             return  # an editable install reads the source tree, which compiles in memory
+        # Imported here: the build environment of an editable install has no Babel.
+        from babel.messages.mofile import write_mo
+        from babel.messages.pofile import read_po
+
         for po_path in sorted(SOURCE.glob("*/LC_MESSAGES/*.po")):
             target = Path(self.build_lib) / po_path.relative_to(SOURCE.parent.parent)
             target = target.with_suffix(".mo")
