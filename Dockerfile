@@ -9,6 +9,7 @@ COPY service ./service
 COPY projections ./projections
 COPY web ./web
 COPY bench ./bench
+COPY docs/verify_ledger.py ./docs/verify_ledger.py
 # setup.py compiles the message catalogs into the install: the server never writes there.
 # The sources are removed after the install, the data dir is the only place the user can write.
 RUN pip install . && rm -rf /app/domain /app/service /app/projections /app/web /app/bench \
