@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 import asyncpg
 from eventsourcing.utils import TopicError, resolve_topic
 
+from service.errors import is_retryable
+
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Mapping, Sequence
 
@@ -27,19 +29,6 @@ if TYPE_CHECKING:
     Refused = Callable[[asyncpg.Pool, "SwapRefusedError"], Awaitable[None]]
 
 logger = logging.getLogger(__name__)
-
-#: Errors of the connection rather than of a handler: retried after a pause, never recorded.
-TRANSIENT: tuple[type[BaseException], ...] = (
-    OSError,
-    TimeoutError,
-    asyncpg.InterfaceError,
-    asyncpg.exceptions.InternalClientError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.exceptions.OperatorInterventionError,
-    asyncpg.exceptions.LockNotAvailableError,
-    asyncpg.exceptions.SerializationError,
-    asyncpg.exceptions.DeadlockDetectedError,
-)
 
 
 @dataclass(frozen=True)
@@ -121,8 +110,10 @@ async def apply_events(
             continue
         try:
             await handler(conn, mapper.to_domain_event(notification), notification)
-        except TRANSIENT:
-            raise
         except Exception as error:
+            # The database being away, busy or in failover (read-only) is not the handler's
+            # fault: the page rolls back and the runner retries it (service.errors).
+            if is_retryable(error):
+                raise
             raise HandlerError(projection.name, notification, error) from error
     return skipped

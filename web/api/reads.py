@@ -41,6 +41,7 @@ from web.api.support import (
     page,
 )
 from web.common.auth import requires_role
+from web.common.replica import PUBLIC_READS
 
 
 @get(
@@ -77,6 +78,7 @@ class LedgerController(Controller):
 
     path = "/ledger"
     tags = ("transparency",)
+    dependencies = PUBLIC_READS
 
     @get(summary="Ledger entries")
     async def entries(
@@ -103,7 +105,12 @@ class LedgerController(Controller):
         return convert(await ledger.head(pool), LedgerHeadOut)
 
 
-@get("/statistics", summary="Programme statistics", tags=["transparency"])
+@get(
+    "/statistics",
+    summary="Programme statistics",
+    tags=["transparency"],
+    dependencies=PUBLIC_READS,
+)
 async def programme_statistics(pool: NamedDependency[asyncpg.Pool]) -> StatisticsOut:
     """Received, decided and funded files; funded amounts by sector, province and month."""
     summary = await statistics.summary(pool)
