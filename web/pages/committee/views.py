@@ -6,7 +6,6 @@ messages next to the field they concern (``ERRORS``).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
@@ -75,8 +74,6 @@ ERRORS: dict[str, tuple[str, str]] = {
 }
 BLANK = N_("This field is required.")
 UNKNOWN_ERROR = N_("This could not be recorded.")
-_SPACES = re.compile(r"[\s\u00a0\u202f'_]")
-_AMOUNT = re.compile(r"^(\d{1,13})(?:[.,](\d{1,2}))?$")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -132,16 +129,6 @@ def shown_company(facts: Any, user: User) -> str | None:
     if user.role == REVIEWER and get("applicant_kind") in (SOLE_TRADER, None):
         return None
     return str(get("company_name"))
-
-
-def parse_amount(text: str) -> int | None:
-    """MAD typed as ``1 250 000,50`` or ``1250000.5`` (any digits Python reads) -> centimes."""
-    cleaned = "".join(str(int(c)) if c.isdecimal() else c for c in _SPACES.sub("", text))
-    match = _AMOUNT.match(cleaned)
-    if match is None:
-        return None
-    centimes = int(match[1]) * 100 + int((match[2] or "0").ljust(2, "0"))
-    return centimes or None
 
 
 def domain_error(request: Request[Any, Any, Any], form: Form, error: DomainError) -> Form:
