@@ -28,7 +28,7 @@ from web.common import document_words as words
 from web.common.auth import requires_login, requires_role
 from web.common.downloads import attachment, letter_response, limits_of, upload_limit
 from web.common.views import see_other
-from web.pages.portal.documents import FormData, notice_of
+from web.pages.portal.documents import form_of, notice_of
 
 if TYPE_CHECKING:
     from service.settings import Settings
@@ -112,12 +112,13 @@ def committee_document_routes(settings: Settings) -> Router:
         guards=[requires_role(OFFICER)], request_max_body_size=upload_limit(settings),
     )  # fmt: skip
     async def attach_signed_agreement(
+        request: Request[Any, Any, Any],
         application_id: FromPath[UUID],
-        data: FormData,
         user: NamedDependency[User],
         store: NamedDependency[EventStore],
     ) -> Redirect:
         """Back to the file's documents, with the outcome in the query string."""
+        data = await form_of(request)
         upload = data.get("file")
         if not isinstance(upload, UploadFile) or not upload.filename:
             return see_other(f"/committee/files/{application_id}?document=missing#documents")

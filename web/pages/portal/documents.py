@@ -13,15 +13,14 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from litestar import Request, Router, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
-from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
-from litestar.params import Body, FromPath
+from litestar.params import FromPath
 from litestar.response import Redirect
 
 from domain import documents as rules
@@ -44,7 +43,13 @@ if TYPE_CHECKING:
     from web.common.forms import Form
 
 KEY_FIELD = "documents_key"
-FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
+
+
+async def form_of(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    """The posted form, multipart (as the pages send it) or URL-encoded alike; a file field is
+    an ``UploadFile``. Parsed once per request (the CSRF check may have read it already)."""
+    form = await request.form()
+    return {key: form.get(key) for key in form.keys()}  # noqa: SIM118 (a multi-dict)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -147,12 +152,13 @@ def portal_document_routes(settings: Settings) -> Router:
 
     @post("/files/{application_id:uuid}/documents", request_max_body_size=upload_limit(settings))
     async def attach(
+        request: Request[Any, Any, Any],
         application_id: FromPath[UUID],
-        data: FormData,
         user: NamedDependency[User],
         store: NamedDependency[EventStore],
     ) -> Redirect:
         """Attach a file to one of the investor's files; back to the file with the outcome."""
+        data = await form_of(request)
         upload, kind = _chosen(data, "file"), str(data.get("kind") or rules.OTHER)
         if upload is None:
             return see_other(f"/my/files/{application_id}?document=missing#documents")
@@ -171,11 +177,11 @@ def portal_document_routes(settings: Settings) -> Router:
     async def reply(
         request: Request[Any, Any, Any],
         application_id: FromPath[UUID],
-        data: FormData,
         user: NamedDependency[User],
         store: NamedDependency[EventStore],
     ) -> Redirect:
         """Answer the committee's question with a message and, optionally, a file."""
+        data = await form_of(request)
         message, upload = str(data.get("message") or "").strip(), _chosen(data, "file")
         try:
             if upload is not None:

@@ -152,7 +152,6 @@ class PortalController(Controller):
     async def apply(
         self,
         request: Request[Any, Any, Any],
-        data: portal_documents.FormData,
         pool: NamedDependency[asyncpg.Pool],
         store: NamedDependency[EventStore],
         user: NamedDependency[User],
@@ -162,6 +161,7 @@ class PortalController(Controller):
 
         Files chosen are kept either way (see ``web.pages.portal.documents``).
         """
+        data = await portal_documents.form_of(request)
         form = _with_key(Form.from_data(data, af.FIELDS))
         draft_id = _uuid(data.get("draft_id"))
         open_calls = await programme.open_calls(pool, utc_now())
