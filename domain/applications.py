@@ -144,12 +144,14 @@ class GrantApplication(Aggregate):
         jobs_women: int,
         timeline_months: int,
         timestamp: datetime,
+        rnae_number: str = "",  # added with the RNAE (sole traders); older events have none
     ) -> None:
         self.investor_id, self.envelope_id, self.call_id = investor_id, envelope_id, call_id
         self.applicant_kind, self.company_name, self.legal_form = (
             applicant_kind, company_name, legal_form,
         )  # fmt: skip
         self.ice, self.rc_court, self.rc_number = ice, rc_court, rc_number
+        self.rnae_number = rnae_number
         self.person_id, self.contact = person_id, contact
         self.project: dict[str, Any] = {
             "title": title, "summary": summary, "sector": sector, "province": province,

@@ -34,6 +34,7 @@ class Applicant:
     ice: str
     rc_court: str
     rc_number: str
+    rnae_number: str = ""  # auto-entrepreneurs (sole traders): their register instead of the RC
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -60,6 +60,7 @@ async def application_record(store: EventStore, app: GrantApplication) -> dict[s
             "ice": app.ice,
             "rc_court": app.rc_court,
             "rc_number": app.rc_number,
+            "rnae_number": getattr(app, "rnae_number", ""),
         },
         "contact": contact,
         "project": dict(app.project),

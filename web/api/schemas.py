@@ -87,9 +87,28 @@ class ApplicantIn(In):
     applicant_kind: Literal["company", "sole_trader"]
     company_name: Short
     legal_form: Annotated[str, Meta(max_length=40)]
-    ice: Annotated[str, Meta(max_length=40, description="15 digits with the mod-97 check")]
-    rc_court: Annotated[str, Meta(max_length=80)]
-    rc_number: Annotated[str, Meta(max_length=40)]
+    ice: Annotated[
+        str,
+        Meta(
+            max_length=40,
+            description="15 digits, python-stdnum's ICE check (int(ice) % 97 == 0); a sole "
+            "trader may leave it empty when it gives an RNAE number",
+        ),
+    ]
+    rc_court: Annotated[
+        str, Meta(max_length=80, description="commercial-register court; empty for a sole trader")
+    ] = ""
+    rc_number: Annotated[
+        str, Meta(max_length=40, description="commercial-register number; empty for a sole trader")
+    ] = ""
+    rnae_number: Annotated[
+        str,
+        Meta(
+            max_length=40,
+            description="auto-entrepreneur register (RNAE) number: sole traders only, "
+            "required unless an ICE is given",
+        ),
+    ] = ""
 
 
 class ContactIn(In):
