@@ -87,7 +87,10 @@ async def submit(
             call = await unit.get(call_id, Call)
             if call.envelope_id != envelope_id:
                 raise InvalidValueError("call_id", call_id, "belongs to another envelope")
-            call.check_accepts(project.sector, project.province, project.requested_centimes, at)
+            call.check_accepts(
+                project.sector, project.province, project.requested_centimes, at,
+                total_investment_centimes=project.total_investment_centimes,
+            )  # fmt: skip
         facts: dict[str, Any] = {**asdict(applicant), **asdict(project)}
         app = GrantApplication.submit(
             application_id=application_id, at=at, investor_id=investor_id,
