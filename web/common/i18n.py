@@ -15,6 +15,8 @@ from babel.numbers import format_currency
 from babel.support import Translations
 from jinja2 import pass_context
 
+from domain.local_time import MOROCCO, in_morocco, moroccan_day
+
 if TYPE_CHECKING:
     from jinja2 import Environment
     from jinja2.runtime import Context
@@ -119,13 +121,16 @@ def format_mad(centimes: int, language: str) -> str:
 
 
 def format_day(value: date | datetime, language: str) -> str:
-    """A date (or the date of a datetime) in the language's long form."""
-    return format_date(value, format="long", locale=FORMAT_LOCALES[language])
+    """A date (or the Moroccan date of an instant) in the language's long form."""
+    day = moroccan_day(value) if isinstance(value, datetime) else value
+    return format_date(day, format="long", locale=FORMAT_LOCALES[language])
 
 
 def format_moment(value: datetime, language: str) -> str:
-    """A date and time, medium form."""
-    return format_datetime(value, format="medium", locale=FORMAT_LOCALES[language])
+    """A date and time on Moroccan clocks, medium form."""
+    return format_datetime(
+        in_morocco(value), format="medium", tzinfo=MOROCCO, locale=FORMAT_LOCALES[language]
+    )
 
 
 def _language(context: Context) -> str:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import secrets
-from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from uuid import UUID
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import asyncpg
 from litestar import Controller, Request, get, post
@@ -17,6 +15,7 @@ from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from domain.errors import DomainError
+from domain.local_time import MOROCCO
 from domain.reference import PROVINCES, SECTORS
 from projections import envelopes as envelope_model
 from projections import programme as programme_model
@@ -34,15 +33,7 @@ CALL_STATUS = {"upcoming": N_("Upcoming"), "open": N_("Open"), "closed": N_("Clo
 CALL_FIELDS = ("envelope_id", "title", "min_request", "max_request", "opens_on", "closes_on")
 
 
-def _morocco() -> tzinfo:
-    # Morocco keeps UTC+1 except during Ramadan; the fixed offset is the fallback where the
-    # system has no time-zone database (slim containers).
-    with contextlib.suppress(ZoneInfoNotFoundError):
-        return ZoneInfo("Africa/Casablanca")
-    return timezone(timedelta(hours=1))
-
-
-LOCAL = _morocco()
+LOCAL = MOROCCO
 
 
 def call_status(call: programme_model.CallView, now: datetime) -> str:
