@@ -85,6 +85,23 @@ def _page(row: asyncpg.Record) -> CallPage:
     return CallPage(**data)
 
 
+def time_left(page: CallPage, now: datetime) -> dict[str, int] | None:
+    """Days, hours and minutes until the deadline (None: no deadline, or already passed)."""
+    deadline = page.deadline
+    if deadline is None or deadline <= now or not page.is_open_at(now):
+        return None
+    minutes = int((deadline - now).total_seconds() // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    return {"days": days, "hours": rest // 60, "minutes": rest % 60}
+
+
+def status_of(page: CallPage, now: datetime) -> str:
+    """``upcoming``, ``open`` or ``closed``."""
+    if page.is_open_at(now):
+        return "open"
+    return "upcoming" if page.closed_at is None and now < page.opens_at else "closed"
+
+
 async def call_pages(pool: asyncpg.Pool) -> list[CallPage]:
     """Every call, newest first."""
     return [_page(r) for r in await pool.fetch(ALL_CALLS)]

@@ -41,6 +41,7 @@ from web.pages.admin.privacy import PrivacyAdminController
 from web.pages.committee import actions as committee_actions
 from web.pages.committee import workspace as committee
 from web.pages.portal.files import PortalController
+from web.pages.public import calls as public_calls
 from web.pages.public import language as pages
 from web.pages.public import live, open_data
 from web.pages.public import site as public
@@ -80,6 +81,7 @@ def create_app(settings: Settings, *, database_url: str | None = None) -> Litest
             # public transparency site, open data, live updates, erasure (helper "public")
             *public.ROUTES,
             *open_data.ROUTES,
+            *public_calls.ROUTES,
             live.public_events,
             PrivacyAdminController,
             pages.choose_language,

@@ -68,6 +68,7 @@ PHONE_INVALID = N_("Enter a phone number of 9 to 15 digits, for example +212 6 1
 COMMUNE_PROVINCE = N_("Choose a commune of the province you chose.")
 ABOVE_TOTAL = N_("The requested amount cannot be more than the total investment.")
 OUTSIDE_CALL = N_("The requested amount is outside the limits of the chosen call.")
+ABOVE_SHARE = N_("The requested amount is above the share of the total investment the chosen call allows (see the call's page).")
 WOMEN_ABOVE_JOBS = N_("Jobs for women cannot be more than the jobs created.")
 CALL_CLOSED = N_("This call no longer accepts applications.")
 SECTOR_INELIGIBLE = N_("The chosen call does not accept this sector.")
@@ -314,6 +315,8 @@ def field_of(error: DomainError) -> tuple[str, str]:
     if isinstance(error, CallClosedError):
         return "call_id", CALL_CLOSED
     if isinstance(error, IneligibleError):
+        if error.rule == "max_share":
+            return "requested", ABOVE_SHARE
         return _INELIGIBLE.get(error.field, (FORM, INVALID))
     if isinstance(error, UnknownReferenceError):
         return (error.kind, COMMUNE_PROVINCE if error.kind == "commune" else CHOOSE)
