@@ -47,6 +47,8 @@ def demo_call_description() -> CallDescription:
     """The demo call's texts, in the three languages."""
     default = call_content.default_description(DEMO_CALL_TITLES["fr"])
     return replace(default, titles=DEMO_CALL_TITLES)
+
+
 TODAY: Final = datetime(2026, 6, 30, 17, tzinfo=UTC)
 LAST_SUBMISSION: Final = datetime(2026, 6, 20, tzinfo=UTC)
 LAST_DECISIONS: Final = datetime(2026, 3, 31, tzinfo=UTC)

@@ -311,6 +311,15 @@ class CallIn(In):
     eligible_provinces: list[Annotated[str, Meta(max_length=40)]] = []
     opens_at: datetime | None = None
     closes_at: datetime | None = None
+    max_share_basis_points: Annotated[
+        int,
+        Meta(
+            ge=1,
+            le=10_000,
+            description="Largest request as a share of the total investment, "
+            "in basis points (3000 = 30 %)",
+        ),
+    ] = 3_000
 
 
 class CallOut(Out):

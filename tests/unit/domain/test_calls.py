@@ -110,7 +110,9 @@ def test_a_request_above_the_calls_maximum_share_is_refused_and_30_percent_is_ac
     call = opened()
     call.check_accepts("offshoring", "zagora", 300_00, at(2), total_investment_centimes=1_000_00)
     with pytest.raises(IneligibleError) as refused:
-        call.check_accepts("offshoring", "zagora", 720_00, at(2), total_investment_centimes=1_000_00)
+        call.check_accepts(
+            "offshoring", "zagora", 720_00, at(2), total_investment_centimes=1_000_00
+        )
     assert (refused.value.field, refused.value.rule) == ("requested_centimes", "max_share")
 
 

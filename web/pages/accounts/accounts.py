@@ -20,7 +20,7 @@ from service.throttle import LoginThrottledError, ThrottlePolicy
 from web.common import audit
 from web.common.auth import STAFF_ROLES, requires_login
 from web.common.forms import Form
-from web.common.i18n import N_, remember_language, translations_of
+from web.common.i18n import LANGUAGES, N_, remember_language, translations_of
 from web.common.sessions import complete_second_factor, log_in, log_out, second_factor_state
 from web.common.views import page, safe_next, see_other
 from web.pages.accounts.mfa import landing
@@ -37,7 +37,9 @@ ERRORS = {
 WRONG_CREDENTIALS = N_("The e-mail address or the password is not right.")
 MISMATCH = N_("The two passwords are not the same.")
 REQUIRED = N_("This field is required.")
-TOO_MANY_ACCOUNTS = N_("Too many accounts were opened from your connection. Try again in a few minutes.")
+TOO_MANY_ACCOUNTS = N_(
+    "Too many accounts were opened from your connection. Try again in a few minutes."
+)
 
 
 def _audit_attempt(event: str, settings: Settings, email: str, client: str) -> None:
@@ -160,11 +162,12 @@ class AccountController(Controller):
     async def logout(
         self, request: Request[Any, Any, Any], client: NamedDependency[str]
     ) -> Redirect:
-        """End the session on the server."""
+        """End the session on the server; a language chosen in it goes on in the link."""
         user = request.scope.get("user")
+        chosen = (request.scope.get("session") or {}).get("lang")
         log_out(request)
         audit.audit(audit.LOGOUT, user_id=user.id if user else None, client=client)
-        return see_other("/")
+        return see_other(f"/?lang={chosen}" if chosen in LANGUAGES else "/")
 
     @get("/account/password", guards=[requires_login], sync_to_thread=False)
     def password_form(self) -> Template:

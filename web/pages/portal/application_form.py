@@ -62,13 +62,17 @@ ICE_INVALID = N_("An ICE has 15 digits and its last two are a check: please chec
 RC_NUMBER = N_("Enter the register number: 1 to 10 digits.")
 RNAE_NUMBER = N_("Enter your auto-entrepreneur (RNAE) number: 4 to 12 digits.")
 RNAE_OR_ICE = N_("An auto-entrepreneur gives an RNAE number or an ICE.")
-NO_RC_FOR_SOLE_TRADER = N_("An auto-entrepreneur is not in the commercial register: leave it empty.")
+NO_RC_FOR_SOLE_TRADER = N_(
+    "An auto-entrepreneur is not in the commercial register: leave it empty."
+)
 EMAIL_INVALID = N_("Enter a valid e-mail address.")
 PHONE_INVALID = N_("Enter a phone number of 9 to 15 digits, for example +212 6 12 34 56 78.")
 COMMUNE_PROVINCE = N_("Choose a commune of the province you chose.")
 ABOVE_TOTAL = N_("The requested amount cannot be more than the total investment.")
 OUTSIDE_CALL = N_("The requested amount is outside the limits of the chosen call.")
-ABOVE_SHARE = N_("The requested amount is above the share of the total investment the chosen call allows (see the call's page).")
+ABOVE_SHARE = N_(
+    "The requested amount is above the share of the total investment the chosen call allows (see the call's page)."
+)
 WOMEN_ABOVE_JOBS = N_("Jobs for women cannot be more than the jobs created.")
 CALL_CLOSED = N_("This call no longer accepts applications.")
 SECTOR_INELIGIBLE = N_("The chosen call does not accept this sector.")
@@ -219,9 +223,7 @@ def parse_application(form: Form, calls: Sequence[CallView]) -> Application | No
     call_id = read.choice("call_id", [str(c.call_id) for c in calls])
     call = next((c for c in calls if str(c.call_id) == call_id), None)
     legal_form = read.choice("legal_form", [t.key for t in LEGAL_FORMS])
-    applicant = (
-        _sole_trader(read) if legal_form == SOLE_TRADER else _company(read, legal_form)
-    )
+    applicant = _sole_trader(read) if legal_form == SOLE_TRADER else _company(read, legal_form)
     contact = _contact(read)
     sector = read.choice("sector", [t.key for t in SECTORS])
     province = read.choice("province", [p.key for p in PROVINCES])
