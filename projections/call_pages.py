@@ -33,13 +33,18 @@ CREATE TABLE call_pages (
     described_at            timestamptz
 );
 """
-COLUMNS = """
-call_id, envelope_id, title, eligible_sectors, eligible_provinces, min_request_centimes,
-max_request_centimes, max_share_basis_points, opens_at, closes_at, closed_at, description,
-described_at
+ALL_CALLS = """
+SELECT call_id, envelope_id, title, eligible_sectors, eligible_provinces, min_request_centimes,
+       max_request_centimes, max_share_basis_points, opens_at, closes_at, closed_at, description,
+       described_at
+FROM call_pages ORDER BY opens_at DESC, call_id
 """
-ALL_CALLS = f"SELECT {COLUMNS} FROM call_pages ORDER BY opens_at DESC, call_id"
-ONE_CALL = f"SELECT {COLUMNS} FROM call_pages WHERE call_id = $1"
+ONE_CALL = """
+SELECT call_id, envelope_id, title, eligible_sectors, eligible_provinces, min_request_centimes,
+       max_request_centimes, max_share_basis_points, opens_at, closes_at, closed_at, description,
+       described_at
+FROM call_pages WHERE call_id = $1
+"""
 INSERT = """
 INSERT INTO call_pages VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL, NULL, NULL)
 """
