@@ -11,7 +11,7 @@ import pytest
 
 from service import applications, programme
 from tests.e2e.api_support import Api, catch_up
-from tests.e2e.conftest import csrf_of, make_user
+from tests.e2e.conftest import csrf_of, log_in, make_user
 from tests.e2e.test_portal import VALID, field_error
 from tests.integration.service import support
 
@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 REAL_ICE = "001561191000066"
 OLD_RULE_ICE = "001234567000063"  # int % 97 == 1: valid only under the old, wrong rule
 MAD = 100
+CHECKED = re.compile(r'name="(doc\d+_(?:languages|mandatory))" value="(\w+)" checked')
+FIELD = re.compile(r'<input id="f-[^"]+" name="([^"]+)" type="(?:text|email)" value="([^"]*)"')
 
 
 @pytest.fixture
@@ -280,3 +282,30 @@ async def test_a_visitor_who_chose_french_keeps_it_through_register_log_in_apply
     assert logged.status_code == 303
     after = await client.get("/my/files", headers=english_browser)
     assert '<html lang="fr"' in after.text
+
+
+async def test_an_officer_edits_the_calls_texts_and_the_public_page_shows_them(
+    client: AsyncTestClient[Litestar], db: asyncpg.Pool, store: EventStore, call_id: str
+) -> None:
+    officer = await make_user(db, "officer@region.ma", "officer")
+    await log_in(client, officer.email)
+    form = await client.get(f"/admin/calls/{call_id}/texts", headers={"Accept-Language": "en"})
+    assert form.status_code == 200
+    values: dict[str, Any] = dict(FIELD.findall(form.text))
+    assert values["doc0_kind"] == "business_plan"
+    for name, value in CHECKED.findall(form.text):
+        values.setdefault(name, []).append(value)
+    assert values["doc0_languages"] == ["ar", "fr"]
+    values |= {"title_en": "Call 2026: offshoring and other sectors", "_csrf": csrf_of(form),
+               "contact_email": "not an address"}  # fmt: skip
+    refused = await client.post(f"/admin/calls/{call_id}/texts", data=values)
+    assert refused.status_code == 422
+    assert 'id="f-contact_email-error"' in refused.text
+    values["contact_email"] = "calls@draa-tafilalet.ma"
+    saved = await client.post(f"/admin/calls/{call_id}/texts", data=values)
+    assert saved.status_code == 303, saved.text
+    await catch_up(db, store)
+    page = await client.get(f"/calls/{call_id}?lang=en")
+    assert "Call 2026: offshoring and other sectors" in page.text
+    assert "calls@draa-tafilalet.ma" in page.text
+    assert "Not yet translated" not in page.text.split("<h2")[0]
