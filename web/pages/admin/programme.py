@@ -30,7 +30,10 @@ from web.pages.admin.common import OFFICERS_ONLY, REQUIRED, amount_field, field_
 Data = URLEncodedBody[dict[str, str]]
 BAD_DATE = N_("Enter a date as YYYY-MM-DD.")
 CALL_STATUS = {"upcoming": N_("Upcoming"), "open": N_("Open"), "closed": N_("Closed")}
-CALL_FIELDS = ("envelope_id", "title", "min_request", "max_request", "opens_on", "closes_on")
+CALL_FIELDS = (
+    "envelope_id", "title", "min_request", "max_request", "max_share", "opens_on", "closes_on",
+)  # fmt: skip
+BAD_SHARE = N_("Enter a whole percentage from 1 to 100, for example 30.")
 
 
 LOCAL = MOROCCO
@@ -140,7 +143,11 @@ class CallController(Controller):
         self, request: Request[Any, Any, Any], done: FromQuery[str | None] = None
     ) -> Template:
         """Every call with its status; the open form."""
-        form = Form({"key": _new_key(), "opens_on": datetime.now(LOCAL).date().isoformat()})
+        share = request.app.state.settings.max_share_basis_points // 100
+        form = Form(
+            {"key": _new_key(), "opens_on": datetime.now(LOCAL).date().isoformat(),
+             "max_share": str(share)}
+        )  # fmt: skip
         return await self._page(request, form, notice=notice(done))
 
     @post("/")
@@ -179,6 +186,10 @@ class CallController(Controller):
         minimum, maximum = amount_field(form, "min_request"), amount_field(form, "max_request")
         if minimum and maximum and maximum < minimum:
             form.error("max_request", N_("The maximum must not be below the minimum."))
+        # Left empty: the programme's 30 %.
+        share = form.values.get("max_share", "").strip().removesuffix("%").strip() or "30"
+        if not share.isdigit() or not 1 <= int(share) <= 100:
+            form.error("max_share", BAD_SHARE)
         opens, closes = _day(form, "opens_on"), _day(form, "closes_on")
         if opens and closes and closes < opens:
             form.error("closes_on", N_("The closing date must be after the opening date."))
@@ -187,6 +198,7 @@ class CallController(Controller):
             "title": form.values["title"],
             "min_request_centimes": minimum,
             "max_request_centimes": maximum,
+            "max_share_basis_points": int(share) * 100 if share.isdigit() else 3_000,
             "opens_at": _start_of(opens) if opens else None,
             # A call closes at the end of its last day, Moroccan time.
             "closes_at": _start_of(closes + timedelta(days=1)) if closes else None,
