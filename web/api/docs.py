@@ -17,6 +17,7 @@ from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, OpenAPIRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Tag
 
+from web.api.problems import codes_for, problem_response, with_reference_enums
 from web.common.sessions import cookie_name
 
 if TYPE_CHECKING:
@@ -72,10 +73,6 @@ PROBLEM_SCHEMA: dict[str, Any] = {
         "errors": {"type": "array", "items": {"type": "object"}},
     },
 }
-PROBLEM_RESPONSE: dict[str, Any] = {
-    "description": "Refused: a problem document (400, 401, 403, 404, 409, 422 or 429).",
-    "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
-}
 
 
 def with_problems(schema: dict[str, Any]) -> dict[str, Any]:
@@ -85,11 +82,12 @@ def with_problems(schema: dict[str, Any]) -> dict[str, Any]:
     ``web.common.errors``, so one shared entry says it once and truly.
     """
     schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
-    for item in schema.get("paths", {}).values():
+    for path, item in schema.get("paths", {}).items():
         for method in METHODS:
-            if method in item:
-                item[method].setdefault("responses", {})["4XX"] = PROBLEM_RESPONSE
-    return schema
+            # An operation that refuses nothing (the reference data) has no 4XX entry.
+            if method in item and (codes := codes_for(method, path, item[method])):
+                item[method].setdefault("responses", {})["4XX"] = problem_response(codes)
+    return with_reference_enums(schema)
 
 
 class ProblemsJson(JsonRenderPlugin):

@@ -86,7 +86,14 @@ class ApplicantIn(In):
 
     applicant_kind: Literal["company", "sole_trader"]
     company_name: Short
-    legal_form: Annotated[str, Meta(max_length=40)]
+    legal_form: Annotated[
+        str,
+        Meta(
+            max_length=40,
+            description="A key of GET /api/v1/reference legal_forms; sole_trader goes with "
+            "applicant_kind sole_trader",
+        ),
+    ]
     ice: Annotated[
         str,
         Meta(
@@ -125,24 +132,49 @@ class ProjectIn(In):
 
     title: Short
     summary: Text
-    sector: Annotated[str, Meta(max_length=40)]
-    province: Annotated[str, Meta(max_length=40)]
-    commune: Annotated[str, Meta(max_length=40)]
+    sector: Annotated[str, Meta(max_length=40, description="A sector key (GET /api/v1/reference)")]
+    province: Annotated[
+        str, Meta(max_length=40, description="A province key (GET /api/v1/reference)")
+    ]
+    commune: Annotated[
+        str,
+        Meta(
+            max_length=40,
+            description="A commune of the chosen province (GET /api/v1/reference)",
+        ),
+    ]
     total_investment_centimes: Centimes
-    requested_centimes: Centimes
+    requested_centimes: Annotated[
+        int,
+        Meta(
+            ge=1,
+            le=10**15,
+            description="Within the call's amount range and at most its maximum share of "
+            "total_investment_centimes (30 % by default): else 422 ineligible",
+        ),
+    ]
     jobs: Count
     jobs_women: Count
     timeline_months: Annotated[int, Meta(ge=1, le=240)]
 
 
 class ApplicationIn(In):
-    """A new application: to a call (its envelope is implied) or straight to an envelope."""
+    """A new application: to a call (its envelope is implied) or straight to an envelope.
+
+    Exactly one of ``call_id`` and ``envelope_id`` is required: ``call_id`` for an application
+    to a call (its rules apply at submission), ``envelope_id`` only without a call. Neither:
+    422 ``invalid_value`` on ``call_id``.
+    """
 
     applicant: ApplicantIn
     contact: ContactIn
     project: ProjectIn
-    call_id: UUID | None = None
-    envelope_id: UUID | None = None
+    call_id: Annotated[
+        UUID | None, Meta(description="Required unless envelope_id is given (GET /api/v1/calls)")
+    ] = None
+    envelope_id: Annotated[
+        UUID | None, Meta(description="Only for an application outside any call")
+    ] = None
 
 
 class AmendmentIn(In):
@@ -240,7 +272,13 @@ class AssignmentIn(In):
 class ReviewIn(In):
     """Scores 0..5 per criterion of the published rubric (or ``rubric_id``)."""
 
-    scores: dict[Annotated[str, Meta(max_length=60)], Annotated[int, Meta(ge=0, le=5)]]
+    scores: dict[
+        Annotated[str, Meta(max_length=60, description="A criterion key of the rubric")],
+        Annotated[
+            int,
+            Meta(ge=0, le=5, description="0 (absent) to 5 (excellent); see the rubric's levels"),
+        ],
+    ]
     comment: Text = ""
     rubric_id: UUID | None = None
 
