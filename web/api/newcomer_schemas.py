@@ -18,7 +18,7 @@ Language = Literal["ar", "fr", "en"]
 Level = Literal["0", "3", "5"]
 
 
-class AccountIn(In):
+class AccountIn(In, frozen=True):
     """A new investor account: the registration page's fields."""
 
     email: Annotated[str, Meta(min_length=3, max_length=254)]
@@ -29,7 +29,7 @@ class AccountIn(In):
     ]
 
 
-class LabelsOut(Out):
+class LabelsOut(Out, frozen=True):
     """A label in the three languages of the platform."""
 
     ar: str
@@ -37,14 +37,14 @@ class LabelsOut(Out):
     en: str
 
 
-class TermOut(Out):
+class TermOut(Out, frozen=True):
     """An entry of a vocabulary: the ``key`` requests send, and its labels."""
 
     key: str
     labels: LabelsOut
 
 
-class ProvinceOut(Out):
+class ProvinceOut(Out, frozen=True):
     """A province of the region, its Investment-Charter category and its communes."""
 
     key: str
@@ -53,7 +53,7 @@ class ProvinceOut(Out):
     communes: list[TermOut]
 
 
-class LegalFormOut(Out):
+class LegalFormOut(Out, frozen=True):
     """A legal form and the applicant kind it goes with (``sole_trader``: RNAE, no RC)."""
 
     key: str
@@ -61,7 +61,7 @@ class LegalFormOut(Out):
     applicant_kind: Literal["company", "sole_trader"]
 
 
-class ReferenceOut(Out):
+class ReferenceOut(Out, frozen=True):
     """Everything a form needs to offer valid choices."""
 
     languages: list[Language]
@@ -70,7 +70,7 @@ class ReferenceOut(Out):
     legal_forms: list[LegalFormOut]
 
 
-class DocumentOut(Out):
+class DocumentOut(Out, frozen=True):
     """A document the call asks for; ``languages`` it may be written in."""
 
     kind: str
@@ -79,21 +79,21 @@ class DocumentOut(Out):
     mandatory: bool
 
 
-class QuestionOut(Out):
+class QuestionOut(Out, frozen=True):
     """An entry of the call's FAQ, per language."""
 
     question: dict[Language, str]
     answer: dict[Language, str]
 
 
-class ScaleOut(Out):
+class ScaleOut(Out, frozen=True):
     """The score scale of every criterion: integers from ``min`` (0) to ``max`` (5)."""
 
     min: Literal[0]
     max: Literal[5]
 
 
-class CriterionOut(Out):
+class CriterionOut(Out, frozen=True):
     """A weighted criterion; ``levels`` say what a 0, a 3 and a 5 look like."""
 
     key: str
@@ -102,7 +102,7 @@ class CriterionOut(Out):
     levels: dict[Level, dict[Language, str]]
 
 
-class PublishedRubricOut(Out):
+class PublishedRubricOut(Out, frozen=True):
     """The published rubric reviewers score against; weights sum to 100."""
 
     rubric_id: UUID
@@ -112,7 +112,7 @@ class PublishedRubricOut(Out):
     criteria: list[CriterionOut]
 
 
-class DecisionRulesOut(Out):
+class DecisionRulesOut(Out, frozen=True):
     """How decisions are taken: quorum, threshold (hundredths of a point out of 100), override."""
 
     quorum: int
@@ -120,7 +120,7 @@ class DecisionRulesOut(Out):
     override_requires_published_justification: bool
 
 
-class CallDetailOut(Out):
+class CallDetailOut(Out, frozen=True):
     """A call's rules and texts: what an investor must know before applying."""
 
     call_id: UUID
