@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any
 from uuid import UUID
 
@@ -29,6 +30,7 @@ from web.api.newcomer_schemas import (
     DecisionRulesOut,
     DocumentOut,
     LabelsOut,
+    Language,
     LegalFormOut,
     ProvinceOut,
     PublishedRubricOut,
@@ -47,8 +49,15 @@ def _labels(labels: Labels) -> LabelsOut:
     return LabelsOut(ar=labels.ar, fr=labels.fr, en=labels.en)
 
 
-def _texts(texts: Any) -> dict[str, str]:
-    return {str(k): str(v) for k, v in dict(texts).items()}
+LANGUAGE_KEYS: tuple[Language, ...] = ("ar", "fr", "en")
+
+
+def _texts(texts: Mapping[str, str]) -> dict[Language, str]:
+    return {lang: str(texts[lang]) for lang in LANGUAGE_KEYS if lang in texts}
+
+
+def _languages(codes: Iterable[str]) -> list[Language]:
+    return [lang for lang in LANGUAGE_KEYS if lang in set(codes)]
 
 
 @post(
@@ -137,7 +146,7 @@ async def call_detail(
         opens_at=found.opens_at, closes_at=found.closes_at, closed_at=found.closed_at,
         contact_email=description.contact_email if description else None,
         documents=[
-            DocumentOut(kind=d.kind, labels=_texts(d.labels), languages=list(d.languages),
+            DocumentOut(kind=d.kind, labels=_texts(d.labels), languages=_languages(d.languages),
                         mandatory=d.mandatory)
             for d in (description.documents if description else ())
         ],

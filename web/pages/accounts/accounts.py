@@ -21,7 +21,13 @@ from web.common import audit
 from web.common.auth import STAFF_ROLES, requires_login
 from web.common.forms import Form
 from web.common.i18n import LANGUAGES, N_, remember_language, translations_of
-from web.common.sessions import complete_second_factor, log_in, log_out, second_factor_state
+from web.common.sessions import (
+    complete_second_factor,
+    log_in,
+    log_out,
+    second_factor_state,
+    session_data,
+)
 from web.common.views import page, safe_next, see_other
 from web.pages.accounts.mfa import landing
 
@@ -164,7 +170,7 @@ class AccountController(Controller):
     ) -> Redirect:
         """End the session on the server; a language chosen in it goes on in the link."""
         user = request.scope.get("user")
-        chosen = (request.scope.get("session") or {}).get("lang")
+        chosen = session_data(request).get("lang")
         log_out(request)
         audit.audit(audit.LOGOUT, user_id=user.id if user else None, client=client)
         return see_other(f"/?lang={chosen}" if chosen in LANGUAGES else "/")
