@@ -127,10 +127,15 @@ class PortalController(Controller):
 
     @get("/applications/new")
     async def new(
-        self, request: Request[Any, Any, Any], pool: NamedDependency[asyncpg.Pool]
+        self,
+        request: Request[Any, Any, Any],
+        pool: NamedDependency[asyncpg.Pool],
+        call_id: FromQuery[UUID | None] = None,
     ) -> Template:
-        """An empty application form, with a fresh idempotency key."""
-        return await _application_page(request, pool, _with_key(Form()))
+        """An empty application form, with a fresh idempotency key (the call chosen on its
+        public page already selected)."""
+        form = Form({"call_id": str(call_id)} if call_id else {})
+        return await _application_page(request, pool, _with_key(form))
 
     @get("/drafts/{draft_id:uuid}")
     async def draft(
