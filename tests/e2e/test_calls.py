@@ -309,3 +309,23 @@ async def test_an_officer_edits_the_calls_texts_and_the_public_page_shows_them(
     assert "Call 2026: offshoring and other sectors" in page.text
     assert "calls@draa-tafilalet.ma" in page.text
     assert "Not yet translated" not in page.text.split("<h2")[0]
+
+
+async def test_the_privacy_notice_names_each_personal_field_the_forms_collect(
+    client: AsyncTestClient[Litestar],
+) -> None:
+    from web.pages.portal import application_form as af
+
+    notice = (await client.get("/privacy?lang=en")).text
+    # Each personal field of the registration and application forms, and how the notice says it.
+    said = {
+        "display_name": "name", "email": "e-mail address", "password": "password",
+        "contact_name": "name", "contact_email": "e-mail address",
+        "contact_phone": "telephone number", "company_name": "the name you are registered under",
+        "ice": "your ICE", "rnae_number": "RNAE number",
+    }  # fmt: skip
+    assert set(af.CONTACT_FIELDS) <= set(said)
+    for field, words in said.items():
+        assert words in notice, field
+    assert "national identity card number" in notice  # only through the API, and said so
+    assert "Only an application sent through the API" in notice
