@@ -42,6 +42,10 @@ def check_applicant(facts: Mapping[str, Any]) -> dict[str, Any]:
     legal_form(facts["legal_form"])
     if (kind == SOLE_TRADER) != (facts["legal_form"] == SOLE_TRADER):
         raise InvalidValueError("legal_form", facts["legal_form"], f"does not fit {kind}")
+    if facts.get("identity"):
+        if kind != SOLE_TRADER:
+            raise InvalidValueError("identity", "", "only a sole trader's identity is sealed")
+        return _sealed_sole_trader(facts)
     if not facts["company_name"].strip():
         raise InvalidValueError("company_name", facts["company_name"], "must not be blank")
     names = {"company_name": facts["company_name"].strip()}
@@ -50,6 +54,20 @@ def check_applicant(facts: Mapping[str, Any]) -> dict[str, Any]:
     court, number = normalise_rc(facts["rc_court"], facts["rc_number"])
     ice = normalise_ice(facts["ice"])
     return {**names, "ice": ice, "rc_court": court, "rc_number": number, "rnae_number": ""}
+
+
+#: What identifies a sole trader as a natural person: sealed with the person's key in the event.
+SOLE_TRADER_IDENTITY: Final = ("company_name", "ice", "rnae_number")
+_IDENTIFYING: Final = (*SOLE_TRADER_IDENTITY, "rc_court", "rc_number")
+
+
+def _sealed_sole_trader(facts: Mapping[str, Any]) -> dict[str, Any]:
+    """A sole trader whose identity arrives sealed (checked in clear by the use case with
+    :func:`check_applicant` before sealing): nothing identifying may stay in clear."""
+    clear = [name for name in _IDENTIFYING if str(facts.get(name, "")).strip()]
+    if clear:
+        raise InvalidValueError(clear[0], "", "sealed in identity for a sole trader")
+    return dict.fromkeys(_IDENTIFYING, "")
 
 
 def _sole_trader_identifiers(facts: Mapping[str, Any]) -> dict[str, str]:
