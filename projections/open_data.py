@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from domain.local_time import in_morocco
-from domain.reference import SOLE_TRADER, province, sector
+from domain.reference import SOLE_TRADER, french_of, province, sector
 from projections import ledger
 from projections.chain import content_of
 
@@ -67,8 +67,8 @@ def _grant(rows: list[Any]) -> dict[str, Any]:
     grant: dict[str, Any] = {
         "id": grant_id,
         "title": f"{what.labels.fr} — {where.labels.fr}",
-        "description": f"Subvention d'investissement, secteur {what.labels.fr}, province de "
-        f"{where.labels.fr}.",
+        "description": f"Subvention d'investissement, secteur {what.labels.fr}, province "
+        f"{french_of(where.labels.fr)}.",
         "currency": "MAD",
         "amountAwarded": mad(decision["amount_centimes"]),
         "amountDisbursed": mad(sum(r["amount_centimes"] for r in tranches)),
@@ -121,6 +121,11 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 def inert_cell(value: Any) -> Any:
     """Text that a spreadsheet would run as a formula gets a leading apostrophe."""
     return "'" + value if isinstance(value, str) and value.startswith(FORMULA_START) else value
+
+
+#: Put before the CSV in files and downloads (not by :func:`to_csv`): without it, spreadsheet
+#: software guesses a legacy encoding and shows "DrÃ¢a" for "Drâa".
+CSV_BOM = "\ufeff"
 
 
 def to_csv(items: list[dict[str, Any]]) -> str:

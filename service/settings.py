@@ -61,6 +61,8 @@ class Settings:
     review_quorum: int = 2
     funding_threshold_hundredths: int = 5_000
     max_share_basis_points: int = 3_000
+    #: The programme's public contact, shown in every page's footer (an office, never a person).
+    contact_email: str = "invest@draa-tafilalet.example"
 
     @property
     def connect_timeout_s(self) -> float:
@@ -135,6 +137,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         funding_threshold_hundredths=_integer(env, "GRANTS_FUNDING_THRESHOLD", 5_000, 0, 10_000),
         # Given in percent, kept in basis points like every share in the domain.
         max_share_basis_points=_integer(env, "GRANTS_MAX_SHARE_PERCENT", 30, 1, 100) * 100,
+        contact_email=env.get("GRANTS_CONTACT_EMAIL", "").strip() or Settings.contact_email,
     )
     secret = env.get("GRANTS_SECRET_KEY", "")
     if settings.production:

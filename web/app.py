@@ -136,7 +136,7 @@ def create_app(settings: Settings, *, database_url: str | None = None) -> Litest
         request_max_body_size=settings.request_max_body_bytes,
         allowed_hosts=AllowedHostsConfig(allowed_hosts=_allowed_hosts(settings)),
         template_config=TemplateConfig(
-            instance=JinjaTemplateEngine.from_environment(_environment(catalogs))
+            instance=JinjaTemplateEngine.from_environment(_environment(catalogs, settings))
         ),
         debug=False,
         # Logging is configured once by `grants` (web/cli/main.py: UTC, one line per record, CR/LF
@@ -172,7 +172,7 @@ def _allowed_hosts(settings: Settings) -> list[str]:
     return [name for host in settings.allowed_hosts for name in (host, f"{host}:{settings.port}")]
 
 
-def _environment(catalogs: dict[str, Any]) -> Environment:
+def _environment(catalogs: dict[str, Any], settings: Settings) -> Environment:
     env = Environment(
         loader=FileSystemLoader(HERE / "templates"),
         autoescape=select_autoescape(("html",)),
@@ -182,6 +182,7 @@ def _environment(catalogs: dict[str, Any]) -> Environment:
     i18n.install(env, catalogs)
     env.globals["csp_nonce"] = csp_nonce
     env.globals["csrf_field"] = pass_context(csrf_field)
+    env.globals["programme_contact"] = settings.contact_email
     return env
 
 

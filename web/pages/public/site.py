@@ -22,7 +22,7 @@ from projections import envelopes, ledger, public_ledger, statistics
 from projections.audit import audit
 from service.store import EventStore
 from web.common import caching
-from web.common.i18n import LANGUAGES, SCOPE_KEY, language_of
+from web.common.i18n import LANGUAGES, SCOPE_KEY, language_of, text_direction
 from web.pages.public import charts
 
 if TYPE_CHECKING:
@@ -200,15 +200,21 @@ async def statistics_page(
 
     async def load() -> dict[str, Any]:
         lang = language_of(request)
+        frame = charts.Frame(lang=lang, rtl=text_direction(lang) == "rtl")
         by = {d: await statistics.funded_by(pool, d) for d in ("sector", "province", "month")}
+        sectors, provinces = _labels(SECTORS, lang), _labels(PROVINCES, lang)
+        money = charts.committed_and_disbursed(await public_ledger.money_by_month(pool), frame)
         return {
             "by": by,
             "summary": await statistics.summary(pool),
-            "sector_chart": charts.bars(by["sector"], _labels(SECTORS, lang)),
-            "month_chart": charts.columns(by["month"]),
-            "map": charts.province_map(by["province"], _labels(PROVINCES, lang)),
+            "sector_chart": charts.bars(by["sector"], sectors, frame),
+            "month_chart": charts.columns(by["month"], frame),
+            "money_chart": money,
+            "map": charts.province_map(by["province"], provinces, frame),
+            "provinces_by_amount": sorted(by["province"], key=lambda r: -r["funded_centimes"]),
         }
 
+    # the ledger head is part of every page's version, so the money chart follows it too
     return await cached_page(request, pool, "statistics.html", load, statistics.PROJECTION.name)
 
 
