@@ -17,7 +17,7 @@ def test_a_submission_at_0022_local_time_on_7_december_is_dated_7_december() -> 
     assert JUST_AFTER_MIDNIGHT.date() == date(2026, 12, 6)
     assert moroccan_day(JUST_AFTER_MIDNIGHT) == date(2026, 12, 7)
     assert format_day(JUST_AFTER_MIDNIGHT, "fr") == "7 décembre 2026"
-    assert format_day(JUST_AFTER_MIDNIGHT, "en") == "December 7, 2026"
+    assert format_day(JUST_AFTER_MIDNIGHT, "en") == "7 December 2026"
     assert "00:22" in format_moment(JUST_AFTER_MIDNIGHT, "fr")
 
 
