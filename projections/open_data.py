@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from domain.local_time import in_morocco
 from domain.reference import SOLE_TRADER, french_of, province, sector
-from projections import ledger
+from projections import ledger, transparency
 from projections.chain import content_of
 
 if TYPE_CHECKING:
@@ -156,7 +156,22 @@ async def giving_package(pool: asyncpg.Pool) -> dict[str, Any]:
     "nothing yet" than nothing (docs/open-data.md)."""
     items = await grants(pool)
     last = await pool.fetchval("SELECT max(occurred_at) FROM ledger_entries")
-    return package(items, issued=in_morocco(last).isoformat() if last else EMPTY_ISSUED)
+    made = package(items, issued=in_morocco(last).isoformat() if last else EMPTY_ISSUED)
+    return made | {"ledgerCheckpoint": await _checkpoint(pool)}
+
+
+async def _checkpoint(pool: asyncpg.Pool) -> dict[str, Any] | None:
+    """The signed checkpoint the export was produced from (an extra field, which the 360Giving
+    package schema allows): its tree size and root, the signed note, and how many ledger entries
+    the export read (more than ``size`` when entries arrived since the last checkpoint)."""
+    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+        row = await conn.fetchrow(transparency.LATEST)
+        read = await conn.fetchval("SELECT coalesce(max(seq), 0) FROM ledger_entries")
+    if row is None:
+        return None
+    found = transparency.checkpoint_row(row)
+    return {"size": found["size"], "root": found["root"], "note": found["note"],
+            "ledgerEntries": read}  # fmt: skip
 
 
 async def ledger_document(pool: asyncpg.Pool) -> dict[str, Any]:

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 import asyncpg
 from eventsourcing.utils import TopicError, resolve_topic
 
+from service.errors import is_retryable
+
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Mapping, Sequence
 
@@ -23,21 +25,10 @@ if TYPE_CHECKING:
     from service.store import LogNotification
 
     Handler = Callable[[asyncpg.Connection, Any, LogNotification], Awaitable[None]]
+    Guard = Callable[[asyncpg.Connection], Awaitable[None]]
+    Refused = Callable[[asyncpg.Pool, "SwapRefusedError"], Awaitable[None]]
 
 logger = logging.getLogger(__name__)
-
-#: Errors of the connection rather than of a handler: retried after a pause, never recorded.
-TRANSIENT: tuple[type[BaseException], ...] = (
-    OSError,
-    TimeoutError,
-    asyncpg.InterfaceError,
-    asyncpg.exceptions.InternalClientError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.exceptions.OperatorInterventionError,
-    asyncpg.exceptions.LockNotAvailableError,
-    asyncpg.exceptions.SerializationError,
-    asyncpg.exceptions.DeadlockDetectedError,
-)
 
 
 @dataclass(frozen=True)
@@ -53,11 +44,20 @@ class Projection:
     #: understand: an unknown topic may be a movement of money written by newer code, so the
     #: projection stops there, reports it, and waits for a fix instead of going on wrong.
     critical: bool = False
+    #: Run by a rebuild just before its swap, on the rebuilt tables (the search path finds
+    #: them first); raising :class:`SwapRefusedError` keeps the live tables (the ledger's
+    #: published entries must never be rewritten). ``refused`` then records why.
+    guard: Guard | None = None
+    refused: Refused | None = None
 
     @property
     def lock_key(self) -> str:
         """The text whose ``hashtext`` is this projection's advisory lock."""
         return f"projection:{self.name}"
+
+
+class SwapRefusedError(RuntimeError):
+    """Raised when a rebuilt projection must not replace the live one."""
 
 
 class UnknownTopicError(LookupError):
@@ -110,8 +110,10 @@ async def apply_events(
             continue
         try:
             await handler(conn, mapper.to_domain_event(notification), notification)
-        except TRANSIENT:
-            raise
         except Exception as error:
+            # The database being away, busy or in failover (read-only) is not the handler's
+            # fault: the page rolls back and the runner retries it (service.errors).
+            if is_retryable(error):
+                raise
             raise HandlerError(projection.name, notification, error) from error
     return skipped

@@ -25,7 +25,8 @@ from projections.projection import Projection
 from projections.rebuild import ensure_tables
 from projections.rebuild import rebuild as rebuild_projection
 from projections.runner import ProjectionRunner
-from service.store import Position, Waker
+from service.live import Waker
+from service.store import Position
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Sequence
@@ -98,20 +99,12 @@ async def run_all(
 async def listeners(
     store: EventStore, count: int, poll_interval: float
 ) -> AsyncIterator[list[Waker]]:
-    """``count`` wakers fed by one LISTEN connection: each runner wakes on every notification."""
-    wakers = [Waker(poll_interval) for _ in range(count)]
-
-    def wake_all(*_args: object) -> None:
-        for waker in wakers:
-            waker.on_notify()
-
-    async with store.pool.acquire() as conn:
-        await conn.add_listener(store.channel, wake_all)
-        try:
-            yield wakers
-        finally:
-            with contextlib.suppress(asyncpg.InterfaceError, OSError):
-                await conn.remove_listener(store.channel, wake_all)
+    """``count`` wakers fed by the process's one LISTEN connection (``store.feed``)."""
+    async with contextlib.AsyncExitStack() as stack:
+        yield [
+            await stack.enter_async_context(store.listener(poll_interval=poll_interval))
+            for _ in range(count)
+        ]
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -21,8 +22,10 @@ import asyncpg
 
 from projections import tracking
 from projections.leadership import Leadership
-from projections.projection import TRANSIENT, HandlerError, Projection, apply_events
+from projections.projection import HandlerError, Projection, apply_events
 from projections.rebuild import ensure_current
+from service.errors import DATABASE_ERRORS, is_retryable
+from service.live import announce
 from service.repository import new_mapper
 from service.store import Position
 
@@ -31,7 +34,8 @@ if TYPE_CHECKING:
 
     from eventsourcing.persistence import Mapper
 
-    from service.store import EventStore, LogNotification, Waker
+    from service.live import Waker
+    from service.store import EventStore, LogNotification
 
 
 logger = logging.getLogger(__name__)
@@ -84,6 +88,7 @@ class ProjectionRunner:
             raise
         if applied:
             self.pages_applied += 1
+            await announce(self.pool, self.projection.name)  # wakes the live streams
             return len(page)
         return 0
 
@@ -112,14 +117,23 @@ class ProjectionRunner:
 
     async def _run(self, stop: asyncio.Event, waker: Waker, leadership: Leadership) -> None:
         key = self.projection.lock_key
+        failures = 0
         while not stop.is_set():
             try:
                 if await leadership.try_lead(key):
                     await self._lead(stop, waker, leadership)
                     continue
-            except TRANSIENT as error:
+            except DATABASE_ERRORS as error:
+                # service.errors decides: away, busy, read-only during a failover, too many
+                # connections: retry with backoff; anything else stops this runner, reported.
+                if not is_retryable(error):
+                    raise
+                failures += 1
                 logger.warning("projection %s: %s; retrying", self.projection.name, error)
                 await leadership.reset()
+                await wait_or_stop(stop, asyncio.sleep(backoff(failures, self.standby_interval)))
+                continue
+            failures = 0
             await wait_or_stop(stop, asyncio.sleep(self.standby_interval))
 
     async def _lead(self, stop: asyncio.Event, waker: Waker, leadership: Leadership) -> None:
@@ -135,9 +149,14 @@ class ProjectionRunner:
                 await wait_or_stop(stop, waker.wait(held))
         finally:
             self.leading = False
-            with contextlib.suppress(*TRANSIENT):
+            with contextlib.suppress(*DATABASE_ERRORS):
                 await leadership.release(self.projection.lock_key)
         logger.info("projection %s: no longer leading", name)
+
+
+def backoff(failures: int, base: float, cap: float = 30.0) -> float:
+    """Seconds to wait after ``failures`` failures in a row: doubling from ``base``, jittered."""
+    return float(random.uniform(0.5, 1.0) * min(cap, base * 2 ** min(failures - 1, 10)))  # noqa: S311
 
 
 async def wait_or_stop(stop: asyncio.Event, awaitable: Awaitable[Any]) -> None:

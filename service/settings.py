@@ -17,6 +17,7 @@ PRODUCTION = "production"
 MIN_SECRET_LENGTH = 32
 # A random 32-character secret has ~25 distinct characters; 'aaaa...' or '0123012301...' have few.
 MIN_DISTINCT_SECRET_CHARACTERS = 12
+LEDGER_ORIGIN = "draa-tafilalet.ma/investment-support-grants"
 PLACEHOLDER_WORDS = ("change", "secret", "example", "default", "password", "replace", "xxxx")
 
 
@@ -39,6 +40,11 @@ class Settings:
 
     env: str = DEVELOPMENT
     database_url: str | None = None
+    #: A streaming replica for public reads (ledger, grant pages, statistics, open data);
+    #: None: everything reads the primary.
+    read_database_url: str | None = None
+    #: Public reads fall back to the primary while the replica is further behind than this.
+    replica_max_lag_ms: int = 1_000
     data_dir: Path = Path("var")
     host: str = "127.0.0.1"
     port: int = 8000
@@ -61,6 +67,11 @@ class Settings:
     review_quorum: int = 2
     funding_threshold_hundredths: int = 5_000
     max_share_basis_points: int = 3_000
+    # The transparency log: its name (the checkpoints' origin line and the key name), the
+    # Ed25519 signing key (PRIVATE+KEY+... form) and how long changes gather before a checkpoint.
+    ledger_origin: str = LEDGER_ORIGIN
+    ledger_signing_key: str = field(default="", repr=False)
+    ledger_checkpoint_seconds: float = 1.0
     #: The programme's public contact, shown in every page's footer (an office, never a person).
     contact_email: str = "invest@draa-tafilalet.example"
 
@@ -109,9 +120,14 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     database_url = env.get("GRANTS_DATABASE_URL") or None
     if database_url is not None:
         _check_database_url(database_url)
+    read_database_url = env.get("GRANTS_READ_DATABASE_URL") or None
+    if read_database_url is not None:
+        _check_database_url(read_database_url, "GRANTS_READ_DATABASE_URL")
     settings = Settings(
         env=mode,
         database_url=database_url,
+        read_database_url=read_database_url,
+        replica_max_lag_ms=_integer(env, "GRANTS_REPLICA_MAX_LAG_MS", 1_000, 0, 3_600_000),
         data_dir=data_dir,
         host=env.get("GRANTS_HOST", "127.0.0.1"),
         port=_integer(env, "GRANTS_PORT", 8000, 1, 65535),
@@ -137,6 +153,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         funding_threshold_hundredths=_integer(env, "GRANTS_FUNDING_THRESHOLD", 5_000, 0, 10_000),
         # Given in percent, kept in basis points like every share in the domain.
         max_share_basis_points=_integer(env, "GRANTS_MAX_SHARE_PERCENT", 30, 1, 100) * 100,
+        ledger_origin=env.get("GRANTS_LEDGER_ORIGIN", LEDGER_ORIGIN).strip() or LEDGER_ORIGIN,
+        ledger_checkpoint_seconds=_integer(env, "GRANTS_LEDGER_CHECKPOINT_MS", 1_000, 0, 3_600_000)
+        / 1000,
         contact_email=env.get("GRANTS_CONTACT_EMAIL", "").strip() or Settings.contact_email,
     )
     secret = env.get("GRANTS_SECRET_KEY", "")
@@ -148,7 +167,35 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             )
         if database_url is None:
             raise SettingsError("GRANTS_DATABASE_URL must be set in production")
-    return _with_secret(settings, secret)
+        if not env.get("GRANTS_LEDGER_SIGNING_KEY", "").strip():
+            raise SettingsError(
+                "GRANTS_LEDGER_SIGNING_KEY must be set in production "
+                "(`grants ledger keygen` prints a new one)"
+            )
+    settings = _with_secret(settings, secret)
+    return with_ledger_key(settings, env.get("GRANTS_LEDGER_SIGNING_KEY", "").strip())
+
+
+def with_ledger_key(settings: Settings, key: str) -> Settings:
+    """Use the given ledger signing key, or one generated once under the data dir (development).
+
+    The key itself is parsed and checked where it is used (:mod:`service.checkpoints`).
+    """
+    if key:
+        return replace(settings, ledger_signing_key=key)
+    from service.checkpoints import Signer  # cryptography, only when a key must be made
+
+    path = settings.data_dir / "ledger_signing_key"
+    try:
+        if not path.exists():
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(Signer.generate(settings.ledger_origin).skey + "\n")
+            path.chmod(0o600)
+        return replace(settings, ledger_signing_key=path.read_text().strip())
+    except OSError as error:
+        raise SettingsError(
+            f"cannot keep the development ledger key in {settings.data_dir}: {error.strerror}"
+        ) from error
 
 
 def _looks_like_a_placeholder(secret: str) -> bool:
@@ -176,20 +223,20 @@ def _with_secret(settings: Settings, secret: str) -> Settings:
         ) from error
 
 
-def _check_database_url(url: str) -> None:
+def _check_database_url(url: str, name: str = "GRANTS_DATABASE_URL") -> None:
     example = "postgresql://user:password@host:5432/dbname"
     try:
         parts = urlsplit(url)
     except ValueError as error:  # an unclosed "[" of an IPv6 address, say
-        raise SettingsError(f"GRANTS_DATABASE_URL is malformed ({error}); use {example}") from None
+        raise SettingsError(f"{name} is malformed ({error}); use {example}") from None
     if parts.scheme not in ("postgresql", "postgres") or not (parts.hostname or "host=" in url):
-        raise SettingsError(f"GRANTS_DATABASE_URL must look like {example}")
+        raise SettingsError(f"{name} must look like {example}")
     if "," in parts.netloc:
         return  # several hosts, libpq style: asyncpg checks each host:port itself
     try:
         _ = parts.port
     except ValueError as error:
-        raise SettingsError(f"GRANTS_DATABASE_URL has a bad port: {error}") from None
+        raise SettingsError(f"{name} has a bad port: {error}") from None
 
 
 def _integer(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:

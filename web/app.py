@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,10 +22,13 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
-from projections import registry
+from projections import registry, transparency
 from service import db, sessions
+from service.checkpoints import ledger_signer
+from service.live import PROJECTIONS_CHANNEL, Broadcast
 from service.mail import LogSender
 from service.passwords import Passwords
+from service.replica import ReadRouter
 from service.settings import Settings
 from service.store import EventStore
 from service.throttle import ThrottlePolicy
@@ -32,6 +36,7 @@ from web.api import api_router
 from web.api.docs import StrictStructSchemaPlugin, openapi_config
 from web.common import auth, i18n
 from web.common.errors import exception_handlers
+from web.common.replica import remember_position
 from web.common.security import client_address, csp_nonce, security_headers
 from web.common.sessions import SessionMiddleware, check_csrf, csrf_field
 from web.pages import admin
@@ -45,6 +50,7 @@ from web.pages.public import calls as public_calls
 from web.pages.public import language as pages
 from web.pages.public import live, open_data
 from web.pages.public import site as public
+from web.pages.public import transparency as transparency_pages
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -61,11 +67,17 @@ def create_app(settings: Settings, *, database_url: str | None = None) -> Litest
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         url = database_url or db.database_url(settings)
         pool = await db.create_pool(settings, url)
+        replica: asyncpg.Pool | None = None
         try:
+            replica = await _replica_pool(settings)
+            app.state.read_router = ReadRouter(
+                pool, replica, max_lag_ms=settings.replica_max_lag_ms
+            )
             async with pool.acquire() as conn:
                 await db.migrate(conn)
             app.state.pool = pool
             app.state.store = EventStore(pool)
+            _live_broadcasts(app, pool, app.state.store)
             await registry.ensure_all(pool)
             purger = asyncio.create_task(_purge_sessions(pool))
             async with _projections(settings, pool, app.state.store):
@@ -73,6 +85,8 @@ def create_app(settings: Settings, *, database_url: str | None = None) -> Litest
             purger.cancel()
             await app.state.store.close()
         finally:
+            if replica is not None:
+                await replica.close()
             await pool.close()
 
     catalogs = i18n.load_catalogs()
@@ -82,6 +96,7 @@ def create_app(settings: Settings, *, database_url: str | None = None) -> Litest
             *public.ROUTES,
             *open_data.ROUTES,
             *public_calls.ROUTES,
+            *transparency_pages.ROUTES,
             live.public_events,
             PrivacyAdminController,
             pages.choose_language,
@@ -129,7 +144,7 @@ def create_app(settings: Settings, *, database_url: str | None = None) -> Litest
         },
         middleware=[DefineMiddleware(SessionMiddleware, settings=settings)],
         before_request=check_csrf,
-        before_send=[security_headers(settings)],
+        before_send=[security_headers(settings), remember_position],
         exception_handlers=exception_handlers(),
         # Whole-app cap on request bodies; a route that takes uploads sets its own
         # request_max_body_size on its handler (see the README's limits table).
@@ -155,16 +170,44 @@ async def _projections(
         return
     stop = asyncio.Event()
     task = asyncio.create_task(registry.run_all(pool, store, stop_event=stop))
+    publisher = asyncio.create_task(
+        transparency.run_publisher(
+            pool,
+            ledger_signer(settings),
+            settings.ledger_origin,
+            every_s=settings.ledger_checkpoint_seconds,
+            stop=stop,
+        )
+    )
     try:
         yield
     finally:
         stop.set()
         try:
-            await asyncio.wait_for(task, 10)
+            await asyncio.wait_for(asyncio.gather(task, publisher), 10)
         except TimeoutError:
             logger.warning("projections did not stop within 10 s; cancelled")
         except Exception:
             logger.exception("projections ended with an error")
+
+
+async def _replica_pool(settings: Settings) -> asyncpg.Pool | None:
+    """The pool on the streaming replica for public reads, when one is configured."""
+    if settings.read_database_url is None:
+        return None
+    return await db.create_pool(settings, settings.read_database_url)
+
+
+def _live_broadcasts(app: Litestar, pool: asyncpg.Pool, store: EventStore) -> None:
+    """The values behind the live streams: each read once per change for all its viewers."""
+    poll = app.state.get("public_stream_poll", live.POLL_SECONDS)
+    moved = frozenset({PROJECTIONS_CHANNEL})
+    app.state.public_live = Broadcast(
+        store.feed, functools.partial(live.ledger_state, pool), channels=moved, poll_interval=poll
+    )
+    app.state.queue_live = Broadcast(
+        store.feed, functools.partial(committee.queue_position, pool), channels=moved
+    )
 
 
 def _allowed_hosts(settings: Settings) -> list[str]:
@@ -219,21 +262,52 @@ def _client(request: Request[Any, Any, Any], state: State) -> str:
 
 @get("/healthz")
 async def healthz(
-    pool: NamedDependency[asyncpg.Pool], store: NamedDependency[EventStore]
+    request: Request[Any, Any, Any],
+    pool: NamedDependency[asyncpg.Pool],
+    store: NamedDependency[EventStore],
 ) -> dict[str, Any]:
-    """Database reachable, schema version and the event log's head."""
+    """Database reachable, schema version, the event log's head, the live feed and each
+    projection's state: ``ok``, ``stopped`` (a handler failed), ``stale`` (events wait longer
+    than ``STALE_AFTER_S``) or ``polling`` (this process has lost its LISTEN connection)."""
     async with pool.acquire() as conn:
         version = await db.schema_version(conn)
     head = await store.max_notification_id()
     projections = await registry.status(pool, store)
+    feed = store.feed.status()
+    states = {p.name: _projection_state(p, polling=feed["mode"] == "polling") for p in projections}
+    ledger_status = await transparency.status(pool)
+    if not ledger_status["consistent"]:
+        status = "ledger_inconsistent"
+    else:
+        status = "ok" if all(s == "ok" for s in states.values()) else "degraded"
     return {
-        "status": "ok",
+        "status": status,
+        "ledger": ledger_status,
         "schema_version": version,
         "log_head": {"tx_id": head.tx_id, "notification_id": head.notification_id}
         if head
         else None,
+        "live": feed,
+        "public_reads": request.app.state.read_router.status(),
         "projections": {
-            p.name: {"lag_events": p.lag_events, "lag_seconds": p.lag_seconds, "error": p.error}
+            p.name: {
+                "state": states[p.name],
+                "lag_events": p.lag_events,
+                "lag_seconds": p.lag_seconds,
+                "error": p.error,
+            }
             for p in projections
         },
     }
+
+
+#: A projection with events waiting and no progress for this long is reported ``stale``.
+STALE_AFTER_S = 30.0
+
+
+def _projection_state(status: registry.ProjectionStatus, *, polling: bool) -> str:
+    if status.error is not None:
+        return "stopped"
+    if status.lag_events and status.lag_seconds > STALE_AFTER_S:
+        return "stale"
+    return "polling" if polling else "ok"

@@ -139,7 +139,8 @@ async def test_the_documented_script_verifies_the_ledger_export_offline(
     client: AsyncTestClient[Litestar], funded: Programme, tmp_path: Path
 ) -> None:
     document = (await client.get("/open-data/ledger.json")).json()
-    assert len(SCRIPT.read_text().splitlines()) <= 20
+    # small enough to read before running it: the chain plus checkpoints and proofs (issue 15)
+    assert len(SCRIPT.read_text().splitlines()) <= 200
     good = tmp_path / "ledger.json"
     good.write_text(json.dumps(document), encoding="utf-8")
     result = run_script(good)

@@ -153,7 +153,7 @@ async def test_a_grant_page_shows_its_history_and_unknown_ones_are_404(
     assert "Atlas Offshoring SARL" in page
     for kind in ("Funding decision", "Agreement signed", "Tranche paid"):
         assert kind in page
-    assert len(re.findall(r"<code>[0-9a-f]{64}</code>", page)) == 4
+    assert len(re.findall(r"<code dir=\"ltr\">[0-9a-f]{64}</code>", page)) == 4
     missing = await client.get("/ledger/grants/00000000-0000-0000-0000-00000000abcd")
     assert missing.status_code == 404
 

@@ -94,6 +94,11 @@ REVIEWED_SQL = {
     ("service/accounts.py", 'f"SELECT {USER_COLUMNS} FROM users WHERE role = $1 AND NOT disabled ORDER BY display_name,'),
     # ASC or DESC from a boolean
     ("service/store.py", 'SELECT_EVENTS.format(order="DESC" if desc else "ASC")'),
+    # the read fence, a constant subquery (FENCE), spliced into the log queries at import
+    ("service/store.py", 'f""" SELECT EXISTS ( SELECT 1 FROM events WHERE (tx_id, notification_id) > ($1::xid8, $2::'),
+    ("service/store.py", 'f""" SELECT originator_id, originator_version, topic, state, notification_id, tx_id FROM e'),
+    ("service/store.py", 'f""" SELECT tx_id, notification_id FROM events WHERE tx_id < {FENCE} ORDER BY tx_id DESC, '),
+    ("service/store.py", 'f"SELECT {FENCE}"'),
 }  # fmt: skip
 
 

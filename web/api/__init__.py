@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from litestar import Router
 
-from web.api import applications, decisions, newcomers, programme, reads, session
+from web.api import applications, decisions, newcomers, programme, reads, session, transparency
 
 PREFIX = "/api/v1"
 
@@ -30,6 +30,7 @@ def api_router() -> Router:
             programme.RubricController,
             reads.queue,
             reads.LedgerController,
+            transparency.TransparencyController,
             reads.programme_statistics,
             reads.UserController,
             reads.projections,

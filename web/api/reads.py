@@ -32,6 +32,7 @@ from web.api.schemas import (
 from web.api.session import user_out
 from web.api.support import After, Filter, IdempotencyKey, Limit, convert, created, page
 from web.common.auth import requires_role
+from web.common.replica import PUBLIC_READS
 
 
 @get(
@@ -68,6 +69,7 @@ class LedgerController(Controller):
 
     path = "/ledger"
     tags = ("transparency",)
+    dependencies = PUBLIC_READS
 
     @get(summary="Ledger entries")
     async def entries(
@@ -92,7 +94,12 @@ class LedgerController(Controller):
         return convert(await ledger.head(pool), LedgerHeadOut)
 
 
-@get("/statistics", summary="Programme statistics", tags=["transparency"])
+@get(
+    "/statistics",
+    summary="Programme statistics",
+    tags=["transparency"],
+    dependencies=PUBLIC_READS,
+)
 async def programme_statistics(pool: NamedDependency[asyncpg.Pool]) -> StatisticsOut:
     """Received, decided and funded files; funded amounts by sector, province and month."""
     summary = await statistics.summary(pool)

@@ -8,8 +8,6 @@ The actions on a file are in ``web/pages/committee/actions.py``.
 
 from __future__ import annotations
 
-import asyncio
-import time
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -35,6 +33,7 @@ from service.store import EventStore
 from web.common.auth import requires_role
 from web.common.forms import Form
 from web.common.i18n import N_, format_hundredths, language_of, translations_of
+from web.common.live import for_at_most
 from web.common.sessions import session_data
 from web.common.views import page, see_other
 from web.pages.committee.views import STAFF, Filters, domain_error, labels, shown_company
@@ -43,12 +42,13 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
     from projections.programme import RubricView
+    from service.live import Broadcast
+    from service.store import Position
 
 FLASH = "committee_flash"
 QUERY_KEYS = ("status", "sector", "province", "call", "sort")
 #: Files per page of the queue: computed in SQL a page at a time (``projections.queue_page``).
 QUEUE_PAGE_SIZE = 100
-POLL_S = 1.0
 COMMENT_MAX = 4000
 NOT_A_SCORE = N_("Choose a whole number from 0 to 5.")
 NO_SCORE = N_("Score this criterion: a whole number from 0 to 5.")
@@ -243,23 +243,27 @@ def _score(form: Form, key: str) -> int:
 
 @get("/committee/events", guards=[requires_role(*STAFF)])
 async def queue_events(
-    pool: NamedDependency[asyncpg.Pool], settings: NamedDependency[Settings]
+    request: Request[Any, Any, Any], settings: NamedDependency[Settings]
 ) -> ServerSentEvent:
     """Server-Sent Events: ``queue`` each time the review queue's projection advances."""
-    return ServerSentEvent(queue_changes(pool, lifetime_s=settings.stream_seconds))
+    live = request.app.state.queue_live
+    return ServerSentEvent(queue_changes(live, lifetime_s=settings.stream_seconds))
+
+
+async def queue_position(pool: asyncpg.Pool) -> Position:
+    """Where the review queue's projection stands: what every live queue follows."""
+    return await tracking.position(pool, review_queue.PROJECTION.name)
 
 
 async def queue_changes(
-    pool: asyncpg.Pool, poll_s: float = POLL_S, lifetime_s: float = 300.0
+    live: Broadcast[Position], lifetime_s: float = 300.0
 ) -> AsyncIterator[ServerSentEventMessage]:
-    """Poll the projection's position; stops when the client leaves (Litestar cancels the
-    stream) or after ``lifetime_s``, so that a shutting-down server is never held open."""
-    last = await tracking.position(pool, review_queue.PROJECTION.name)
+    """``queue`` after each move of the projection, from one broadcast shared by every viewer
+    (:mod:`service.live`); stops when the client leaves (Litestar cancels the stream) or after
+    ``lifetime_s``, so that a shutting-down server is never held open."""
     yield ServerSentEventMessage(comment="connected", retry=3000)
-    deadline = time.monotonic() + lifetime_s
-    while time.monotonic() < deadline:
-        await asyncio.sleep(poll_s)
-        now = await tracking.position(pool, review_queue.PROJECTION.name)
-        if now != last:
-            last = now
+    last: Position | None = None
+    async for now in for_at_most(live.values(), lifetime_s):
+        if last is not None and now != last:
             yield ServerSentEventMessage(event="queue", data=str(now.notification_id))
+        last = now

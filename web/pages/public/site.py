@@ -18,11 +18,12 @@ from litestar.response import Response, Template
 
 from domain.money import DEFAULT_ENVELOPE_CENTIMES
 from domain.reference import PROVINCES, SECTORS
-from projections import envelopes, ledger, public_ledger, statistics
+from projections import envelopes, ledger, public_ledger, statistics, transparency
 from projections.audit import audit
 from service.store import EventStore
 from web.common import caching
 from web.common.i18n import LANGUAGES, SCOPE_KEY, language_of, text_direction
+from web.common.replica import PUBLIC_READS
 from web.pages.public import charts
 
 if TYPE_CHECKING:
@@ -93,7 +94,7 @@ def envelope_totals(rows: list[envelopes.EnvelopeStatus]) -> dict[str, int]:
     }
 
 
-@get("/")
+@get("/", dependencies=PUBLIC_READS)
 async def home(
     request: Request[Any, Any, Any], pool: NamedDependency[asyncpg.Pool]
 ) -> Response[Any]:
@@ -135,7 +136,7 @@ def _seq(request: Request[Any, Any, Any], name: str) -> int | None:
     return int(value) if value and value.isdigit() and len(value) < 19 else None
 
 
-@get("/ledger")
+@get("/ledger", dependencies=PUBLIC_READS)
 async def ledger_page(
     request: Request[Any, Any, Any], pool: NamedDependency[asyncpg.Pool]
 ) -> Response[Any]:
@@ -175,7 +176,7 @@ def _links(filters: public_ledger.Filters, found: public_ledger.Page, lang: str)
     return {"newer": link(after=found.newer_than), "older": link(before=found.older_than)}
 
 
-@get("/ledger/grants/{application_id:uuid}")
+@get("/ledger/grants/{application_id:uuid}", dependencies=PUBLIC_READS)
 async def grant_page(
     request: Request[Any, Any, Any],
     pool: NamedDependency[asyncpg.Pool],
@@ -187,12 +188,13 @@ async def grant_page(
         raise NotFoundException
 
     async def load() -> dict[str, Any]:
-        return {"entries": entries, "grant": entries[0]}
+        checkpoint = await transparency.latest_checkpoint(pool)
+        return {"entries": entries, "grant": entries[0], "checkpoint": checkpoint}
 
     return await cached_page(request, pool, "ledger_grant.html", load)
 
 
-@get("/statistics")
+@get("/statistics", dependencies=PUBLIC_READS)
 async def statistics_page(
     request: Request[Any, Any, Any], pool: NamedDependency[asyncpg.Pool]
 ) -> Response[Any]:
@@ -228,16 +230,28 @@ async def verify_page(
     if request.query_params.get("check") != "1":
 
         async def load() -> dict[str, Any]:
-            return {"head": await ledger.head(pool), "checked": False}
+            log = await _log(pool, request)
+            return {"head": await ledger.head(pool), "checked": False, **log}
 
         return await cached_page(request, pool, "verify.html", load)
     use_query_language(request)
     finding = await shared_audit(request.app.state, pool, store)  # reads only: changes nothing
     context = {"head": await ledger.head(pool), "checked": True, "finding": finding}
+    context |= await _log(pool, request)
     return Template(
         template_name="verify.html", context={**context, "public_page": True},
         media_type=MediaType.HTML, headers={"cache-control": "no-store"},
     )  # fmt: skip
+
+
+async def _log(pool: asyncpg.Pool, request: Request[Any, Any, Any]) -> dict[str, Any]:
+    """The transparency log's latest checkpoints, for the verify page."""
+    history = await transparency.checkpoints(pool, limit=20)
+    return {
+        "checkpoints": history,
+        "checkpoint": history[0] if history else None,
+        "site_url": request.app.state.settings.public_url,
+    }
 
 
 async def shared_audit(state: Any, pool: asyncpg.Pool, store: EventStore) -> Any:
