@@ -24,13 +24,16 @@ from projections.leadership import Leadership
 from projections.projection import Projection
 from projections.rebuild import ensure_tables
 from projections.rebuild import rebuild as rebuild_projection
+from projections.review_queue import set_policy
 from projections.runner import ProjectionRunner
+from projections.supervisor import Supervisor
 from service.live import Waker
 from service.store import Position
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Sequence
 
+    from service.settings import Policy
     from service.store import EventStore
 
 logger = logging.getLogger(__name__)
@@ -61,10 +64,13 @@ def select(names: Sequence[str] | None = None) -> list[Projection]:
     return [known[n] for n in names]
 
 
-async def ensure_all(pool: asyncpg.Pool) -> None:
-    """Create every projection's tables that do not exist yet (so pages can read them)."""
+async def ensure_all(pool: asyncpg.Pool, policy: Policy | None = None) -> None:
+    """Create every projection's tables that do not exist yet (so pages can read them), and
+    draw the review queue's fundable line with ``policy``'s quorum and threshold."""
     for projection in ALL_PROJECTIONS:
         await ensure_tables(pool, projection)
+    if policy is not None:
+        await set_policy(pool, policy.review_quorum, policy.funding_threshold_hundredths)
 
 
 async def run_all(
@@ -74,9 +80,11 @@ async def run_all(
     stop_event: asyncio.Event | None = None,
     *,
     poll_interval: float = 1.0,
+    supervisor: Supervisor | None = None,
 ) -> None:
     """Run the projections (leading those whose lock is free, standing by for the others) until
-    ``stop_event`` is set. One lock connection and one LISTEN connection serve them all."""
+    ``stop_event`` is set. One lock connection and one LISTEN connection serve them all; each
+    runner is supervised (:mod:`projections.supervisor`): one failing never stops the others."""
     stop = stop_event or asyncio.Event()
     projections = select(names)
     leadership = Leadership(pool)
@@ -85,12 +93,8 @@ async def run_all(
         for p in projections
     ]
     try:
-        async with (
-            listeners(store, len(runners), poll_interval) as wakers,
-            asyncio.TaskGroup() as group,
-        ):
-            for runner, waker in zip(runners, wakers, strict=True):
-                group.create_task(runner.run(stop, waker))
+        async with listeners(store, len(runners), poll_interval) as wakers:
+            await (supervisor or Supervisor()).run(runners, wakers, stop)
     finally:
         await leadership.close()
 
@@ -119,6 +123,11 @@ class ProjectionStatus:
     applied: int
     skipped: int
     error: str | None
+
+    @property
+    def state(self) -> str:
+        """``ok``, or ``failed`` when its last page failed (it stands where the error is)."""
+        return "failed" if self.error else "ok"
 
 
 async def status(pool: asyncpg.Pool, store: EventStore) -> list[ProjectionStatus]:

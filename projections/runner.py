@@ -47,6 +47,8 @@ async def write_page(
     page: Sequence[LogNotification],
     after: Position,
     mapper: Mapper[Any],
+    *,
+    settle: bool = True,
 ) -> bool:
     """Apply ``page`` (the entries right after ``after``) and advance, all in one transaction.
 
@@ -57,7 +59,7 @@ async def write_page(
     async with pool.acquire() as conn, conn.transaction():
         if await tracking.lock(conn, projection.name) != after:
             return False
-        skipped = await apply_events(conn, projection, page, mapper)
+        skipped = await apply_events(conn, projection, page, mapper, settle=settle)
         await tracking.advance(conn, projection.name, page[-1].position, len(page), skipped)
     return True
 
@@ -76,21 +78,48 @@ class ProjectionRunner:
     pages_applied: int = 0
     leading: bool = False
     mapper: Mapper[Any] = field(default_factory=new_mapper)
+    #: Pages were applied without settling the whole-table state (scores, the line). True at
+    #: start: a runner before this one (another process, or one that crashed) may have left
+    #: full pages unsettled, and nothing in the tables says so; one settle at the head is cheap.
+    unsettled: bool = True
 
     async def step(self) -> int:
-        """Apply the next page if there is one; return how many events it held."""
+        """Apply the next page if there is one; return how many events it held.
+
+        A set-based projection settles what spans the whole table (the review queue's scores
+        and line: a second at 100,000 files) with the page that reaches the head of the log;
+        full pages in a backlog skip it, and the first empty read after them settles.
+        """
         after = await tracking.position(self.pool, self.projection.name)
         page = await self.store.select_notifications(after, self.page_size)
+        settle = len(page) < self.page_size
         try:
-            applied = await write_page(self.pool, self.projection, page, after, self.mapper)
+            applied = await write_page(
+                self.pool, self.projection, page, after, self.mapper, settle=settle
+            )
         except HandlerError as error:
             await tracking.record_error(self.pool, self.projection.name, str(error))
             raise
         if applied:
             self.pages_applied += 1
+            if settle and self.unsettled:  # the page handler may see nothing worth settling
+                await self._settle()
+            else:
+                self.unsettled = not settle and self.projection.finish is not None
             await announce(self.pool, self.projection.name)  # wakes the live streams
             return len(page)
+        if not page and self.unsettled:
+            await self._settle()
+            await announce(self.pool, self.projection.name)
         return 0
+
+    async def _settle(self) -> None:
+        finish = self.projection.finish
+        if finish is not None:
+            async with self.pool.acquire() as conn, conn.transaction():
+                await tracking.lock(conn, self.projection.name)
+                await finish(conn)
+        self.unsettled = False
 
     async def catch_up(self) -> int:
         """Apply pages until the log is exhausted; return the number of events read."""
@@ -100,7 +129,12 @@ class ProjectionRunner:
         return total
 
     async def run(self, stop: asyncio.Event, waker: Waker | None = None) -> None:
-        """Lead when the lock is free, stand by otherwise, until ``stop`` or a handler fails."""
+        """Lead when the lock is free, stand by otherwise, until ``stop`` or a failure.
+
+        A failing handler (:class:`HandlerError`, recorded in the tracking table) or tables of a
+        newer version (:class:`projections.rebuild.NewerTablesError`) end the run with that
+        error: :mod:`projections.supervisor` restarts it with backoff, alone.
+        """
         leadership = self.leadership or Leadership(self.pool)
         try:
             async with contextlib.AsyncExitStack() as stack:
@@ -109,8 +143,6 @@ class ProjectionRunner:
                         self.store.listener(poll_interval=self.poll_interval)
                     )
                 await self._run(stop, waker, leadership)
-        except HandlerError as error:
-            logger.error("%s; projection stopped until restarted", error)
         finally:
             if self.leadership is None:
                 await leadership.close()

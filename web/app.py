@@ -23,6 +23,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from projections import registry, transparency
+from projections.supervisor import Supervisor
 from service import db, sessions
 from service.checkpoints import ledger_signer
 from service.live import PROJECTIONS_CHANNEL, Broadcast
@@ -78,9 +79,10 @@ def create_app(settings: Settings, *, database_url: str | None = None) -> Litest
             app.state.pool = pool
             app.state.store = EventStore(pool)
             _live_broadcasts(app, pool, app.state.store)
-            await registry.ensure_all(pool)
+            await registry.ensure_all(pool, settings.policy)
             purger = asyncio.create_task(_purge_sessions(pool))
-            async with _projections(settings, pool, app.state.store):
+            app.state.supervisor = Supervisor()
+            async with _projections(settings, pool, app.state.store, app.state.supervisor):
                 yield
             purger.cancel()
             await app.state.store.close()
@@ -162,14 +164,16 @@ def create_app(settings: Settings, *, database_url: str | None = None) -> Litest
 
 @contextlib.asynccontextmanager
 async def _projections(
-    settings: Settings, pool: asyncpg.Pool, store: EventStore
+    settings: Settings, pool: asyncpg.Pool, store: EventStore, supervisor: Supervisor
 ) -> AsyncIterator[None]:
     """Run every projection inside this process (the default), so one command is a live system."""
     if not settings.run_projections:
         yield
         return
     stop = asyncio.Event()
-    task = asyncio.create_task(registry.run_all(pool, store, stop_event=stop))
+    task = asyncio.create_task(
+        registry.run_all(pool, store, stop_event=stop, supervisor=supervisor)
+    )
     publisher = asyncio.create_task(
         transparency.run_publisher(
             pool,
@@ -265,16 +269,27 @@ async def healthz(
     request: Request[Any, Any, Any],
     pool: NamedDependency[asyncpg.Pool],
     store: NamedDependency[EventStore],
+    state: State,
 ) -> dict[str, Any]:
     """Database reachable, schema version, the event log's head, the live feed and each
-    projection's state: ``ok``, ``stopped`` (a handler failed), ``stale`` (events wait longer
-    than ``STALE_AFTER_S``) or ``polling`` (this process has lost its LISTEN connection)."""
+    projection's state: ``ok``, ``stopped`` (a handler failed), ``restarting`` (its runner in
+    this process is down, waiting for its restart), ``stale`` (events wait longer than
+    ``STALE_AFTER_S``) or ``polling`` (this process has lost its LISTEN connection).
+
+    ``status`` is ``degraded`` (still 200: the site serves) when any projection is not ``ok``,
+    and ``ledger_inconsistent`` when the ledger no longer extends what was published."""
     async with pool.acquire() as conn:
         version = await db.schema_version(conn)
     head = await store.max_notification_id()
     projections = await registry.status(pool, store)
     feed = store.feed.status()
-    states = {p.name: _projection_state(p, polling=feed["mode"] == "polling") for p in projections}
+    supervisor: Supervisor | None = getattr(state, "supervisor", None)
+    down = set(supervisor.degraded()) if supervisor is not None else set()
+    polling = feed["mode"] == "polling"
+    states = {
+        p.name: "restarting" if p.name in down else _projection_state(p, polling=polling)
+        for p in projections
+    }
     ledger_status = await transparency.status(pool)
     if not ledger_status["consistent"]:
         status = "ledger_inconsistent"

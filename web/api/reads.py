@@ -30,7 +30,16 @@ from web.api.schemas import (
     UserOut,
 )
 from web.api.session import user_out
-from web.api.support import After, Filter, IdempotencyKey, Limit, convert, created, page
+from web.api.support import (
+    MAX_BIGINT,
+    After,
+    Filter,
+    IdempotencyKey,
+    Limit,
+    convert,
+    created,
+    page,
+)
 from web.common.auth import requires_role
 from web.common.replica import PUBLIC_READS
 
@@ -76,7 +85,9 @@ class LedgerController(Controller):
         self,
         pool: NamedDependency[asyncpg.Pool],
         limit: Limit = 100,
-        after: Annotated[int, QueryParameter(ge=0, description="The last seq seen")] = 0,
+        after: Annotated[
+            int, QueryParameter(ge=0, le=MAX_BIGINT, description="The last seq seen")
+        ] = 0,
         envelope_id: FromQuery[UUID | None] = None,
     ) -> Page[LedgerEntryOut]:
         """In chain order; organisations only, never a natural person."""

@@ -98,6 +98,7 @@ STATUS_CODES = {
     422: "validation_failed",
     429: "throttled",
     500: "server_error",
+    503: "service_unavailable",
 }
 
 

@@ -6,7 +6,6 @@ messages next to the field they concern (``ERRORS``).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
@@ -40,6 +39,12 @@ STATUS_LABELS = {
     Status.COMPLETED: N_("Completed"),
 }
 SORT_LABELS = {"score": N_("Score"), "date": N_("Date"), "amount": N_("Amount")}
+#: Why a file in review is, or is not, on the fundable line (``projections.scoring``).
+REASON_LABELS = {
+    "fundable": N_("Can be funded now"),
+    "below_quorum": N_("Not ranked: quorum not reached"),
+    "below_threshold": N_("Not ranked: mean below the threshold"),
+}
 # The form field a domain error is shown against ("_form": above the form), and its message.
 ERRORS: dict[str, tuple[str, str]] = {
     "envelope_exhausted": (
@@ -69,8 +74,6 @@ ERRORS: dict[str, tuple[str, str]] = {
 }
 BLANK = N_("This field is required.")
 UNKNOWN_ERROR = N_("This could not be recorded.")
-_SPACES = re.compile(r"[\s\u00a0\u202f'_]")
-_AMOUNT = re.compile(r"^(\d{1,13})(?:[.,](\d{1,2}))?$")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -111,6 +114,7 @@ def labels(request: Request[Any, Any, Any]) -> dict[str, Any]:
         "legal_form_labels": {f.key: f.labels.get(lang) for f in LEGAL_FORMS},
         "status_labels": {str(k): v for k, v in STATUS_LABELS.items()},
         "sort_labels": SORT_LABELS,
+        "reason_labels": REASON_LABELS,
         "lang": lang,
     }
 
@@ -125,16 +129,6 @@ def shown_company(facts: Any, user: User) -> str | None:
     if user.role == REVIEWER and get("applicant_kind") in (SOLE_TRADER, None):
         return None
     return str(get("company_name"))
-
-
-def parse_amount(text: str) -> int | None:
-    """MAD typed as ``1 250 000,50`` or ``1250000.5`` (any digits Python reads) -> centimes."""
-    cleaned = "".join(str(int(c)) if c.isdecimal() else c for c in _SPACES.sub("", text))
-    match = _AMOUNT.match(cleaned)
-    if match is None:
-        return None
-    centimes = int(match[1]) * 100 + int((match[2] or "0").ljust(2, "0"))
-    return centimes or None
 
 
 def domain_error(request: Request[Any, Any, Any], form: Form, error: DomainError) -> Form:

@@ -49,6 +49,7 @@ FLASH = "committee_flash"
 QUERY_KEYS = ("status", "sector", "province", "call", "sort")
 #: Files per page of the queue: computed in SQL a page at a time (``projections.queue_page``).
 QUEUE_PAGE_SIZE = 100
+NOT_RANKED = ("below_quorum", "below_threshold")
 COMMENT_MAX = 4000
 NOT_A_SCORE = N_("Choose a whole number from 0 to 5.")
 NO_SCORE = N_("Score this criterion: a whole number from 0 to 5.")
@@ -91,8 +92,15 @@ async def queue_page(
         after = None
         entries, more = await queue_rows(pool, limit=QUEUE_PAGE_SIZE, **selection)
     remaining = await review_queue.remaining(pool)
+    # Files in review kept off the line, apart and with the reason (as filtered, first ones).
+    kept_off = {k: v for k, v in selection.items() if k not in ("status", "sort")}
+    apart, _ = await queue_rows(
+        pool, status="in_review", eligibility=NOT_RANKED, limit=QUEUE_PAGE_SIZE, **kept_off
+    )
+    quorum, threshold = await review_queue.policy(pool)
     return page(
-        "committee_queue.html", entries=entries, filters=filters, calls=calls,
+        "committee_queue.html", entries=entries, filters=filters, calls=calls, apart=apart,
+        quorum=quorum, threshold=threshold,
         next_after=entries[-1].application_id if more else None, paged=after is not None,
         remaining=sum(remaining.values()), companies={e.application_id: shown_company(e, user)
                                                      for e in entries},
