@@ -2,8 +2,8 @@
 
 Some codes follow from the shape of the operation (a body can be malformed, an unsafe request
 needs the CSRF token, a signed-in operation can be refused, a path id can be unknown); the rest
-are the rules the operation's use case enforces, listed here by operation. A test sends each
-operation's refusals and checks the code it got is in its list (tests/e2e/test_calls.py).
+are the rules the operation's use case enforces, listed here by hand, by operation
+(tests/e2e/test_api_schema.py checks a sample of them; nothing yet proves the lists complete).
 """
 
 from __future__ import annotations
