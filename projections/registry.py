@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import asyncpg
 
 from projections import (
+    call_pages,
     dashboard,
     envelopes,
     ledger,
@@ -44,6 +45,7 @@ ALL_PROJECTIONS: tuple[Projection, ...] = (
     envelopes.PROJECTION,
     statistics.PROJECTION,
     programme.PROJECTION,
+    call_pages.PROJECTION,
 )
 
 

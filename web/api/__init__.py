@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from litestar import Router
 
-from web.api import applications, decisions, programme, reads, session, transparency
+from web.api import applications, decisions, newcomers, programme, reads, session, transparency
 
 PREFIX = "/api/v1"
 
@@ -34,5 +34,6 @@ def api_router() -> Router:
             reads.programme_statistics,
             reads.UserController,
             reads.projections,
+            *newcomers.ROUTES,
         ],
     )

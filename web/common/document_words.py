@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING, Final
 from babel.dates import format_datetime
 
 from domain import documents as d
+from domain.local_time import MOROCCO
 from service.correspondence import DOCUMENT
 from service.correspondence import REPLY as REPLY_KIND
-from web.common.i18n import FORMAT_LOCALES, MOROCCO, N_
+from web.common.i18n import FORMAT_LOCALES, N_
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence

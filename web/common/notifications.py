@@ -16,7 +16,8 @@ from service.repository import AggregateNotFoundError, Repository
 from web.common.document_words import moroccan_moment
 
 __all__ = ["DIGEST_HOUR", "MOROCCO", "MailComposer"]
-from web.common.i18n import MOROCCO, N_, format_mad
+from domain.local_time import MOROCCO
+from web.common.i18n import N_, format_mad
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
