@@ -132,11 +132,15 @@ PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>
 
 
 def attach_mandatory_documents(page: Page) -> None:
-    """Choose the business plan and the RC certificate, the call's mandatory documents."""
-    for kind, name in (("business_plan", "plan.pdf"), ("registration_certificate", "rc.pdf")):
-        page.set_input_files(
-            f"#f-doc_{kind}", files=[{"name": name, "mimeType": "application/pdf", "buffer": PDF}]
-        )
+    """Choose a file for every document the form marks as required (the open calls' lists)."""
+    fields = page.locator("#documents .field")
+    for index in range(fields.count()):
+        field = fields.nth(index)
+        if field.locator(".required").count():
+            kind = field.locator("input[type=file]").get_attribute("name")
+            field.locator("input[type=file]").set_input_files(
+                files=[{"name": f"{kind}.pdf", "mimeType": "application/pdf", "buffer": PDF}]
+            )
 
 
 def apply_with_a_wrong_ice(page: Page, server: str, title: str, language: str, shot: str) -> str:

@@ -52,9 +52,11 @@ VALID = {
 }
 EN = {"Accept-Language": "en"}
 PDF = b"%PDF-1.4\n%test document\n%%EOF\n"
+#: The mandatory documents of a call opened with the default texts (service/call_content.py).
 MANDATORY_FILES = {
     "doc_business_plan": ("plan.pdf", PDF, "application/pdf"),
-    "doc_registration_certificate": ("rc.pdf", PDF, "application/pdf"),
+    "doc_ice_certificate": ("ice.pdf", PDF, "application/pdf"),
+    "doc_tax_certificate": ("impots.pdf", PDF, "application/pdf"),
 }
 GOOD_SCORES = [c.key for c in DEFAULT_CRITERIA]
 
@@ -284,13 +286,14 @@ async def test_a_draft_is_saved_reopened_and_gone_once_submitted(
             "documents_key": documents_key[1], "draft_id": draft_id, "_csrf": csrf_of(reopened)}  # fmt: skip
     lacking = await client.post("/my/applications/new", data=data, files={}, headers=EN)
     assert lacking.status_code == 422
-    assert field_error(lacking.text, "doc_registration_certificate") == (
-        "This document is required: please attach it."
-    )
+    for kind in ("ice_certificate", "tax_certificate"):  # each one named next to its input
+        assert field_error(lacking.text, f"doc_{kind}") == (
+            "This document is required: please attach it."
+        )
     assert 'value="Gîte à Skoura"' not in lacking.text  # VALID's title replaced the draft's
     assert "Attached: <bdi>business_plan-" in lacking.text
-    rc = {"doc_registration_certificate": MANDATORY_FILES["doc_registration_certificate"]}
-    submitted = await client.post("/my/applications/new", data=data, files=rc)
+    rest = {k: v for k, v in MANDATORY_FILES.items() if k != "doc_business_plan"}
+    submitted = await client.post("/my/applications/new", data=data, files=rest)
     file_id(submitted)
     assert (await client.get(f"/my/drafts/{draft_id}")).status_code == 404
     assert await drafts.drafts(db, investor_id=investor.id) == []
@@ -373,7 +376,7 @@ async def test_the_data_download_holds_everything_about_the_investor_only(
     assert record["applicant"]["ice"] == ICE
     assert record["project"]["requested_centimes"] == 250_000_050
     assert [step["kind"] for step in record["timeline"]] == [
-        "submitted", "document_attached", "document_attached",
+        "submitted", "document_attached", "document_attached", "document_attached",
     ]  # fmt: skip
     assert [d["values"]["title"] for d in data["drafts"]] == ["Mine, later"]
     assert "Not mine" not in response.text
@@ -474,7 +477,7 @@ async def test_the_investor_answers_a_question_with_a_file_all_or_nothing(
         client, f"/my/files/{app_id}/reply", {"message": "Voici"}, page="/my/files", files=reply
     )
     assert early.headers["location"].endswith("?reply=invalid_transition#thread")
-    assert await db.fetchval("SELECT count(*) FROM documents") == 2  # the two submitted only
+    assert await db.fetchval("SELECT count(*) FROM documents") == 3  # those submitted only
     await applications.request_information(
         store, application_id=app_id, by=uuid4(), question="Votre attestation fiscale ?"
     )
