@@ -267,7 +267,9 @@ def verdicts(results: dict[str, Any]) -> dict[str, bool]:
 def table(results: dict[str, Any]) -> list[str]:
     lines = ["| measure | value | target | met |", "| --- | ---: | --- | --- |"]
     for key, (op, bound) in TARGETS.items():
-        lines.append(f"| {key} | {results[key]:,.2f} | {op} {bound:g} | {results['met'][key]} |")
+        value = results[key]  # None: nothing to divide by in the window (one idle viewer)
+        shown = "n/a" if value is None else f"{value:,.2f}"
+        lines.append(f"| {key} | {shown} | {op} {bound:g} | {results['met'][key]} |")
     for key in ("rebuild_events", "rebuild_events_per_s", "catchup_events_per_s",
                 "eventsourcing_runner_per_s", "live_rate_per_s", "submit_api_per_s",
                 "save_per_s"):  # fmt: skip
