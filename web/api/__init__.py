@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from litestar import Router
 
-from web.api import applications, decisions, programme, reads, session
+from web.api import applications, decisions, programme, reads, session, what_if
 
 PREFIX = "/api/v1"
 
@@ -33,5 +33,6 @@ def api_router() -> Router:
             reads.programme_statistics,
             reads.UserController,
             reads.projections,
+            what_if.what_if,
         ],
     )

@@ -23,7 +23,9 @@ from projections.selection import (
 PROVINCES = ("errachidia", "midelt", "ouarzazate", "tinghir", "zagora")
 
 
-def _file(n: int, raw: int, amount: int, province: str = "zagora", norm: int | None = None) -> OpenFile:
+def _file(
+    n: int, raw: int, amount: int, province: str = "zagora", norm: int | None = None
+) -> OpenFile:
     return OpenFile(
         application_id=UUID(int=n), title=f"file {n}", province=province,
         requested_centimes=amount, raw_score=raw, normalised_score=raw if norm is None else norm,
