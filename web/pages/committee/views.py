@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from web.common.forms import Form
 
 STAFF = (REVIEWER, CHAIR, OFFICER)
+#: The session key of a confirmation shown once on the next committee page.
+FLASH = "committee_flash"
 SORTS = ("score", "date", "amount")
 STATUS_LABELS = {
     Status.SUBMITTED: N_("Submitted"),

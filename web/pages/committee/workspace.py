@@ -9,6 +9,7 @@ The actions on a file are in ``web/pages/committee/actions.py``.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -23,7 +24,7 @@ from litestar.response.sse import ServerSentEventMessage
 
 from domain.errors import DomainError
 from domain.rubrics import SCALE_MAX
-from projections import programme, review_queue, tracking
+from projections import assignments, programme, review_queue, tracking
 from projections.queue_page import UnknownCursorError
 from projections.queue_page import queue_page as queue_rows
 from service import accounts
@@ -35,14 +36,20 @@ from web.common.auth import requires_role
 from web.common.forms import Form
 from web.common.i18n import N_, translations_of
 from web.common.views import page, see_other
-from web.pages.committee.views import STAFF, Filters, domain_error, labels, shown_company
+from web.pages.committee.assignments import (
+    LEVELS,
+    RETURN_HERE,
+    assignments_view,
+    facts_of,
+    my_review,
+)
+from web.pages.committee.views import FLASH, STAFF, Filters, domain_error, labels, shown_company
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
     from projections.programme import RubricView
 
-FLASH = "committee_flash"
 QUERY_KEYS = ("status", "sector", "province", "call", "sort")
 #: Files per page of the queue: computed in SQL a page at a time (``projections.queue_page``).
 QUEUE_PAGE_SIZE = 100
@@ -88,6 +95,7 @@ async def queue_page(
         after = None
         entries, more = await queue_rows(pool, limit=QUEUE_PAGE_SIZE, **selection)
     remaining = await review_queue.remaining(pool)
+    entries = await _with_applicant_kinds(pool, entries)
     return page(
         "committee_queue.html", entries=entries, filters=filters, calls=calls,
         next_after=entries[-1].application_id if more else None, paged=after is not None,
@@ -95,6 +103,16 @@ async def queue_page(
                                                      for e in entries},
         flash=request.scope["session"].pop(FLASH, None), **labels(request),
     )  # fmt: skip
+
+
+async def _with_applicant_kinds(pool: asyncpg.Pool, entries: list[Any]) -> list[Any]:
+    """The queue's page read does not carry the applicant's kind, without which every applicant
+    would be shown to a reviewer as a sole trader: add it (and the legal form) from the file."""
+    kinds = await assignments.applicant_kinds(pool, [e.application_id for e in entries])
+    return [
+        dataclasses.replace(e, applicant_kind=kinds.get(e.application_id, (None, None))[0])
+        for e in entries
+    ]
 
 
 def _cursor(value: str | None) -> UUID | None:
@@ -124,8 +142,10 @@ async def file_page(
             "reviews": [{**r, "name": _name(names, r["reviewer_id"])} for r in reviews],
             "criteria": rubric.criteria if rubric else [],
         }
-    if user.role == OFFICER:
-        context["reviewer_accounts"] = await accounts.users_with_role(pool=pool, role=REVIEWER)
+    if user.role == OFFICER:  # only reviewers not already assigned and not conflicted
+        taken = {r["reviewer_id"] for r in await review_queue.reviewers(pool, application_id)}
+        everyone = await accounts.users_with_role(pool=pool, role=REVIEWER)
+        context["reviewer_accounts"] = [u for u in everyone if u.id not in taken]
     left = await review_queue.remaining(pool)
     return page(
         "committee_file.html", status, file=facts, company=shown_company(facts, user),
@@ -168,7 +188,8 @@ def _score_page(
 ) -> Template:
     return page(
         "committee_score.html", status, form=form, file=facts, rubric=rubric,
-        company=shown_company(facts, user), scale_max=SCALE_MAX, **labels(request),
+        company=shown_company(facts, user), scale_max=SCALE_MAX, levels=LEVELS,
+        facts=facts_of(facts, rubric.criteria), **labels(request),
     )  # fmt: skip
 
 
@@ -182,11 +203,7 @@ async def score_form(
     """One input per criterion of the published rubric; the reviewer's last review, if any."""
     facts = await visible_file(pool, user, application_id)
     rubric = await _rubric(pool)
-    mine = [r for r in await review_queue.reviewers(pool, application_id)
-            if r["reviewer_id"] == user.id and r["scores"]]  # fmt: skip
-    values = {k: str(v) for k, v in mine[0]["scores"].items()} if mine else {}
-    if mine:
-        values["comment"] = mine[0]["comment"] or ""
+    values = await my_review(pool, user, application_id)
     return _score_page(request, facts, user, rubric, Form(values))
 
 
@@ -203,7 +220,10 @@ async def score(
     facts = await visible_file(pool, user, application_id)
     rubric = await _rubric(pool)
     keys = [c["key"] for c in rubric.criteria]
-    form = Form.from_data(data, [*keys, "comment"])
+    automatic = facts_of(facts, rubric.criteria)  # facts of the file, never typed by a reviewer
+    form = Form.from_data({**data, **{k: str(v) for k, v in automatic.items()}},
+                          [*keys, "comment"])  # fmt: skip
+    back_here = data.get("return") == RETURN_HERE
     scores = {key: _score(form, key) for key in keys}
     if len(form.values["comment"]) > COMMENT_MAX:
         form.error("comment", N_("At most 4000 characters."))
@@ -217,7 +237,10 @@ async def score(
             domain_error(request, form, error)
         else:
             flash(request, N_("Your review is recorded: %(score)s / 100."), score=_points(weighted))
-            return see_other(f"/committee/files/{application_id}")
+            return see_other("/committee/assignments" if back_here
+                             else f"/committee/files/{application_id}")  # fmt: skip
+    if back_here:
+        return await assignments_view(request, pool, user, application_id, form=form, status=422)
     return _score_page(request, facts, user, rubric, form, 422)
 
 
