@@ -83,7 +83,7 @@ async def test_a_reviewer_scores_beside_the_list_and_facts_are_scored_from_the_f
     assert re.search(r'name="priority_sector"[^>]*value="5"[^>]*readonly', page.text)
     assert "Scored automatically from the file" in page.text
     assert "3: adequate" in page.text
-    typed = {key: "4" for key in JUDGED} | {"province_category": "0", "priority_sector": "0"}
+    typed = dict.fromkeys(JUDGED, "4") | {"province_category": "0", "priority_sector": "0"}
     response = await english.post(
         f"/committee/files/{first}/score",
         data={**typed, "comment": "", "return": "assignments", "_csrf": csrf_of(page)},
@@ -111,7 +111,7 @@ async def test_an_invalid_score_comes_back_beside_the_list_with_what_was_typed(
     await catch_up(world.pool, world.store)
     await as_user(english, "r1@region.ma")
     page = await english.get(f"/committee/assignments?file={app_id}")
-    typed = {key: "4" for key in JUDGED} | {"stable_jobs": "9", "comment": "Dossier clair"}
+    typed = dict.fromkeys(JUDGED, "4") | {"stable_jobs": "9", "comment": "Dossier clair"}
     response = await english.post(
         f"/committee/files/{app_id}/score",
         data={**typed, "return": "assignments", "_csrf": csrf_of(page)},
