@@ -105,10 +105,15 @@ async def as_user(client: AsyncTestClient[Litestar], email: str) -> None:
 async def act(
     client: AsyncTestClient[Litestar], app_id: UUID, action: str, **data: str
 ) -> httpx.Response:
-    """POST an action form with the token of the file page (or the queue's when hidden)."""
+    """POST an action form with the token of the file page (or the queue's when hidden),
+    confirmed and with the page's idempotency key, as a person ticking the box would."""
     page = await client.get(f"/committee/files/{app_id}")
     token = csrf_of(page if page.status_code == 200 else await client.get("/"))
-    return await client.post(f"/committee/files/{app_id}/{action}", data={**data, "_csrf": token})
+    key = re.search(r'name="key" value="([0-9a-f]{32})"', page.text)
+    guard = {"confirm": "yes", "key": key[1] if key else "0" * 32}
+    return await client.post(
+        f"/committee/files/{app_id}/{action}", data={**guard, **data, "_csrf": token}
+    )
 
 
 def queue_ids(response: httpx.Response) -> list[str]:
@@ -235,7 +240,7 @@ async def test_a_reviewer_sees_only_assigned_files_and_loses_a_conflicted_one(
     for personal in ("Fatima Zahra Ouali", "fz.ouali@exemple.ma", "+212600112233", "Test Person"):
         assert personal not in page.text
 
-    declared = await act(english, a2, "conflict")
+    declared = await act(english, a2, "conflict", reason="Mon cousin dirige la société.")
     assert declared.status_code == 303
     assert declared.headers["location"] == "/committee/queue"
     await catch_up(world.pool, world.store)

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
+from uuid import uuid4
 
 from domain.applications import Status
 from domain.reference import LEGAL_FORMS, PROVINCES, SECTORS, SOLE_TRADER
@@ -124,6 +125,11 @@ def shown_company(facts: Any, user: User) -> str | None:
     if user.role == REVIEWER and get("applicant_kind") in (SOLE_TRADER, None):
         return None
     return str(get("company_name"))
+
+
+def new_form_key() -> str:
+    """A fresh idempotency key for a decisive form, carried in a hidden field."""
+    return uuid4().hex
 
 
 def parse_amount(text: str) -> int | None:

@@ -43,7 +43,15 @@ from web.pages.committee.assignments import (
     facts_of,
     my_review,
 )
-from web.pages.committee.views import FLASH, STAFF, Filters, domain_error, labels, shown_company
+from web.pages.committee.views import (
+    FLASH,
+    STAFF,
+    Filters,
+    domain_error,
+    labels,
+    new_form_key,
+    shown_company,
+)
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -150,7 +158,7 @@ async def file_page(
     return page(
         "committee_file.html", status, file=facts, company=shown_company(facts, user),
         remaining=left.get(facts["envelope_id"], 0), forms=forms or {}, form_blank=Form(),
-        role=user.role,
+        role=user.role, form_key=new_form_key(),
         flash=request.scope["session"].pop(FLASH, None), **context, **labels(request),
     )  # fmt: skip
 
