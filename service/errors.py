@@ -7,7 +7,7 @@ import asyncpg
 #: What a lost or overloaded database looks like from asyncpg: the connection went away (a
 #: restart, ``pg_terminate_backend``, a network cut), a pool or client-side timeout expired, the
 #: server refused a connection, or ``lock_timeout``/``statement_timeout`` cancelled a statement.
-_DRIVER: tuple[type[BaseException], ...] = (
+_DRIVER: tuple[type[Exception], ...] = (
     asyncpg.InterfaceError,
     asyncpg.exceptions.InternalClientError,
     asyncpg.PostgresConnectionError,
@@ -21,7 +21,7 @@ UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (OSError, TimeoutError, *_
 
 #: The same, for code that reads outside a command (a page's query): what the web layer answers
 #: with 503 too. Not every ``OSError``: only a lost connection means the database is away.
-DATABASE_AWAY: tuple[type[BaseException], ...] = (
+DATABASE_AWAY: tuple[type[Exception], ...] = (
     ConnectionError,
     TimeoutError,
     *_DRIVER,

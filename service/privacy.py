@@ -84,7 +84,7 @@ async def keys_for(
 
 async def erase(conn: asyncpg.Connection, person_id: UUID) -> bool:
     """Destroy the person's key; True when there was one to destroy."""
-    deleted = await conn.execute(DELETE_KEY, person_id)
+    deleted: str = await conn.execute(DELETE_KEY, person_id)
     await conn.execute(INSERT_ERASURE, person_id)
     return deleted.endswith(" 1")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
 from eventsourcing.domain import Aggregate, Snapshot
 from eventsourcing.persistence import Mapper
@@ -44,13 +44,23 @@ class Repository:
         self.store = store
         self.mapper = mapper or new_mapper()
 
+    @overload
+    async def get(
+        self, aggregate_id: UUID, *, conn: asyncpg.Connection | None = None
+    ) -> Aggregate: ...
+
+    @overload
+    async def get(
+        self, aggregate_id: UUID, *, conn: asyncpg.Connection | None = None, cls: type[A]
+    ) -> A: ...
+
     async def get(
         self,
         aggregate_id: UUID,
         *,
         conn: asyncpg.Connection | None = None,
-        cls: type[A] = Aggregate,
-    ) -> A:
+        cls: type[Aggregate] = Aggregate,
+    ) -> Aggregate:
         """The aggregate's current state; raises :class:`AggregateNotFoundError`."""
         snapshot = await self.store.select_snapshot(aggregate_id, conn=conn)
         aggregate: Any = None
@@ -59,10 +69,10 @@ class Repository:
             aggregate = cast(Snapshot, self.mapper.to_domain_event(snapshot)).mutate(None)
             after = snapshot.originator_version
         for stored in await self.store.select_events(aggregate_id, gt=after, conn=conn):
-            aggregate = self.mapper.to_domain_event(stored).mutate(aggregate)
+            aggregate = cast(Any, self.mapper.to_domain_event(stored)).mutate(aggregate)
         if aggregate is None:
             raise AggregateNotFoundError(aggregate_id)
-        return cast(A, aggregate)
+        return cast(Aggregate, aggregate)
 
     async def save(
         self, *aggregates: Aggregate, conn: asyncpg.Connection | None = None

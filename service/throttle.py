@@ -51,7 +51,7 @@ class ThrottlePolicy:
 
     def delay(self, failures: int) -> float:
         """Seconds to wait before answering the ``failures``-th failure."""
-        return min(self.max_delay_s, self.base_delay_s * 2 ** max(0, failures - 1))
+        return min(self.max_delay_s, self.base_delay_s * 2.0 ** max(0, failures - 1))
 
 
 def keys(*, email: str, client: str) -> tuple[str, str]:

@@ -206,7 +206,8 @@ def _from_state(name: str) -> Provide:
 
 
 def _pool(state: State) -> asyncpg.Pool:
-    return state.pool  # type: ignore[no-any-return]
+    pool: asyncpg.Pool = state.pool
+    return pool
 
 
 def _store(state: State) -> EventStore:

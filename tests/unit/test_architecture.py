@@ -19,3 +19,14 @@ def test_ruff_finds_nothing() -> None:
     ruff = Path(sys.executable).with_name("ruff")
     result = subprocess.run([str(ruff), "check", "."], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout
+
+
+def test_mypy_strict_finds_nothing() -> None:
+    """``mypy --strict`` over domain/, service/, projections/ and web/ (settings in pyproject)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--no-error-summary"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -9,7 +9,7 @@ it is translated, accessible and covered by the security headers like any page.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import msgspec
 from litestar._openapi.schema_generation.plugins.struct import StructSchemaPlugin
@@ -22,6 +22,7 @@ from web.common.sessions import cookie_name
 if TYPE_CHECKING:
     from litestar import Request
     from litestar._openapi.schema_generation import SchemaCreator
+    from litestar.enums import MediaType
     from litestar.openapi.spec import Schema
     from litestar.typing import FieldDefinition
 
@@ -104,14 +105,16 @@ class DocsPage(OpenAPIRenderPlugin):
     """``/schema``: the document as a page of our own (no CDN, no inline script)."""
 
     def __init__(self) -> None:
-        super().__init__(path="/", media_type="text/html; charset=utf-8")
+        # Litestar types media_type as its enums; the header value with charset is what we send.
+        super().__init__(path="/", media_type=cast("MediaType", "text/html; charset=utf-8"))
 
     def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
         """Rendered with the site's Jinja environment, in the visitor's language."""
         engine: Any = request.app.template_engine
         template = engine.get_template("api_docs.html")
         context = reference(with_problems(openapi_schema))
-        return template.render(request=request, **context).encode()
+        html: str = template.render(request=request, **context)
+        return html.encode()
 
 
 class StrictStructSchemaPlugin(StructSchemaPlugin):
@@ -179,8 +182,9 @@ def reference(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def _operation(path: str, method: str, op: dict[str, Any]) -> dict[str, Any]:
-    body = op.get("requestBody", {}).get("content", {})
-    body_schema = next(iter(body.values()), {}).get("schema") if body else None
+    body: dict[str, Any] = op.get("requestBody", {}).get("content", {})
+    first: dict[str, Any] = next(iter(body.values()), {})
+    body_schema = first.get("schema") if body else None
     return {
         "id": f"{method}-{path}".replace("/", "-").replace("{", "").replace("}", ""),
         "method": method.upper(),
@@ -231,7 +235,7 @@ def _fields(schema: dict[str, Any]) -> list[dict[str, Any]]:
 def type_of(schema: dict[str, Any]) -> str:
     """A short, readable type: ``string (uuid)``, ``array of Page``, ``integer | null``."""
     if "$ref" in schema:
-        return schema["$ref"].rsplit("/", 1)[-1]
+        return str(schema["$ref"]).rsplit("/", 1)[-1]
     for combinator in ("oneOf", "anyOf"):
         if combinator in schema:
             return " | ".join(type_of(s) for s in schema[combinator])

@@ -155,7 +155,10 @@ class RubricController(Controller):
         extra: dict[str, Any] = {}
         if data.criteria is not None:
             extra["criteria"] = [
-                Criterion(key=c.key, labels=dict(c.labels), weight=c.weight) for c in data.criteria
+                Criterion(
+                    key=c.key, labels={str(k): v for k, v in c.labels.items()}, weight=c.weight
+                )
+                for c in data.criteria
             ]
 
         async def create(key: str | None) -> Created:

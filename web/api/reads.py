@@ -96,7 +96,7 @@ class LedgerController(Controller):
 async def programme_statistics(pool: NamedDependency[asyncpg.Pool]) -> StatisticsOut:
     """Received, decided and funded files; funded amounts by sector, province and month."""
     summary = await statistics.summary(pool)
-    by = {
+    by: dict[str, Any] = {
         f"by_{d}": [convert(_keyed(r), FundedByOut) for r in await statistics.funded_by(pool, d)]
         for d in ("sector", "province", "month")
     }

@@ -31,7 +31,7 @@ class Out(msgspec.Struct, kw_only=True, frozen=True):
     """Base of every response body."""
 
 
-class Page(Out, Generic[T]):
+class Page(Out, Generic[T], frozen=True):
     """A page of a list; pass ``next_after`` as ``after`` to get the next one (null: the end)."""
 
     items: list[T]
@@ -41,7 +41,7 @@ class Page(Out, Generic[T]):
 # -- session -------------------------------------------------------------------------------
 
 
-class LoginIn(In):
+class LoginIn(In, frozen=True):
     """E-mail and password of an account, and the second factor where the account needs one.
 
     Staff (and investors who enrolled an authenticator) send ``totp``: the app's six-digit code
@@ -52,7 +52,7 @@ class LoginIn(In):
     totp: Annotated[str, Meta(min_length=1, max_length=64)] | None = None
 
 
-class UserOut(Out):
+class UserOut(Out, frozen=True):
     """An account as its owner and officers see it."""
 
     id: UUID
@@ -62,14 +62,14 @@ class UserOut(Out):
     disabled: bool = False
 
 
-class SessionOut(Out):
+class SessionOut(Out, frozen=True):
     """The signed-in user (null for a visitor) and the token unsafe requests must carry."""
 
     user: UserOut | None
     csrf_token: str
 
 
-class UserIn(In):
+class UserIn(In, frozen=True):
     """A staff account an officer opens (investors register themselves)."""
 
     email: Annotated[str, Meta(min_length=3, max_length=254)]
@@ -81,7 +81,7 @@ class UserIn(In):
 # -- applications --------------------------------------------------------------------------
 
 
-class ApplicantIn(In):
+class ApplicantIn(In, frozen=True):
     """The company or sole trader applying (public identifiers)."""
 
     applicant_kind: Literal["company", "sole_trader"]
@@ -92,7 +92,7 @@ class ApplicantIn(In):
     rc_number: Annotated[str, Meta(max_length=40)]
 
 
-class ContactIn(In):
+class ContactIn(In, frozen=True):
     """The contact person: encrypted before it is stored, never shown to reviewers."""
 
     name: Annotated[str, Meta(min_length=1, max_length=120)]
@@ -101,7 +101,7 @@ class ContactIn(In):
     national_id: Annotated[str, Meta(max_length=40)] = ""
 
 
-class ProjectIn(In):
+class ProjectIn(In, frozen=True):
     """The project and the amount asked for."""
 
     title: Short
@@ -116,7 +116,7 @@ class ProjectIn(In):
     timeline_months: Annotated[int, Meta(ge=1, le=240)]
 
 
-class ApplicationIn(In):
+class ApplicationIn(In, frozen=True):
     """A new application: to a call (its envelope is implied) or straight to an envelope."""
 
     applicant: ApplicantIn
@@ -126,7 +126,7 @@ class ApplicationIn(In):
     envelope_id: UUID | None = None
 
 
-class AmendmentIn(In):
+class AmendmentIn(In, frozen=True):
     """Amendable project fields only; omitted fields keep their value."""
 
     title: Short | None = None
@@ -139,14 +139,14 @@ class AmendmentIn(In):
     timeline_months: Annotated[int, Meta(ge=1, le=240)] | None = None
 
 
-class ApplicationCreated(Out):
+class ApplicationCreated(Out, frozen=True):
     """The id of the application just submitted."""
 
     application_id: UUID
     status: str = "submitted"
 
 
-class ApplicationOut(Out, omit_defaults=True):
+class ApplicationOut(Out, frozen=True, omit_defaults=True):
     """A file. Investors get their money columns; staff get scores and the fundable line."""
 
     application_id: UUID
@@ -170,7 +170,7 @@ class ApplicationOut(Out, omit_defaults=True):
     above_line: bool | None = None
 
 
-class StepOut(Out):
+class StepOut(Out, frozen=True):
     """One step of a file's timeline: a stable ``kind`` and its parameters."""
 
     kind: str
@@ -178,14 +178,14 @@ class StepOut(Out):
     occurred_at: datetime
 
 
-class ActionOut(Out):
+class ActionOut(Out, frozen=True):
     """What a command did to a file."""
 
     application_id: UUID
     action: str
 
 
-class FundingOut(Out):
+class FundingOut(Out, frozen=True):
     """The amount reserved and what the envelope has left."""
 
     application_id: UUID
@@ -193,32 +193,32 @@ class FundingOut(Out):
     remaining_centimes: int
 
 
-class ReviewOut(Out):
+class ReviewOut(Out, frozen=True):
     """The weighted score recorded, in hundredths of a point (0..10000)."""
 
     application_id: UUID
     weighted_score: int
 
 
-class QuestionIn(In):
+class QuestionIn(In, frozen=True):
     """A question the investor must answer by amending."""
 
     question: Annotated[str, Meta(min_length=1, max_length=2000)]
 
 
-class ReasonIn(In):
+class ReasonIn(In, frozen=True):
     """Why (screen-out, rejection, cancellation)."""
 
     reason: Annotated[str, Meta(min_length=1, max_length=2000)]
 
 
-class AssignmentIn(In):
+class AssignmentIn(In, frozen=True):
     """The reviewer to assign."""
 
     reviewer_id: UUID
 
 
-class ReviewIn(In):
+class ReviewIn(In, frozen=True):
     """Scores 0..5 per criterion of the published rubric (or ``rubric_id``)."""
 
     scores: dict[Annotated[str, Meta(max_length=60)], Annotated[int, Meta(ge=0, le=5)]]
@@ -226,14 +226,14 @@ class ReviewIn(In):
     rubric_id: UUID | None = None
 
 
-class FundingIn(In):
+class FundingIn(In, frozen=True):
     """The chair's funding decision."""
 
     amount_centimes: Centimes
     note: Text = ""
 
 
-class OverrideIn(In):
+class OverrideIn(In, frozen=True):
     """Funding below the score threshold, with the justification the ledger of decisions keeps."""
 
     amount_centimes: Centimes
@@ -241,27 +241,27 @@ class OverrideIn(In):
     note: Text = ""
 
 
-class TrancheIn(In):
+class TrancheIn(In, frozen=True):
     """A tranche to pay."""
 
     amount_centimes: Centimes
 
 
-class Empty(In):
+class Empty(In, frozen=True):
     """No fields (the request may carry no body at all)."""
 
 
 # -- programme -----------------------------------------------------------------------------
 
 
-class EnvelopeIn(In):
+class EnvelopeIn(In, frozen=True):
     """A support envelope to open."""
 
     name: Short
     total_centimes: Centimes
 
 
-class EnvelopeOut(Out):
+class EnvelopeOut(Out, frozen=True):
     """An envelope's money, in centimes."""
 
     envelope_id: UUID
@@ -275,13 +275,13 @@ class EnvelopeOut(Out):
     closed_at: datetime | None
 
 
-class Created(Out):
+class Created(Out, frozen=True):
     """The id of what was just created."""
 
     id: UUID
 
 
-class CallIn(In):
+class CallIn(In, frozen=True):
     """A call for applications on an open envelope; empty lists mean every sector/province."""
 
     envelope_id: UUID
@@ -294,7 +294,7 @@ class CallIn(In):
     closes_at: datetime | None = None
 
 
-class CallOut(Out):
+class CallOut(Out, frozen=True):
     """A call for applications."""
 
     call_id: UUID
@@ -309,7 +309,7 @@ class CallOut(Out):
     closed_at: datetime | None
 
 
-class CriterionIn(In):
+class CriterionIn(In, frozen=True):
     """A weighted criterion with its label in the three languages."""
 
     key: Annotated[str, Meta(pattern=r"^[a-z][a-z0-9_]{0,59}$")]
@@ -317,7 +317,7 @@ class CriterionIn(In):
     labels: dict[Literal["ar", "fr", "en"], Annotated[str, Meta(min_length=1, max_length=200)]]
 
 
-class RubricIn(In):
+class RubricIn(In, frozen=True):
     """A rubric version to draft (the Investment Charter's criteria when none are given)."""
 
     name: Short
@@ -325,7 +325,7 @@ class RubricIn(In):
     criteria: list[CriterionIn] | None = None
 
 
-class RubricOut(Out):
+class RubricOut(Out, frozen=True):
     """A rubric version; ``published_at`` null while it is a draft."""
 
     rubric_id: UUID
@@ -339,7 +339,7 @@ class RubricOut(Out):
 # -- read models ---------------------------------------------------------------------------
 
 
-class QueueEntryOut(Out):
+class QueueEntryOut(Out, frozen=True):
     """A file in the committee's queue, with scores (hundredths) and the fundable line."""
 
     application_id: UUID
@@ -362,7 +362,7 @@ class QueueEntryOut(Out):
     above_line: bool | None
 
 
-class LedgerEntryOut(Out):
+class LedgerEntryOut(Out, frozen=True):
     """A public ledger entry: organisations only (a sole trader has no name here)."""
 
     seq: int
@@ -380,14 +380,14 @@ class LedgerEntryOut(Out):
     entry_hash: str
 
 
-class LedgerHeadOut(Out):
+class LedgerHeadOut(Out, frozen=True):
     """The chain's head: publish it, and anyone can check nothing before it was rewritten."""
 
     seq: int
     entry_hash: str
 
 
-class FundedByOut(Out):
+class FundedByOut(Out, frozen=True):
     """Funded count and amount for one sector, province or month."""
 
     key: str
@@ -395,7 +395,7 @@ class FundedByOut(Out):
     funded_centimes: int
 
 
-class StatisticsOut(Out):
+class StatisticsOut(Out, frozen=True):
     """Programme statistics; rates are shares of decided files."""
 
     received: int
@@ -410,7 +410,7 @@ class StatisticsOut(Out):
     by_month: list[FundedByOut]
 
 
-class ProjectionOut(Out):
+class ProjectionOut(Out, frozen=True):
     """A read model's position and lag behind the event log."""
 
     name: str
@@ -422,7 +422,7 @@ class ProjectionOut(Out):
     error: str | None
 
 
-class MyDataOut(Out):
+class MyDataOut(Out, frozen=True):
     """Everything the platform holds about the signed-in investor, for download."""
 
     account: UserOut

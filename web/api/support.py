@@ -11,7 +11,7 @@ from litestar.status_codes import HTTP_201_CREATED
 
 from service import idempotency
 from web.api.schemas import Page
-from web.common.errors import ProblemError
+from web.common.errors import ProblemError as ProblemError  # re-exported for the controllers
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Sequence

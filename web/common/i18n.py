@@ -49,16 +49,24 @@ def compile_catalogs(directory: Path = LOCALES_DIR) -> None:
         tmp.replace(mo_path)  # atomic: several workers may start at once
 
 
+def _load(directory: Path, lang: str, domain: str) -> Translations:
+    """One compiled catalog; a missing one is an error here, not a silent fallback."""
+    loaded = Translations.load(str(directory), [lang], domain=domain)
+    if not isinstance(loaded, Translations):
+        raise FileNotFoundError(directory / lang / "LC_MESSAGES" / f"{domain}.mo")
+    return loaded
+
+
 def load_catalogs(directory: Path = LOCALES_DIR) -> dict[str, Translations]:
     """Compile if needed, then one ``Translations`` per language: ``messages.po`` merged with
     every other catalog of that language (one per part of the site, so each part owns its file)."""
     compile_catalogs(directory)
     catalogs = {}
     for lang in LANGUAGES:
-        translations = Translations.load(str(directory), [lang], domain="messages")
+        translations = _load(directory, lang, "messages")
         for mo_path in sorted((directory / lang / "LC_MESSAGES").glob("*.mo")):
             if mo_path.stem != "messages":
-                translations.merge(Translations.load(str(directory), [lang], domain=mo_path.stem))
+                translations.merge(_load(directory, lang, mo_path.stem))
         catalogs[lang] = translations
     return catalogs
 

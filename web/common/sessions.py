@@ -15,6 +15,7 @@ from http.cookies import SimpleCookie
 from typing import TYPE_CHECKING, Any
 
 import asyncpg
+from litestar.enums import ScopeType
 from litestar.exceptions import PermissionDeniedException, ServiceUnavailableException
 from markupsafe import Markup, escape
 
@@ -81,7 +82,7 @@ class SessionMiddleware:
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith("/static/"):
+        if scope["type"] != ScopeType.HTTP or scope["path"].startswith("/static/"):
             await self.app(scope, receive, send)
             return
         pool = scope["app"].state.pool
@@ -165,7 +166,8 @@ def _handle(connection: ASGIConnection[Any, Any, Any, Any]) -> SessionHandle:
     return scope[HANDLE_KEY]  # type: ignore[no-any-return]
 
 
-def _session(connection: ASGIConnection[Any, Any, Any, Any]) -> dict[str, Any]:
+def session_data(connection: ASGIConnection[Any, Any, Any, Any]) -> dict[str, Any]:
+    """This request's session dict (created empty when there is none), typed for callers."""
     scope: Any = connection.scope
     if not isinstance(scope.get("session"), dict):
         scope["session"] = {}
@@ -177,7 +179,7 @@ def log_in(request: Request[Any, Any, Any], user: User, *, second_factor: bool =
 
     With ``second_factor`` the session is only half signed in: guards refuse it until
     ``complete_second_factor``. The role is recorded, so that a role change ends the session."""
-    handle, data = _handle(request), _session(request)
+    handle, data = _handle(request), session_data(request)
     kept = {"lang": data["lang"]} if "lang" in data else {}
     data.clear()
     data.update(kept, uid=str(user.id), role=user.role, csrf=secrets.token_urlsafe(32))
@@ -189,27 +191,27 @@ def log_in(request: Request[Any, Any, Any], user: User, *, second_factor: bool =
 
 def complete_second_factor(request: Request[Any, Any, Any]) -> None:
     """The second factor was verified: mark it, under a new session id and CSRF token."""
-    data = _session(request)
+    data = session_data(request)
     data.update({MFA_KEY: True, "csrf": secrets.token_urlsafe(32)})
     _handle(request).rotate = True
 
 
 def second_factor_state(connection: ASGIConnection[Any, Any, Any, Any]) -> bool | None:
     """``True`` verified, ``False`` still to do in this session, ``None`` not asked for."""
-    value = (connection.scope.get("session") or {}).get(MFA_KEY)
+    value = session_data(connection).get(MFA_KEY)
     return value if isinstance(value, bool) else None
 
 
 def log_out(request: Request[Any, Any, Any]) -> None:
     """End the session server-side and expire the cookie."""
     _handle(request).end = True
-    _session(request).clear()
+    session_data(request).clear()
     request.scope["user"] = None
 
 
 def csrf_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
     """This session's CSRF token (creates the session if there is none yet)."""
-    data = _session(connection)
+    data = session_data(connection)
     if "csrf" not in data:
         data["csrf"] = secrets.token_urlsafe(32)
     return str(data["csrf"])
@@ -229,7 +231,7 @@ async def check_csrf(request: Request[Any, Any, Any]) -> None:
     """``before_request`` hook: refuse unsafe methods without this session's token."""
     if request.method in SAFE_METHODS:
         return
-    expected = (request.scope.get("session") or {}).get("csrf")
+    expected = session_data(request).get("csrf")
     given = request.headers.get(CSRF_HEADER)
     if given is None:
         given = (await request.form()).get(CSRF_FIELD)

@@ -19,7 +19,7 @@ from web.common import audit
 from web.common.auth import requires_password_step
 from web.common.forms import Form
 from web.common.i18n import N_
-from web.common.sessions import complete_second_factor, second_factor_state
+from web.common.sessions import complete_second_factor, second_factor_state, session_data
 from web.common.views import page, safe_next, see_other
 
 Data = URLEncodedBody[dict[str, str]]
@@ -138,7 +138,7 @@ class SecondFactorController(Controller):
         secret = mfa.new_secret()
         # Kept in the (server-side) session until confirmed, sealed like the stored one.
         sealed = mfa.seal(settings.secret_key, user.id, secret)
-        request.scope["session"][PENDING_KEY] = base64.b64encode(sealed).decode()
+        session_data(request)[PENDING_KEY] = base64.b64encode(sealed).decode()
         return self._setup_page(user, secret, Form({"next": safe_next(next_, "")}))
 
     @post("/account/mfa/setup")
@@ -153,7 +153,7 @@ class SecondFactorController(Controller):
         """Confirm the app with one code; show the recovery codes once."""
         user = request.scope["user"]
         form = Form.from_data(data, ("next",))
-        session = request.scope["session"]
+        session = session_data(request)
         enrolled = await mfa.is_enrolled(pool, user.id)
         if PENDING_KEY not in session or (enrolled and second_factor_state(request) is not True):
             return see_other("/account/mfa/setup")

@@ -20,6 +20,7 @@ from service.accounts import REVIEWER, User
 from web.common.auth import requires_role
 from web.common.forms import Form
 from web.common.i18n import N_
+from web.common.sessions import session_data
 from web.common.views import page
 from web.pages.committee.views import FLASH, labels
 
@@ -79,7 +80,7 @@ async def assignments_view(
     return page(
         "committee_assignments.html", status, form=form or Form(), mine=mine, file=file,
         rubric=rubric, facts=facts, levels=LEVELS, scale_max=SCALE_MAX, return_to=RETURN_HERE,
-        flash=request.scope["session"].pop(FLASH, None), **labels(request),
+        flash=session_data(request).pop(FLASH, None), **labels(request),
     )  # fmt: skip
 
 

@@ -121,7 +121,10 @@ def labels(request: Request[Any, Any, Any]) -> dict[str, Any]:
 def shown_company(facts: Any, user: User) -> str | None:
     """The applicant's name as this user may see it: a sole trader's name is a natural person's,
     so a reviewer sees none (None: the page shows the legal form instead)."""
-    get = facts.get if isinstance(facts, dict) else lambda name: getattr(facts, name, None)
+
+    def get(name: str) -> Any:
+        return facts.get(name) if isinstance(facts, dict) else getattr(facts, name, None)
+
     if user.role == REVIEWER and get("applicant_kind") in (SOLE_TRADER, None):
         return None
     return str(get("company_name"))

@@ -35,6 +35,7 @@ from service.store import EventStore
 from web.common.auth import requires_role
 from web.common.forms import Form
 from web.common.i18n import N_, translations_of
+from web.common.sessions import session_data
 from web.common.views import page, see_other
 from web.pages.committee.assignments import (
     LEVELS,
@@ -69,7 +70,7 @@ NOT_A_SCORE = N_("Choose a whole number from 0 to 5.")
 def flash(request: Request[Any, Any, Any], message: str, **params: Any) -> None:
     """A confirmation shown once on the next page, already in the reader's language."""
     text = translations_of(request).gettext(message)
-    request.scope["session"][FLASH] = text % params if params else text
+    session_data(request)[FLASH] = text % params if params else text
 
 
 async def visible_file(pool: asyncpg.Pool, user: User, application_id: UUID) -> dict[str, Any]:
@@ -91,7 +92,7 @@ async def queue_page(
     calls = await programme.calls(pool)
     query = {k: request.query_params.get(k) or "" for k in QUERY_KEYS}
     filters = Filters.parse(query, {c.call_id for c in calls})
-    selection = {
+    selection: dict[str, Any] = {
         "status": filters.status, "sector": filters.sector, "province": filters.province,
         "call_id": filters.call, "sort": filters.sort,
         "reviewer_id": user.id if user.role == REVIEWER else None,
@@ -109,7 +110,7 @@ async def queue_page(
         next_after=entries[-1].application_id if more else None, paged=after is not None,
         remaining=sum(remaining.values()), companies={e.application_id: shown_company(e, user)
                                                      for e in entries},
-        flash=request.scope["session"].pop(FLASH, None), **labels(request),
+        flash=session_data(request).pop(FLASH, None), **labels(request),
     )  # fmt: skip
 
 
@@ -159,7 +160,7 @@ async def file_page(
         "committee_file.html", status, file=facts, company=shown_company(facts, user),
         remaining=left.get(facts["envelope_id"], 0), forms=forms or {}, form_blank=Form(),
         role=user.role, form_key=new_form_key(),
-        flash=request.scope["session"].pop(FLASH, None), **context, **labels(request),
+        flash=session_data(request).pop(FLASH, None), **context, **labels(request),
     )  # fmt: skip
 
 

@@ -182,7 +182,7 @@ def _project(read: _Reader, province_key: str) -> dict[str, Any]:
         and commune not in [c.key for c in province.communes]
     ):
         form.error("commune", COMMUNE_PROVINCE)
-    facts = {
+    facts: dict[str, Any] = {
         "title": read.text("title"),
         "summary": read.text("summary"),
         "commune": commune,

@@ -14,6 +14,7 @@ from litestar.response import Redirect, Template
 from service import mail
 from service.settings import Settings
 from web.common.i18n import LANGUAGES
+from web.common.sessions import session_data
 from web.common.views import page, safe_next, see_other
 
 
@@ -23,7 +24,7 @@ async def choose_language(
 ) -> Redirect:
     """Keep the visitor's explicit language choice in the session."""
     if data.get("lang") in LANGUAGES:
-        request.scope["session"]["lang"] = data["lang"]
+        session_data(request)["lang"] = data["lang"]
     return see_other(safe_next(data.get("next")))
 
 

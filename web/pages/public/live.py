@@ -43,8 +43,10 @@ async def updates(
 ) -> AsyncIterator[ServerSentEventMessage]:
     """One message now, then one each time the snapshot changes, for ``seconds`` at most."""
     loop = asyncio.get_running_loop()
-    deadline, last = loop.time() + seconds, None
+    deadline = loop.time() + seconds
+    last: dict[str, Any] | None = None
     while True:
+        current: dict[str, Any] | None
         try:
             current = await snapshot(pool, lang)
         except (OSError, asyncpg.PostgresError):

@@ -51,9 +51,10 @@ async def cached_page(
     """Answer 304 when the client holds the current version, else render ``template``."""
     lang = use_query_language(request)
     user = request.scope.get("user")
+    session = request.scope.get("session")
     etag = caching.etag_of(
         template, await caching.version(pool, *projections), lang, request.url.query,
-        getattr(user, "id", None), request.scope.get("session", {}).get("lang"),
+        getattr(user, "id", None), session.get("lang") if isinstance(session, dict) else None,
     )  # fmt: skip
     if status == 200 and caching.not_modified(request, etag):
         return caching.not_modified_response(etag)
