@@ -40,8 +40,9 @@ def fact_scores(
     criteria_keys: frozenset[str], *, province_key: str, sector_key: str
 ) -> dict[str, int]:
     """The scores of the fact criteria among ``criteria_keys``, computed from the file."""
-    scores = {
-        PROVINCE_CATEGORY: lambda: province_category_score(province_key),
-        PRIORITY_SECTOR_CRITERION: lambda: priority_sector_score(sector_key),
-    }
-    return {key: compute() for key, compute in scores.items() if key in criteria_keys}
+    scores: dict[str, int] = {}
+    if PROVINCE_CATEGORY in criteria_keys:
+        scores[PROVINCE_CATEGORY] = province_category_score(province_key)
+    if PRIORITY_SECTOR_CRITERION in criteria_keys:
+        scores[PRIORITY_SECTOR_CRITERION] = priority_sector_score(sector_key)
+    return scores

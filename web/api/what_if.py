@@ -24,7 +24,7 @@ from web.common.auth import requires_role
 Policy = Literal["raw_mean", "normalised", "greedy", "optimal", "province_balanced"]
 
 
-class OpenFileOut(Out):
+class OpenFileOut(Out, frozen=True):
     """A file that can be funded now: scores in hundredths of a point, amount in centimes."""
 
     application_id: UUID
@@ -35,7 +35,7 @@ class OpenFileOut(Out):
     normalised_score: int
 
 
-class SetApartOut(Out):
+class SetApartOut(Out, frozen=True):
     """A file in review that no policy may fund yet; ``reason``: below_quorum, below_threshold."""
 
     application_id: UUID
@@ -46,7 +46,7 @@ class SetApartOut(Out):
     reason: str
 
 
-class SelectionOut(Out):
+class SelectionOut(Out, frozen=True):
     """What one policy would fund (in its order) and what would remain; ``weighted_total`` is
     the sum of score x amount that the optimal fill maximises."""
 
@@ -57,7 +57,7 @@ class SelectionOut(Out):
     weighted_total: int
 
 
-class WhatIfOut(Out):
+class WhatIfOut(Out, frozen=True):
     """One envelope's comparison of selection policies."""
 
     envelope_id: UUID
