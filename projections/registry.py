@@ -15,6 +15,7 @@ from projections import (
     envelopes,
     ledger,
     programme,
+    public_grants,
     review_queue,
     statistics,
     tracking,
@@ -40,6 +41,7 @@ ALL_PROJECTIONS: tuple[Projection, ...] = (
     envelopes.PROJECTION,
     statistics.PROJECTION,
     programme.PROJECTION,
+    public_grants.PROJECTION,
 )
 
 

@@ -15,14 +15,15 @@ from litestar import Request, get
 from litestar.di import NamedDependency
 from litestar.response import Response
 
-from projections import open_data
+from projections import open_data, public_grants
 from web.common import caching
 
 
 async def _cached(
     request: Request[Any, Any, Any], pool: asyncpg.Pool, name: str, media_type: str, make: Any
 ) -> Response[Any]:
-    etag = caching.etag_of(name, await caching.version(pool))
+    # The override flags come from public_grants: its position is part of the version.
+    etag = caching.etag_of(name, await caching.version(pool, public_grants.PROJECTION.name))
     if caching.not_modified(request, etag):
         return caching.not_modified_response(etag)
     body = await make()

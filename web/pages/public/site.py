@@ -18,7 +18,7 @@ from litestar.response import Response, Template
 
 from domain.money import DEFAULT_ENVELOPE_CENTIMES
 from domain.reference import PROVINCES, SECTORS
-from projections import envelopes, ledger, public_ledger, statistics
+from projections import envelopes, ledger, public_grants, public_ledger, statistics
 from projections.audit import audit
 from service.store import EventStore
 from web.common import caching
@@ -187,9 +187,17 @@ async def grant_page(
         raise NotFoundException
 
     async def load() -> dict[str, Any]:
-        return {"entries": entries, "grant": entries[0]}
+        facts = await public_grants.grant(pool, application_id)
+        return {"entries": entries, "grant": entries[0], "facts": facts,
+                "communes": _commune_labels(language_of(request))}  # fmt: skip
 
-    return await cached_page(request, pool, "ledger_grant.html", load)
+    return await cached_page(
+        request, pool, "ledger_grant.html", load, public_grants.PROJECTION.name
+    )
+
+
+def _commune_labels(lang: str) -> dict[str, str]:
+    return {c.key: c.labels.get(lang) for p in PROVINCES for c in p.communes}
 
 
 @get("/statistics")
@@ -204,12 +212,16 @@ async def statistics_page(
         return {
             "by": by,
             "summary": await statistics.summary(pool),
+            "overrides": await public_grants.override_summary(pool),
             "sector_chart": charts.bars(by["sector"], _labels(SECTORS, lang)),
             "month_chart": charts.columns(by["month"]),
             "map": charts.province_map(by["province"], _labels(PROVINCES, lang)),
         }
 
-    return await cached_page(request, pool, "statistics.html", load, statistics.PROJECTION.name)
+    return await cached_page(
+        request, pool, "statistics.html", load, statistics.PROJECTION.name,
+        public_grants.PROJECTION.name,
+    )  # fmt: skip
 
 
 @get("/verify")
