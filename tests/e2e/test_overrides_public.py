@@ -4,14 +4,13 @@ and in the statistics; a rejection publishes nothing. The public grant page's fi
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.e2e.public_support import MAD, SOLE_TRADER_NAME, catch_up_all, programme, reviewed
+from tests.e2e.test_open_data_http import run_script
 from tests.integration.projections.test_open_data import validator
 from tests.unit.domain.builders import CHAIR
 
@@ -23,11 +22,11 @@ if TYPE_CHECKING:
     from litestar.testing import AsyncTestClient
 
     from service.store import EventStore
-    from tests.e2e.public_support import Programme
+    from tests.e2e.test_open_data_http import run_script
+from tests.e2e.public_support import Programme
 
 JUSTIFICATION = "Seul projet de la commune de Tagounite ; 40 emplois dans une zone sans emploi."
 REJECTION = "Le gérant M. Karim Bennani n'a pas fourni le bilan."
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -100,10 +99,7 @@ async def test_an_override_is_flagged_in_both_exports_and_the_360giving_file_sta
     # the hashed entries are unchanged: the documented offline check still passes
     path = tmp_path / "ledger.json"
     path.write_bytes(ledger.content)
-    check = subprocess.run(
-        [sys.executable, str(ROOT / "docs" / "verify_ledger.py"), str(path)],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
+    check = run_script(path)
     assert check.returncode == 0, check.stderr
 
 
