@@ -194,11 +194,12 @@ def _candidates(aggregates: dict[UUID, Any], envelope_id: UUID) -> list[Candidat
 async def as_seen(
     store: EventStore, application_id: UUID, *, upto: int | None = None
 ) -> tuple[AsSeen | None, list[Moment]]:
-    """The file at event ``upto`` (default: just before its decision), and its moments."""
+    """The file at event ``upto`` (default: just before its decision), and its moments; None
+    for a file that does not exist or an ``upto`` that is not one of its moments."""
     mapper = new_mapper()
     log = await _log(store)
+    its_moments = moments(log, application_id, mapper)
+    if upto is not None and upto not in {m.notification_id for m in its_moments}:
+        return None, its_moments
     part, before_decision = cut(log, application_id, upto)
-    return (
-        view(application_id, part, mapper, before_decision=before_decision),
-        moments(log, application_id, mapper),
-    )
+    return view(application_id, part, mapper, before_decision=before_decision), its_moments

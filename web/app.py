@@ -39,6 +39,7 @@ from web.pages.accounts.accounts import AccountController
 from web.pages.accounts.mfa import SecondFactorController
 from web.pages.admin.privacy import PrivacyAdminController
 from web.pages.committee import actions as committee_actions
+from web.pages.committee import as_seen as committee_as_seen
 from web.pages.committee import assignments as committee_assignments
 from web.pages.committee import what_if as committee_what_if
 from web.pages.committee import workspace as committee
@@ -100,6 +101,7 @@ def create_app(settings: Settings, *, database_url: str | None = None) -> Litest
             *committee_actions.ROUTES,
             *committee_what_if.ROUTES,
             *committee_assignments.ROUTES,
+            *committee_as_seen.ROUTES,
             healthz,
             create_static_files_router(path="/static", directories=[HERE / "static"]),
             # The JSON API and its OpenAPI document (/schema); pages stay out of the schema.
