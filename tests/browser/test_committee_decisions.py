@@ -1,0 +1,187 @@
+"""The committee's workspace in a real Chromium (Arabic and French, 1280 and 390 px wide): a
+reviewer scores from the landing page's list without leaving it; the chair compares two
+selection policies; every money-moving form sent twice at once records one decision."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import screenshot, serious_violations, sign_in
+from tests.browser.journeys import (
+    assert_language,
+    assign_reviewers,
+    caught_up,
+    expected_total,
+    notice,
+    score_all,
+    sign_agreement,
+    switch_language,
+)
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
+REVIEWER = {"ar": "reviewer1@demo.ma", "fr": "reviewer2@demo.ma"}
+RECORDED = {"ar": "تم تسجيل تقييمك", "fr": "Votre évaluation est enregistrée"}
+COMPARE = {"ar": "قارن", "fr": "Comparer"}
+WIDTHS = (1280, 390)
+
+
+def _narrow_too(page: Page, name: str) -> None:
+    """Screenshots at both widths (the page is re-laid out at 390 px, then put back)."""
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 900})
+        screenshot(page, f"{name}-{width}")
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+
+@pytest.mark.parametrize("language", ["ar", "fr"])
+def test_a_reviewer_scores_from_the_landing_list_without_leaving_it(
+    page: Page, server: str, language: str
+) -> None:
+    caught_up(server)
+    sign_in(page, server, REVIEWER[language])
+    assert page.url.endswith("/committee/assignments")  # staff land on their work
+    switch_language(page, language)
+    page.goto(f"{server}/committee/assignments")
+    assert_language(page, language)
+    to_score = page.locator("#to-score + ul li[data-assignment]")
+    before = to_score.count()
+    assert before > 0
+    chosen = to_score.first.get_attribute("data-assignment")
+    to_score.first.locator("a").click()
+    page.wait_for_load_state()
+    assert "/committee/assignments" in page.url
+    expect(page.locator("nav.assignment-lists")).to_be_visible()
+    assert page.locator("input[data-fact][readonly]").count() == 2
+    _narrow_too(page, f"committee-{language}-assignments")
+    assert serious_violations(page) == []
+
+    assert score_all(page, "4") == expected_total(page)
+    total = expected_total(page)
+    page.fill("#s-comment", "Dossier clair." if language == "fr" else "ملف واضح.")
+    page.locator("form[data-score-form] button[type=submit]").click()
+    page.wait_for_load_state()
+    assert page.url.endswith("/committee/assignments")  # back on the list, never elsewhere
+    assert_language(page, language)
+    shown = notice(page)
+    assert RECORDED[language] in shown
+    assert re.sub(r"\D", "", total) in re.sub(r"\D", "", shown.translate(ARABIC))
+    caught_up(server)
+    page.reload()
+    scored = page.locator(f"#scored + ul li[data-assignment='{chosen}']")
+    expect(scored).to_have_count(1)
+    _narrow_too(page, f"committee-{language}-assignments-scored")
+
+
+ARABIC = str.maketrans("٠١٢٣٤٥٦٧٨٩", "0123456789")
+
+
+@pytest.mark.parametrize("language", ["ar", "fr"])
+def test_the_chair_compares_two_policies(page: Page, server: str, language: str) -> None:
+    caught_up(server)
+    sign_in(page, server, "chair@demo.ma")
+    assert page.url.endswith("/committee/queue")
+    switch_language(page, language)
+    page.goto(f"{server}/committee/what-if")
+    assert_language(page, language)
+    for box in page.locator("input[name=policy]").all():
+        box.uncheck()
+    page.check("input[name=policy][value=raw_mean]")
+    page.check("input[name=policy][value=optimal]")
+    page.get_by_role("button", name=COMPARE[language]).click()
+    page.wait_for_load_state()
+    assert "policy=raw_mean" in page.url
+    assert "policy=optimal" in page.url
+    headers = page.locator("table.what-if thead th.policy")
+    expect(headers).to_have_count(2)
+    assert page.locator("table.what-if tbody tr").count() > 0
+    _narrow_too(page, f"committee-{language}-what-if")
+    assert serious_violations(page) == []
+
+
+def _fresh_file(browser: Browser, server: str, points: str) -> str:
+    """An open file without reviews, assigned to two reviewers who both score ``points``."""
+    officer = browser.new_context(locale="ar-MA").new_page()
+    sign_in(officer, server, "officer@demo.ma")
+    officer.goto(f"{server}/committee/queue?status=in_review&sort=date")
+    rows = officer.locator("tr[data-file][data-reviews='0']")
+    app_id = rows.nth(rows.count() // 2).get_attribute("data-file")
+    assert app_id is not None
+    assign_reviewers(officer, server, app_id, ("Reviewer One", "Reviewer Three"))
+    officer.context.close()
+    for email in ("reviewer1@demo.ma", "reviewer3@demo.ma"):
+        reviewer = browser.new_context(locale="ar-MA").new_page()
+        sign_in(reviewer, server, email)
+        reviewer.goto(f"{server}/committee/files/{app_id}/score")
+        score_all(reviewer, points)
+        reviewer.locator("form[data-score-form] button[type=submit]").click()
+        reviewer.wait_for_load_state()
+        reviewer.context.close()
+    caught_up(server)
+    return app_id
+
+
+def _send_twice(page: Page, action: str) -> list[int]:
+    """POST the filled form twice at once, as a double click or a retry would (same key)."""
+    statuses: list[int] = page.evaluate(
+        """async (action) => {
+            const form = document.querySelector(`form[action$='/${action}']`);
+            const body = () => new URLSearchParams(new FormData(form));
+            const send = () => fetch(form.action, {method: "POST", body: body(), redirect: "manual"});
+            const answers = await Promise.all([send(), send()]);
+            return answers.map((r) => r.status);
+        }""",
+        action,
+    )
+    return statuses
+
+
+def _ledger_rows(page: Page, server: str, app_id: str, kind_text: str) -> int:
+    page.goto(f"{server}/ledger/grants/{app_id}?lang=en")
+    return page.locator("table tbody tr", has_text=kind_text).count()
+
+
+def test_money_moving_forms_sent_twice_record_one_decision(browser: Browser, server: str) -> None:
+    caught_up(server)
+    good, low = _fresh_file(browser, server, "5"), _fresh_file(browser, server, "1")
+    chair = browser.new_context(locale="ar-MA").new_page()
+    sign_in(chair, server, "chair@demo.ma")
+
+    chair.goto(f"{server}/committee/files/{good}")
+    chair.fill("#fund-amount", "60000")
+    chair.check("#fund-confirm")
+    expect(chair.locator("form[action$='/fund'] button.danger")).to_be_visible()
+    screenshot(chair, "committee-decisive-forms")
+    chair.locator("form[action$='/fund'] button[type=submit]").dblclick()  # a real double click
+    chair.wait_for_load_state()
+    caught_up(server)
+    assert _ledger_rows(chair, server, good, "Funding decision") == 1
+
+    chair.goto(f"{server}/committee/files/{low}")
+    chair.fill("#override-amount", "40000")
+    chair.fill("#override-justification", "Seul projet agro-industriel de la commune.")
+    chair.check("#override-confirm")
+    assert all(s in (200, 303, 0) for s in _send_twice(chair, "override"))
+    caught_up(server)
+    assert _ledger_rows(chair, server, low, "Funding decision") == 1
+    chair.goto(f"{server}/ledger/grants/{low}?lang=en")
+    expect(chair.locator("[data-override]")).to_be_visible()
+    screenshot(chair, "public-grant-override")
+    chair.context.close()
+
+    officer = browser.new_context(locale="ar-MA").new_page()
+    sign_in(officer, server, "officer@demo.ma")
+    sign_agreement(officer, server, good)
+    caught_up(server)
+    officer.goto(f"{server}/committee/files/{good}")
+    officer.fill("#tranche-amount", "10000")
+    officer.check("#tranche-confirm")
+    assert all(s in (200, 303, 0) for s in _send_twice(officer, "tranches"))
+    caught_up(server)
+    assert _ledger_rows(officer, server, good, "Tranche") == 1
+    officer.context.close()
