@@ -182,3 +182,32 @@ PROJECTION = Projection(
         A + "Completed": _closed("completed"),
     },
 )
+
+
+@dataclass(frozen=True, kw_only=True)
+class PublicAsOf:
+    """A grant's public figures as its ledger entries up to one of them left them."""
+
+    seq: int
+    occurred_at: dt.datetime
+    stage: str
+    granted_centimes: int
+    paid_centimes: int
+    given_back_centimes: int
+    balance_centimes: int
+
+
+def as_of(entries: list[dict[str, Any]], seq: int) -> PublicAsOf | None:
+    """The public figures after entry ``seq`` of one grant's history (None if not one of them);
+    the public side of time travel, read from the public ledger alone."""
+    upto = [e for e in entries if e["seq"] <= seq]
+    if not upto or upto[-1]["seq"] != seq:
+        return None
+    total = {kind: sum(e["amount_centimes"] for e in upto if e["kind"] in kinds)
+             for kind, kinds in (("granted", {"funding_decision"}), ("paid", {"tranche"}),
+                                 ("back", {"cancellation", "release"}))}  # fmt: skip
+    return PublicAsOf(
+        seq=seq, occurred_at=upto[-1]["occurred_at"], stage=upto[-1]["kind"],
+        granted_centimes=total["granted"], paid_centimes=total["paid"],
+        given_back_centimes=total["back"], balance_centimes=upto[-1]["balance_centimes"],
+    )  # fmt: skip

@@ -4,6 +4,7 @@ and in the statistics; a rejection publishes nothing. The public grant page's fi
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -115,3 +116,20 @@ async def test_statistics_count_overrides_and_a_rejection_publishes_nothing(
         text = (await client.get(path)).text
         assert "Karim Bennani" not in text
         assert SOLE_TRADER_NAME not in text
+
+
+async def test_the_public_grant_page_travels_to_any_of_its_entries(
+    client: AsyncTestClient[Litestar], world: tuple[Programme, UUID, UUID]
+) -> None:
+    funded, _, _ = world
+    page = await client.get(f"/ledger/grants/{funded.company}", headers={"Accept-Language": "en"})
+    seqs = [int(s) for s in re.findall(r'<option value="(\d+)"', page.text)]
+    assert len(seqs) == 4  # decided, signed, paid twice
+    first_tranche = await client.get(
+        f"/ledger/grants/{funded.company}", params={"at": seqs[2]},
+        headers={"Accept-Language": "en"},
+    )  # fmt: skip
+    figures = re.findall(r"<dd>([^<]+)</dd>", first_tranche.text.split("data-as-of")[1])
+    assert figures[:2] == ["2,000,000.00\xa0MAD", "500,000.00\xa0MAD"]
+    unknown = await client.get(f"/ledger/grants/{funded.company}", params={"at": "999999"})
+    assert "data-as-of" not in unknown.text

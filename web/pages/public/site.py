@@ -186,9 +186,12 @@ async def grant_page(
     if not entries:
         raise NotFoundException
 
+    at = request.query_params.get("at") or ""
+    seen = public_grants.as_of(entries, int(at)) if at.isdecimal() and len(at) < 19 else None
+
     async def load() -> dict[str, Any]:
         facts = await public_grants.grant(pool, application_id)
-        return {"entries": entries, "grant": entries[0], "facts": facts,
+        return {"entries": entries, "grant": entries[0], "facts": facts, "as_of": seen,
                 "communes": _commune_labels(language_of(request))}  # fmt: skip
 
     return await cached_page(
