@@ -181,9 +181,15 @@ def committee_file(page: Page, server: str, app_id: str) -> None:
 
 
 def assign_reviewers(page: Page, server: str, app_id: str, names: tuple[str, ...]) -> None:
-    """The officer (signed in) assigns each reviewer from the file's page."""
+    """The officer (signed in) makes sure each reviewer is assigned, from the file's page: the
+    list offers only eligible reviewers, so one already assigned is listed among the reviews."""
     for name in names:
         committee_file(page, server, app_id)
+        offered = [o.strip() for o in page.locator("#assign-reviewer_id option").all_inner_texts()]
+        if name not in offered:
+            assigned = page.locator("table:has(#reviews-caption) tbody th").all_inner_texts()
+            assert name in [a.strip() for a in assigned], (name, offered, assigned)
+            continue
         page.select_option("#assign-reviewer_id", label=name)
         page.locator("form[action$='/assign'] button[type=submit]").click()
         page.wait_for_load_state()
