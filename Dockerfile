@@ -8,6 +8,7 @@ COPY service ./service
 COPY projections ./projections
 COPY web ./web
 COPY bench ./bench
+COPY docs/verify_ledger.py ./docs/verify_ledger.py
 RUN pip install . && useradd --system --home /app grants && mkdir -p /app/var && chown grants /app/var
 USER grants
 ENV GRANTS_HOST=0.0.0.0 GRANTS_PORT=8000 GRANTS_DATA_DIR=/app/var

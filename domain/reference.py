@@ -200,3 +200,12 @@ def sector(key: str) -> Term:
 def legal_form(key: str) -> Term:
     """Return the legal form ``key``, or raise ``UnknownReferenceError``."""
     return _term("legal_form", LEGAL_FORMS, key)
+
+
+#: French elides "de" before a vowel or a mute h: "d’Errachidia", "d’Ouarzazate", "de Midelt".
+_ELIDING: Final = frozenset("aeiouyhàâäéèêëîïôöûüAEIOUYHÀÂÄÉÈÊËÎÏÔÖÛÜ")
+
+
+def french_of(name: str) -> str:
+    """``de`` + a French place name, elided where French elides it: ``d’Errachidia``."""
+    return f"d’{name}" if name[:1] in _ELIDING else f"de {name}"

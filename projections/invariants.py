@@ -7,7 +7,9 @@
   succeeded exist in the log;
 - every projection equals a fresh rebuild: its handlers replayed into a scratch schema, up to
   where the live projection stands, give the same rows (compared with ``EXCEPT ALL`` both ways);
-- the public ledger's hash chain verifies (and matches the log, see :mod:`projections.audit`).
+- the public ledger's hash chain verifies (and matches the log, see :mod:`projections.audit`);
+- a rebuilt ledger extends what was published (naming the first diverging entry), the published
+  leaves hash to every issued checkpoint's root (:mod:`projections.transparency`).
 
 Used at the end of every fault test, and by operators as ``grants check``.
 """
@@ -22,8 +24,8 @@ from typing import TYPE_CHECKING, Any
 import asyncpg
 from eventsourcing.persistence import StoredEvent
 
-from projections import audit, tracking
-from projections.projection import HandlerError, Projection, apply_events
+from projections import audit, tracking, transparency
+from projections.projection import HandlerError, Projection, SwapRefusedError, apply_events
 from projections.registry import ALL_PROJECTIONS
 from service.repository import new_mapper
 from service.store import START, Position
@@ -87,6 +89,7 @@ async def check(
     finding = await audit.audit(pool, store)
     if finding is not None:
         report.violations.append(f"ledger: {finding}")
+    report.violations.extend(f"published ledger: {p}" for p in await transparency.verify_log(pool))
     return report
 
 
@@ -166,6 +169,11 @@ async def _equals_rebuild(
             await conn.execute(f'SET LOCAL search_path TO "{schema}", public')
             await conn.execute(projection.ddl)
             await _replay(conn, store, projection, until)
+            if projection.guard is not None:  # the ledger: does a rebuild keep what was published?
+                try:
+                    await projection.guard(conn)
+                except SwapRefusedError as error:
+                    report.violations.append(f"projection {projection.name}: {error}")
             for table in projection.tables:
                 extra = await conn.fetchval(DIFF.format(a="public", b=schema, t=table))
                 missing = await conn.fetchval(DIFF.format(a=schema, b="public", t=table))

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from domain.reference import SOLE_TRADER
 from projections.chain import GENESIS, content_of, entry_hash, verify_chain
 from projections.projection import Projection
+from projections.transparency import check_rebuilt, rebuild_refused
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -180,6 +181,9 @@ PROJECTION = Projection(
     tables=("ledger_parties", "ledger_balances", "ledger_entries"),
     ddl=DDL,
     critical=True,  # money and the public ledger: stop on an unknown event, never skip it
+    # what was published stays: a rebuild that would not extend it is refused
+    guard=check_rebuilt,
+    refused=rebuild_refused,
     handlers={
         "grants.envelope:Opened": _opened,
         "grants.application:Submitted": _submitted,

@@ -13,8 +13,8 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from domain.reference import SOLE_TRADER, province, sector
-from projections import ledger, public_grants
+from domain.reference import SOLE_TRADER, french_of, province, sector
+from projections import ledger, public_grants, transparency
 from projections.chain import content_of
 
 if TYPE_CHECKING:
@@ -75,8 +75,8 @@ def _grant(rows: list[Any]) -> dict[str, Any]:
     grant: dict[str, Any] = {
         "id": grant_id,
         "title": f"{what.labels.fr} — {where.labels.fr}",
-        "description": f"Subvention d'investissement, secteur {what.labels.fr}, province de "
-        f"{where.labels.fr}.",
+        "description": f"Subvention d'investissement, secteur {what.labels.fr}, province "
+        f"{french_of(where.labels.fr)}.",
         "currency": "MAD",
         "amountAwarded": mad(decision["amount_centimes"]),
         "amountDisbursed": mad(sum(r["amount_centimes"] for r in tranches)),
@@ -131,6 +131,11 @@ def inert_cell(value: Any) -> Any:
     return "'" + value if isinstance(value, str) and value.startswith(FORMULA_START) else value
 
 
+#: Put before the CSV in files and downloads (not by :func:`to_csv`): without it, spreadsheet
+#: software guesses a legacy encoding and shows "DrÃ¢a" for "Drâa".
+CSV_BOM = "\ufeff"
+
+
 def to_csv(items: list[dict[str, Any]]) -> str:
     """The grants as 360Giving's flat CSV (one row per grant); free text never a formula."""
     out = io.StringIO()
@@ -159,7 +164,22 @@ async def giving_package(pool: asyncpg.Pool) -> dict[str, Any]:
     "nothing yet" than nothing (docs/open-data.md)."""
     items = await grants(pool)
     last = await pool.fetchval("SELECT max(occurred_at) FROM ledger_entries")
-    return package(items, issued=last.isoformat() if last else EMPTY_ISSUED)
+    made = package(items, issued=last.isoformat() if last else EMPTY_ISSUED)
+    return made | {"ledgerCheckpoint": await _checkpoint(pool)}
+
+
+async def _checkpoint(pool: asyncpg.Pool) -> dict[str, Any] | None:
+    """The signed checkpoint the export was produced from (an extra field, which the 360Giving
+    package schema allows): its tree size and root, the signed note, and how many ledger entries
+    the export read (more than ``size`` when entries arrived since the last checkpoint)."""
+    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+        row = await conn.fetchrow(transparency.LATEST)
+        read = await conn.fetchval("SELECT coalesce(max(seq), 0) FROM ledger_entries")
+    if row is None:
+        return None
+    found = transparency.checkpoint_row(row)
+    return {"size": found["size"], "root": found["root"], "note": found["note"],
+            "ledgerEntries": read}  # fmt: skip
 
 
 async def ledger_document(pool: asyncpg.Pool) -> dict[str, Any]:

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from service.store import LogNotification
 
     Handler = Callable[[asyncpg.Connection, Any, LogNotification], Awaitable[None]]
+    Guard = Callable[[asyncpg.Connection], Awaitable[None]]
+    Refused = Callable[[asyncpg.Pool, "SwapRefusedError"], Awaitable[None]]
 
 logger = logging.getLogger(__name__)
 
@@ -53,11 +55,20 @@ class Projection:
     #: understand: an unknown topic may be a movement of money written by newer code, so the
     #: projection stops there, reports it, and waits for a fix instead of going on wrong.
     critical: bool = False
+    #: Run by a rebuild just before its swap, on the rebuilt tables (the search path finds
+    #: them first); raising :class:`SwapRefusedError` keeps the live tables (the ledger's
+    #: published entries must never be rewritten). ``refused`` then records why.
+    guard: Guard | None = None
+    refused: Refused | None = None
 
     @property
     def lock_key(self) -> str:
         """The text whose ``hashtext`` is this projection's advisory lock."""
         return f"projection:{self.name}"
+
+
+class SwapRefusedError(RuntimeError):
+    """Raised when a rebuilt projection must not replace the live one."""
 
 
 class UnknownTopicError(LookupError):

@@ -56,6 +56,18 @@ YEARS = """
 SELECT DISTINCT extract(year FROM occurred_at AT TIME ZONE 'UTC')::int AS year
 FROM ledger_entries WHERE seq <= $1 ORDER BY 1 DESC
 """
+#: Per month (UTC) of the ledger: amounts decided, given back (cancellations and releases add the
+#: unpaid part back to the envelope) and paid in tranches. Committed = decided - released.
+MONEY_BY_MONTH = """
+SELECT to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM') AS key,
+       coalesce(sum(amount_centimes) FILTER (WHERE kind = 'funding_decision'), 0)::bigint
+           AS committed_centimes,
+       coalesce(sum(amount_centimes) FILTER (WHERE kind IN ('cancellation', 'release')), 0)::bigint
+           AS released_centimes,
+       coalesce(sum(amount_centimes) FILTER (WHERE kind = 'tranche'), 0)::bigint
+           AS disbursed_centimes
+FROM ledger_entries GROUP BY 1 ORDER BY 1
+"""
 HISTORY = f"SELECT {COLUMNS} FROM ledger_entries WHERE application_id = $1 ORDER BY seq"
 #: Memoised counts and years, all of one head; at most this many filter combinations are kept.
 MEMO_SIZE = 256
@@ -203,3 +215,8 @@ async def _memoised(
 async def history(pool: asyncpg.Pool, application_id: UUID) -> list[dict[str, Any]]:
     """One grant's entries in chain order (empty when the file never reached the ledger)."""
     return [dict(r) for r in await pool.fetch(HISTORY, application_id)]
+
+
+async def money_by_month(pool: asyncpg.Pool) -> list[dict[str, Any]]:
+    """Amounts committed, released and disbursed per month (``YYYY-MM``), oldest first."""
+    return [dict(r) for r in await pool.fetch(MONEY_BY_MONTH)]

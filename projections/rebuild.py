@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from projections import tracking
-from projections.projection import Projection, apply_events
+from projections.projection import Projection, SwapRefusedError, apply_events
 from service.repository import new_mapper
 from service.store import START, Position
 
@@ -70,7 +70,14 @@ async def ensure_current(pool: asyncpg.Pool, store: EventStore, projection: Proj
             stored,
             projection.version,
         )
-        await rebuild(pool, store, projection)
+        try:
+            await rebuild(pool, store, projection)
+        except SwapRefusedError as error:
+            # the old tables stay served (and reported by the projection's ``refused`` hook):
+            # what was published must not be rewritten by a code change either
+            logger.error(
+                "projection %s: rebuild refused, old tables kept: %s", projection.name, error
+            )
 
 
 @dataclass
@@ -103,7 +110,12 @@ async def rebuild(
             while await _build_page(pool, store, projection, build, mapper, page_size):
                 if progress is not None:
                     progress(build.read, total)
-            await _swap(pool, store, projection, build, mapper, page_size)
+            try:
+                await _swap(pool, store, projection, build, mapper, page_size)
+            except SwapRefusedError as error:
+                if projection.refused is not None:
+                    await projection.refused(pool, error)
+                raise
         finally:
             await lock_conn.execute(UNLOCK_REBUILD, f"rebuild:{projection.name}")
     logger.info("projection %s: rebuilt from %d events", projection.name, build.read)
@@ -155,6 +167,8 @@ async def _swap(
         while page := await store.select_notifications(build.position, page_size, conn=conn):
             build.skipped += await apply_events(conn, projection, page, mapper)
             build.position, build.read = page[-1].position, build.read + len(page)
+        if projection.guard is not None:
+            await projection.guard(conn)
         await _drop_tables(conn, "public", projection)
         for table in projection.tables:
             await conn.execute(f'ALTER TABLE "{schema}"."{table}" SET SCHEMA public')

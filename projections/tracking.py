@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import TYPE_CHECKING
 
 from service.store import START, Position
@@ -84,3 +86,18 @@ async def reset(
 async def all_rows(db: asyncpg.Pool | asyncpg.Connection) -> list[asyncpg.Record]:
     """Every projection's row, by name."""
     return list(await db.fetch(SELECT_ALL))
+
+
+async def reached(
+    db: asyncpg.Pool, name: str, target: Position | None, *, timeout_s: float, poll_s: float = 0.05
+) -> bool:
+    """Wait (at most ``timeout_s``) until projection ``name`` has applied the log up to
+    ``target``: a page shown right after a write then reads that write. False on time-out."""
+    if target is None:
+        return True
+    deadline = time.monotonic() + timeout_s
+    while tuple(await position(db, name)) < tuple(target):
+        if time.monotonic() >= deadline:
+            return False
+        await asyncio.sleep(poll_s)
+    return True

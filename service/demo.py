@@ -172,8 +172,12 @@ def _plan(demo: _Demo, app_id: UUID, submitted: datetime) -> None:
     async def answer(at: datetime) -> None:
         app = await Repository(s).get(app_id, cls=GrantApplication)
         jobs = int(app.project["jobs"]) + 1
+        # the summary states the jobs too: amend both, so the file never contradicts itself
+        summary = app.project["summary"].replace(
+            f"{app.project['jobs']} emplois directs", f"{jobs} emplois directs"
+        )
         await apps.amend(s, application_id=app_id, investor_id=app.investor_id,
-                         changes={"jobs": jobs}, clock=_at(at))  # fmt: skip
+                         changes={"jobs": jobs, "summary": summary}, clock=_at(at))  # fmt: skip
         demo.later(at, (3, 15), lambda when: _review(demo, app_id, when))
 
     if roll < 0.07:

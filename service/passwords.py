@@ -39,9 +39,16 @@ def check_policy(password: str) -> PasswordProblem | None:
     folded = _fold(password)
     # "Password2024!" is "password" with the usual decorations: compare the core too.
     core = folded.strip(string.digits + string.punctuation + string.whitespace)
-    if {folded, core} & common_passwords() or any(word in folded for word in PROGRAMME_WORDS):
+    if {folded, core} & common_passwords() or names_the_programme(password):
         return PasswordProblem("too_common")
     return None
+
+
+def names_the_programme(password: str) -> bool:
+    """True when ``password`` contains the region's, the programme's or a province's name (a
+    refusal worth telling apart from a merely common password, so the page can say why)."""
+    folded = _fold(password)
+    return any(word in folded for word in PROGRAMME_WORDS)
 
 
 def _fold(text: str) -> str:

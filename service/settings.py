@@ -17,6 +17,7 @@ PRODUCTION = "production"
 MIN_SECRET_LENGTH = 32
 # A random 32-character secret has ~25 distinct characters; 'aaaa...' or '0123012301...' have few.
 MIN_DISTINCT_SECRET_CHARACTERS = 12
+LEDGER_ORIGIN = "draa-tafilalet.ma/investment-support-grants"
 PLACEHOLDER_WORDS = ("change", "secret", "example", "default", "password", "replace", "xxxx")
 
 
@@ -61,6 +62,13 @@ class Settings:
     review_quorum: int = 2
     funding_threshold_hundredths: int = 5_000
     max_share_basis_points: int = 3_000
+    # The transparency log: its name (the checkpoints' origin line and the key name), the
+    # Ed25519 signing key (PRIVATE+KEY+... form) and how long changes gather before a checkpoint.
+    ledger_origin: str = LEDGER_ORIGIN
+    ledger_signing_key: str = field(default="", repr=False)
+    ledger_checkpoint_seconds: float = 1.0
+    #: The programme's public contact, shown in every page's footer (an office, never a person).
+    contact_email: str = "invest@draa-tafilalet.example"
 
     @property
     def connect_timeout_s(self) -> float:
@@ -135,6 +143,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         funding_threshold_hundredths=_integer(env, "GRANTS_FUNDING_THRESHOLD", 5_000, 0, 10_000),
         # Given in percent, kept in basis points like every share in the domain.
         max_share_basis_points=_integer(env, "GRANTS_MAX_SHARE_PERCENT", 30, 1, 100) * 100,
+        ledger_origin=env.get("GRANTS_LEDGER_ORIGIN", LEDGER_ORIGIN).strip() or LEDGER_ORIGIN,
+        ledger_checkpoint_seconds=_integer(env, "GRANTS_LEDGER_CHECKPOINT_MS", 1_000, 0, 3_600_000)
+        / 1000,
+        contact_email=env.get("GRANTS_CONTACT_EMAIL", "").strip() or Settings.contact_email,
     )
     secret = env.get("GRANTS_SECRET_KEY", "")
     if settings.production:
@@ -145,7 +157,35 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             )
         if database_url is None:
             raise SettingsError("GRANTS_DATABASE_URL must be set in production")
-    return _with_secret(settings, secret)
+        if not env.get("GRANTS_LEDGER_SIGNING_KEY", "").strip():
+            raise SettingsError(
+                "GRANTS_LEDGER_SIGNING_KEY must be set in production "
+                "(`grants ledger keygen` prints a new one)"
+            )
+    settings = _with_secret(settings, secret)
+    return with_ledger_key(settings, env.get("GRANTS_LEDGER_SIGNING_KEY", "").strip())
+
+
+def with_ledger_key(settings: Settings, key: str) -> Settings:
+    """Use the given ledger signing key, or one generated once under the data dir (development).
+
+    The key itself is parsed and checked where it is used (:mod:`service.checkpoints`).
+    """
+    if key:
+        return replace(settings, ledger_signing_key=key)
+    from service.checkpoints import Signer  # cryptography, only when a key must be made
+
+    path = settings.data_dir / "ledger_signing_key"
+    try:
+        if not path.exists():
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(Signer.generate(settings.ledger_origin).skey + "\n")
+            path.chmod(0o600)
+        return replace(settings, ledger_signing_key=path.read_text().strip())
+    except OSError as error:
+        raise SettingsError(
+            f"cannot keep the development ledger key in {settings.data_dir}: {error.strerror}"
+        ) from error
 
 
 def _looks_like_a_placeholder(secret: str) -> bool:

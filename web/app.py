@@ -21,8 +21,9 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
-from projections import registry
+from projections import registry, transparency
 from service import db, sessions
+from service.checkpoints import ledger_signer
 from service.mail import LogSender
 from service.passwords import Passwords
 from service.settings import Settings
@@ -47,6 +48,7 @@ from web.pages.portal.files import PortalController
 from web.pages.public import language as pages
 from web.pages.public import live, open_data
 from web.pages.public import site as public
+from web.pages.public import transparency as transparency_pages
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -83,6 +85,7 @@ def create_app(settings: Settings, *, database_url: str | None = None) -> Litest
             # public transparency site, open data, live updates, erasure (helper "public")
             *public.ROUTES,
             *open_data.ROUTES,
+            *transparency_pages.ROUTES,
             live.public_events,
             PrivacyAdminController,
             pages.choose_language,
@@ -140,7 +143,7 @@ def create_app(settings: Settings, *, database_url: str | None = None) -> Litest
         request_max_body_size=settings.request_max_body_bytes,
         allowed_hosts=AllowedHostsConfig(allowed_hosts=_allowed_hosts(settings)),
         template_config=TemplateConfig(
-            instance=JinjaTemplateEngine.from_environment(_environment(catalogs))
+            instance=JinjaTemplateEngine.from_environment(_environment(catalogs, settings))
         ),
         debug=False,
         # Logging is configured once by `grants` (web/cli/main.py: UTC, one line per record, CR/LF
@@ -159,12 +162,21 @@ async def _projections(
         return
     stop = asyncio.Event()
     task = asyncio.create_task(registry.run_all(pool, store, stop_event=stop))
+    publisher = asyncio.create_task(
+        transparency.run_publisher(
+            pool,
+            ledger_signer(settings),
+            settings.ledger_origin,
+            every_s=settings.ledger_checkpoint_seconds,
+            stop=stop,
+        )
+    )
     try:
         yield
     finally:
         stop.set()
         try:
-            await asyncio.wait_for(task, 10)
+            await asyncio.wait_for(asyncio.gather(task, publisher), 10)
         except TimeoutError:
             logger.warning("projections did not stop within 10 s; cancelled")
         except Exception:
@@ -176,7 +188,7 @@ def _allowed_hosts(settings: Settings) -> list[str]:
     return [name for host in settings.allowed_hosts for name in (host, f"{host}:{settings.port}")]
 
 
-def _environment(catalogs: dict[str, Any]) -> Environment:
+def _environment(catalogs: dict[str, Any], settings: Settings) -> Environment:
     env = Environment(
         loader=FileSystemLoader(HERE / "templates"),
         autoescape=select_autoescape(("html",)),
@@ -186,6 +198,7 @@ def _environment(catalogs: dict[str, Any]) -> Environment:
     i18n.install(env, catalogs)
     env.globals["csp_nonce"] = csp_nonce
     env.globals["csrf_field"] = pass_context(csrf_field)
+    env.globals["programme_contact"] = settings.contact_email
     return env
 
 
@@ -229,8 +242,10 @@ async def healthz(
         version = await db.schema_version(conn)
     head = await store.max_notification_id()
     projections = await registry.status(pool, store)
+    ledger_status = await transparency.status(pool)
     return {
-        "status": "ok",
+        "status": "ok" if ledger_status["consistent"] else "ledger_inconsistent",
+        "ledger": ledger_status,
         "schema_version": version,
         "log_head": {"tx_id": head.tx_id, "notification_id": head.notification_id}
         if head

@@ -210,7 +210,8 @@ def expected_total(page: Page) -> str:
 
     scores = {c.key: int(page.locator(f"#s-{c.key}").input_value()) for c in DEFAULT_CRITERIA}
     total = weighted_score(DEFAULT_CRITERIA, scores)
-    return f"{total // 100}.{total % 100:02d}"
+    mark = "." if page.locator("html").get_attribute("lang") == "en" else ","  # the page's mark
+    return f"{total // 100}{mark}{total % 100:02d}"
 
 
 def submit_score(page: Page, language: str, comment: str = "") -> str:

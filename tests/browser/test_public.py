@@ -61,6 +61,6 @@ def test_a_visitor_filters_the_ledger_opens_a_grant_and_verifies(page: Page, ser
 def test_statistics_have_no_serious_violations(page: Page, server: str) -> None:
     wait_for_ledger(page, server)
     page.goto(f"{server}/statistics?lang=ar")
-    assert page.locator("svg[role=img]").count() == 3
+    assert page.locator("svg[role=img]").count() == 4  # sector, map, month, committed vs disbursed
     screenshot(page, "public-statistics-ar")
     assert serious_violations(page) == []

@@ -92,7 +92,7 @@ def test_amounts_use_western_digits_in_every_language() -> None:
 
 def test_dates_per_language() -> None:
     day = datetime.date(2022, 6, 15)
-    assert format_day(day, "en") == "June 15, 2022"
+    assert format_day(day, "en") == "15 June 2022"
     assert format_day(day, "fr") == "15 juin 2022"
     assert format_day(day, "ar") == "15 يونيو 2022"
 

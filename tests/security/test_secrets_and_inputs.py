@@ -14,7 +14,8 @@ from litestar import post
 from litestar.params import JSONBody
 
 import web
-from service.settings import SettingsError, load_settings
+from service.checkpoints import Signer
+from service.settings import LEDGER_ORIGIN, SettingsError, load_settings
 from tests.e2e.conftest import PASSWORD, csrf_of, log_in, make_user, post_form
 from tests.security.sqlscan import ROOT
 from tests.security.support import (
@@ -58,7 +59,11 @@ def test_production_refuses_a_missing_default_or_weak_secret(tmp_path: Path, sec
     with pytest.raises(SettingsError, match="GRANTS_SECRET_KEY"):
         load_settings(env)
     good = "Vx3kP9qLm2Zt7Rb8Nw4Hc6Jd1Fg5Ys0TaQe"
-    assert load_settings({**env, "GRANTS_SECRET_KEY": good}).secret_key == good
+    ledger_key = Signer.generate(LEDGER_ORIGIN).skey
+    settings = load_settings(
+        {**env, "GRANTS_SECRET_KEY": good, "GRANTS_LEDGER_SIGNING_KEY": ledger_key}
+    )
+    assert settings.secret_key == good
 
 
 def test_no_secret_is_committed() -> None:

@@ -8,12 +8,14 @@ from typing import TYPE_CHECKING
 import pytest
 
 from service import db
-from service.settings import SettingsError, load_settings
+from service.checkpoints import Signer
+from service.settings import LEDGER_ORIGIN, SettingsError, load_settings
 
 if TYPE_CHECKING:
     from pathlib import Path
 
 SECRET = "Vx3kP9qLm2Zt7Rb8Nw4Hc6Jd1Fg5Ys0TaQe"  # random-looking: placeholders are refused
+LEDGER_KEY = {"GRANTS_LEDGER_SIGNING_KEY": Signer.generate(LEDGER_ORIGIN).skey}
 
 
 @pytest.mark.parametrize(
@@ -59,7 +61,27 @@ def test_production_without_a_secret_is_refused(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match="GRANTS_SECRET_KEY"):
         load_settings({**env, "GRANTS_SECRET_KEY": "short"})
     assert not (tmp_path / "secret_key").exists()  # never falls back to a generated one
-    assert load_settings({**env, "GRANTS_SECRET_KEY": SECRET}).secret_key == SECRET
+    assert load_settings({**env, "GRANTS_SECRET_KEY": SECRET, **LEDGER_KEY}).secret_key == SECRET
+
+
+def test_production_needs_a_ledger_signing_key_and_never_generates_one(tmp_path: Path) -> None:
+    env = {
+        "GRANTS_ENV": "production",
+        "GRANTS_DATABASE_URL": "postgresql://u@h/db",
+        "GRANTS_DATA_DIR": str(tmp_path),
+        "GRANTS_SECRET_KEY": SECRET,
+    }
+    with pytest.raises(SettingsError, match="GRANTS_LEDGER_SIGNING_KEY"):
+        load_settings(env)
+    assert not (tmp_path / "ledger_signing_key").exists()
+    key = LEDGER_KEY["GRANTS_LEDGER_SIGNING_KEY"]
+    assert load_settings({**env, **LEDGER_KEY}).ledger_signing_key == key
+
+
+def test_development_generates_a_ledger_key_once_and_keeps_it(tmp_path: Path) -> None:
+    first = load_settings({"GRANTS_DATA_DIR": str(tmp_path)}).ledger_signing_key
+    assert first.startswith("PRIVATE+KEY+draa-tafilalet.ma/investment-support-grants+")
+    assert load_settings({"GRANTS_DATA_DIR": str(tmp_path)}).ledger_signing_key == first
 
 
 def test_production_needs_a_database_url(tmp_path: Path) -> None:
@@ -67,6 +89,7 @@ def test_production_needs_a_database_url(tmp_path: Path) -> None:
         "GRANTS_ENV": "production",
         "GRANTS_SECRET_KEY": SECRET,
         "GRANTS_DATA_DIR": str(tmp_path),
+        **LEDGER_KEY,
     }
     with pytest.raises(SettingsError, match="GRANTS_DATABASE_URL"):
         load_settings(env)

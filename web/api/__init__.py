@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from litestar import Router
 
-from web.api import applications, decisions, programme, reads, session, what_if
+from web.api import applications, decisions, programme, reads, session, transparency, what_if
 
 PREFIX = "/api/v1"
 
@@ -30,6 +30,7 @@ def api_router() -> Router:
             programme.RubricController,
             reads.queue,
             reads.LedgerController,
+            transparency.TransparencyController,
             reads.programme_statistics,
             reads.UserController,
             reads.projections,

@@ -8,8 +8,10 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from projections import open_data
+from projections import open_data, transparency
 from projections.audit import audit, check_chain
+from service.checkpoints import Signer, ledger_signer
+from web.cli.witness import WitnessError, witness
 
 if TYPE_CHECKING:
     import argparse
@@ -28,6 +30,16 @@ def add_data_commands(commands: Any, with_store: Any, error: type[Exception]) ->
     export = ledger_cmds.add_parser("export", help="every entry with its hashes, as JSON")
     export.add_argument("--out", type=Path, help="file to write (default: standard output)")
     export.set_defaults(handler=lambda s, a: with_store(s, lambda p, _st: _export_ledger(p, a)))
+    publish = ledger_cmds.add_parser("publish", help="publish new entries, sign a checkpoint")
+    publish.set_defaults(handler=lambda s, a: with_store(s, lambda p, _st: _publish(s, p)))
+    ledger_cmds.add_parser("keygen", help="print a new ledger signing key").set_defaults(
+        handler=_keygen
+    )
+    witness = ledger_cmds.add_parser("witness", help="check a ledger's checkpoints never fork")
+    witness.add_argument("url", help="the platform's address, e.g. https://grants.example.ma")
+    witness.add_argument("--state", type=Path, required=True, help="file the witness keeps")
+    witness.add_argument("--key", help="the verifier key to trust (default: first one seen)")
+    witness.set_defaults(handler=lambda s, a: _witness(a, error))
     data = commands.add_parser("export", help="open data").add_subparsers(
         required=True, metavar="FORMAT"
     )
@@ -59,6 +71,31 @@ def _verify(settings: Settings, args: argparse.Namespace, with_store: Any, error
     return 0
 
 
+async def _publish(settings: Settings, pool: Any) -> int:
+    published = await transparency.publish(pool, ledger_signer(settings), settings.ledger_origin)
+    if published.divergence is not None:
+        print(f"grants: the ledger is NOT published: {published.divergence}", file=sys.stderr)
+        return 1
+    issued = f", checkpoint {published.checkpoint.size}" if published.checkpoint else ""
+    print(f"ledger: {published.size} entries ({published.appended} new){issued}")
+    return 0
+
+
+def _keygen(settings: Settings, _args: argparse.Namespace) -> int:
+    signer = Signer.generate(settings.ledger_origin)
+    print(signer.skey)
+    print(f"verifier key: {signer.verifier.vkey}", file=sys.stderr)
+    return 0
+
+
+def _witness(args: argparse.Namespace, error: Any) -> int:
+    try:
+        print(witness(args.url, args.state, args.key))
+    except WitnessError as problem:
+        raise error(f"witness: {problem}") from None
+    return 0
+
+
 def _read_export(path: Path) -> list[dict[str, Any]]:
     document = json.loads(path.read_text(encoding="utf-8"))
     rows = []
@@ -77,7 +114,9 @@ async def _export_ledger(pool: Any, args: argparse.Namespace) -> int:
 
 async def _export_360(pool: Any, args: argparse.Namespace) -> int:
     if args.csv:
-        _write(open_data.to_csv(await open_data.grants(pool)), args.out)
+        # a byte-order mark, as over HTTP: spreadsheet software then reads "Drâa" as UTF-8
+        bom = "" if args.out is None else open_data.CSV_BOM
+        _write(bom + open_data.to_csv(await open_data.grants(pool)), args.out)
     else:
         package = await open_data.giving_package(pool)
         _write(json.dumps(package, ensure_ascii=False), args.out)

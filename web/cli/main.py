@@ -186,9 +186,28 @@ def run_db_migrate(settings: Settings, _args: argparse.Namespace) -> int:
 
 def run_projections(settings: Settings, args: argparse.Namespace) -> int:
     """Run the projections in this process until interrupted."""
+    from projections import transparency
     from projections.registry import run_all
+    from service.checkpoints import ledger_signer
 
-    return _with_store(settings, lambda pool, store: run_all(pool, store, args.names or None))
+    signer = ledger_signer(settings)
+
+    async def go(pool: Any, store: Any) -> None:
+        stop = asyncio.Event()
+        work = [run_all(pool, store, args.names or None, stop)]
+        if not args.names or "ledger" in args.names:  # who keeps the ledger also publishes it
+            work.append(
+                transparency.run_publisher(
+                    pool,
+                    signer,
+                    settings.ledger_origin,
+                    every_s=settings.ledger_checkpoint_seconds,
+                    stop=stop,
+                )
+            )
+        await asyncio.gather(*work)
+
+    return _with_store(settings, go)
 
 
 def run_projections_status(settings: Settings, _args: argparse.Namespace) -> int:
@@ -208,6 +227,7 @@ def run_projections_status(settings: Settings, _args: argparse.Namespace) -> int
 
 def run_projections_rebuild(settings: Settings, args: argparse.Namespace) -> int:
     """Rebuild one projection with a progress line on stderr."""
+    from projections.projection import SwapRefusedError
     from projections.registry import UnknownProjectionError, rebuild
 
     def progress(done: int, total: int) -> None:
@@ -216,7 +236,8 @@ def run_projections_rebuild(settings: Settings, args: argparse.Namespace) -> int
     async def go(pool: Any, store: Any) -> int:
         try:
             read = await rebuild(pool, store, args.name, progress)
-        except UnknownProjectionError as error:
+        except (UnknownProjectionError, SwapRefusedError) as error:
+            print(file=sys.stderr)
             raise CommandError(str(error)) from None
         print(f"\r{args.name}: rebuilt from {read} events", file=sys.stderr)
         return 0

@@ -46,9 +46,11 @@ def code_version() -> str:
 
 
 async def version(pool: asyncpg.Pool, *projections: str) -> str:
-    """What the public data stands at: the ledger head plus other projections' positions."""
+    """What the public data stands at: the ledger head, the latest signed checkpoint (pages
+    link to proofs against it) and other projections' positions."""
     head = await ledger.head(pool)
-    parts = [str(head["seq"]), head["entry_hash"]]
+    checkpoint = await pool.fetchval("SELECT max(size) FROM ledger_checkpoints")
+    parts = [str(head["seq"]), head["entry_hash"], str(checkpoint)]
     for name in projections:
         parts.append(str(tuple(await tracking.position(pool, name))))
     return "|".join(parts)

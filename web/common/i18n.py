@@ -11,7 +11,7 @@ from babel import Locale, negotiate_locale
 from babel.dates import format_date, format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_currency
+from babel.numbers import format_currency, format_decimal, get_decimal_symbol
 from babel.support import Translations
 from jinja2 import pass_context
 
@@ -24,8 +24,9 @@ if TYPE_CHECKING:
 LOCALES_DIR = Path(__file__).parent.parent / "locales"
 LANGUAGES = ("ar", "fr", "en")
 DEFAULT_LANGUAGE = "ar"
-# Formatting locales: Moroccan Arabic conventions (Western digits); French with narrow spaces.
-FORMAT_LOCALES = {"ar": "ar_MA", "fr": "fr", "en": "en"}
+# Formatting locales: Moroccan Arabic conventions (Western digits); French with narrow spaces;
+# British English (day before month: "15 June 2022"), as Moroccan readers of English expect.
+FORMAT_LOCALES = {"ar": "ar_MA", "fr": "fr", "en": "en_GB"}
 LANGUAGE_NAMES = {"ar": "العربية", "fr": "Français", "en": "English"}
 SCOPE_KEY = "grants.locale"
 
@@ -126,6 +127,19 @@ def format_mad(centimes: int, language: str) -> str:
     return format_currency(amount, "MAD", format=pattern, locale=locale, numbering_system="latn")
 
 
+def format_hundredths(value: int, language: str) -> str:
+    """Hundredths (a score of 7 523 -> "75.23" / "75,23"), with the decimal mark the page's amounts
+    use, so that one page never mixes "75.23" and "1 234,56"."""
+    amount = Decimal(value).scaleb(-2)
+    locale = FORMAT_LOCALES[language]
+    return format_decimal(amount, format="#,##0.00", locale=locale, numbering_system="latn")
+
+
+def decimal_mark(language: str) -> str:
+    """The decimal mark of the language's amounts ("," in Arabic and French, "." in English)."""
+    return str(get_decimal_symbol(FORMAT_LOCALES[language], numbering_system="latn"))
+
+
 def format_day(value: date | datetime, language: str) -> str:
     """A date (or the date of a datetime) in the language's long form."""
     return format_date(value, format="long", locale=FORMAT_LOCALES[language])
@@ -154,6 +168,8 @@ def install(env: Environment, catalogs: dict[str, Translations]) -> None:
     env.add_extension("jinja2.ext.i18n")
     env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters["mad"] = pass_context(lambda ctx, v: format_mad(v, _language(ctx)))
+    env.filters["hundredths"] = pass_context(lambda ctx, v: format_hundredths(v, _language(ctx)))
+    env.globals["decimal_mark"] = pass_context(lambda ctx: decimal_mark(_language(ctx)))
     env.filters["date"] = pass_context(lambda ctx, v: format_day(v, _language(ctx)))
     env.filters["datetime"] = pass_context(lambda ctx, v: format_moment(v, _language(ctx)))
     env.globals["language"] = pass_context(_language)

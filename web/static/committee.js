@@ -28,7 +28,8 @@ function showTotal(form) {
   const output = form.querySelector("[data-score-total]");
   const total = weightedTotal(form);
   if (!output || !total) return;
-  const points = Math.floor(total.hundredths / 100) + "." +
+  // the decimal mark of the page's language, as the server writes every other number
+  const points = Math.floor(total.hundredths / 100) + (form.dataset.decimal || ".") +
     String(total.hundredths % 100).padStart(2, "0");
   output.value = total.complete ? points : points + " (" + output.dataset.incomplete + ")";
   output.textContent = output.value;

@@ -8,6 +8,7 @@ from uuid import UUID
 
 import pytest
 
+from domain.applications import GrantApplication
 from domain.envelopes import SupportEnvelope
 from service.demo import DemoError, DemoSummary, load_demo
 from service.repository import Repository
@@ -57,3 +58,20 @@ async def test_the_full_demo_commits_about_four_fifths_of_the_envelope(
     for status in ("in_review", "funded", "rejected", "screened_out", "withdrawn"):
         assert summary.by_status.get(status, 0) > 0, status
     assert elapsed < 30
+
+
+async def test_each_demo_file_states_the_jobs_it_declares_even_after_an_amendment(
+    store: EventStore, pool: asyncpg.Pool
+) -> None:
+    await load(store, pool, 60)
+    repo = Repository(store)
+    ids = [r[0] for r in await pool.fetch(SUBMITTED)]
+    amended = await pool.fetchval(AMENDED)
+    assert amended > 0, "the demo answers some questions by amending the jobs"
+    for application_id in ids:
+        project = (await repo.get(application_id, cls=GrantApplication)).project
+        assert f"{project['jobs']} emplois directs" in project["summary"], application_id
+
+
+SUBMITTED = "SELECT DISTINCT originator_id FROM events WHERE topic = 'grants.application:Submitted'"
+AMENDED = "SELECT count(*) FROM events WHERE topic = 'grants.application:Amended'"

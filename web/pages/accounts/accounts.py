@@ -14,7 +14,7 @@ from litestar.response import Redirect, Template
 from service import accounts, mail, mfa
 from service.accounts import INVESTOR, AccountError, InvalidCredentialsError
 from service.mail import MailSender
-from service.passwords import Passwords
+from service.passwords import Passwords, check_policy, names_the_programme
 from service.settings import Settings
 from service.throttle import LoginThrottledError, ThrottlePolicy
 from web.common import audit
@@ -36,6 +36,10 @@ ERRORS = {
 }
 WRONG_CREDENTIALS = N_("The e-mail address or the password is not right.")
 MISMATCH = N_("The two passwords are not the same.")
+NAMES_THE_PROGRAMME = N_(
+    "The password contains the name of the region, the programme or a province, which anyone "
+    "can guess: choose other words."
+)
 REQUIRED = N_("This field is required.")
 
 
@@ -50,12 +54,33 @@ def _account_error(form: Form, error: AccountError) -> Form:
 
 
 def _new_password(form: Form, data: dict[str, str], name: str = "password") -> str:
-    password = form.raw(data, name)
+    """The new password, with every problem flagged at once: empty, refused (and why), or not
+    typed the same twice."""
+    password, confirm = form.raw(data, name), form.raw(data, "password_confirm")
     if not password:
         form.error(name, REQUIRED)
-    elif password != form.raw(data, "password_confirm"):
+    elif problem := check_policy(password):
+        form.error(name, _refusal(problem.code, password))
+    if not confirm:
+        form.error("password_confirm", REQUIRED)
+    elif password and password != confirm:
         form.error("password_confirm", MISMATCH)
     return password
+
+
+def _refusal(code: str, password: str) -> str:
+    """Why a password is refused, as precisely as the policy knows it."""
+    if code == "too_common" and names_the_programme(password):
+        return NAMES_THE_PROGRAMME
+    return ERRORS.get(code, REQUIRED)
+
+
+def _required(form: Form, *names: str) -> Form:
+    """Flag each empty field among ``names`` (every one, not only the first)."""
+    for name in names:
+        if not form.values.get(name):
+            form.error(name, REQUIRED)
+    return form
 
 
 class AccountController(Controller):
@@ -75,7 +100,7 @@ class AccountController(Controller):
         passwords: NamedDependency[Passwords],
     ) -> Template | Redirect:
         """Open an investor account and sign in."""
-        form = Form.from_data(data, ("email", "display_name"))
+        form = _required(Form.from_data(data, ("display_name", "email")), "display_name", "email")
         password = _new_password(form, data)
         if form.valid:
             try:

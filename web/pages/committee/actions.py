@@ -20,6 +20,7 @@ from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from domain.errors import DomainError
+from projections import review_queue, tracking
 from service import applications as apps
 from service import decisions
 from service.accounts import CHAIR, OFFICER, REVIEWER, User, users_with_role
@@ -27,15 +28,20 @@ from service.settings import Settings
 from service.store import EventStore
 from web.common.auth import requires_role
 from web.common.forms import Form
-from web.common.i18n import N_
+from web.common.i18n import N_, translations_of
+from web.common.sessions import session_data
 from web.common.views import see_other
-from web.pages.committee.views import BLANK, domain_error, new_form_key, parse_amount
+from web.pages.committee.views import BLANK, FLASH, domain_error, new_form_key, parse_amount
 from web.pages.committee.workspace import file_page, flash, visible_file
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
 Data = URLEncodedBody[dict[str, str]]
+#: The page after an action waits this long for the queue's projection to apply it.
+READ_OWN_WRITE_S = 3.0
+QUEUE = review_queue.PROJECTION.name
+UPDATING = N_("The file's status is being updated: reload the page in a moment to see it.")
 BAD_AMOUNT = N_("Enter an amount in MAD, such as 250000 or 250000.50.")
 NOT_CONFIRMED = N_("Tick the box to confirm this decision.")
 STALE_FORM = N_("This form has expired: check it and send it again.")
@@ -200,6 +206,10 @@ async def act(
             domain_error(request, form, error)
         else:
             flash(request, action.done)
+            # read your own write: the page after a decision shows the new status, or says why not
+            head = await store.max_notification_id()
+            if not await tracking.reached(pool, QUEUE, head, timeout_s=READ_OWN_WRITE_S):
+                session_data(request)[FLASH] += " " + translations_of(request).gettext(UPDATING)
             return see_other("/committee/queue" if action.back_to_queue
                              else f"/committee/files/{application_id}")  # fmt: skip
     return await file_page(request, pool, user, application_id, status=422, forms={name: form})

@@ -34,7 +34,7 @@ from service.settings import Settings
 from service.store import EventStore
 from web.common.auth import requires_role
 from web.common.forms import Form
-from web.common.i18n import N_, translations_of
+from web.common.i18n import N_, format_hundredths, language_of, translations_of
 from web.common.sessions import session_data
 from web.common.views import page, see_other
 from web.pages.committee.assignments import (
@@ -65,6 +65,7 @@ QUEUE_PAGE_SIZE = 100
 POLL_S = 1.0
 COMMENT_MAX = 4000
 NOT_A_SCORE = N_("Choose a whole number from 0 to 5.")
+NO_SCORE = N_("Score this criterion: a whole number from 0 to 5.")
 
 
 def flash(request: Request[Any, Any, Any], message: str, **params: Any) -> None:
@@ -245,7 +246,8 @@ async def score(
         except DomainError as error:
             domain_error(request, form, error)
         else:
-            flash(request, N_("Your review is recorded: %(score)s / 100."), score=_points(weighted))
+            points = format_hundredths(weighted, language_of(request))  # the page's decimal mark
+            flash(request, N_("Your review is recorded: %(score)s / 100."), score=points)
             return see_other("/committee/assignments" if back_here
                              else f"/committee/files/{application_id}")  # fmt: skip
     if back_here:
@@ -255,14 +257,13 @@ async def score(
 
 def _score(form: Form, key: str) -> int:
     text = form.values[key]
+    if not text:
+        form.error(key, NO_SCORE)
+        return 0
     if not (text.isdecimal() and 0 <= int(text) <= SCALE_MAX):
         form.error(key, NOT_A_SCORE)
         return 0
     return int(text)
-
-
-def _points(hundredths: int) -> str:
-    return f"{hundredths // 100}.{hundredths % 100:02d}"
 
 
 @get("/committee/events", guards=[requires_role(*STAFF)])

@@ -8,11 +8,13 @@ against the 360Giving package schema except for its ``minItems: 1`` (see docs/op
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import asyncpg
 from litestar import Request, get
 from litestar.di import NamedDependency
+from litestar.exceptions import NotFoundException
 from litestar.response import Response
 
 from projections import open_data, public_grants
@@ -20,14 +22,19 @@ from web.common import caching
 
 
 async def _cached(
-    request: Request[Any, Any, Any], pool: asyncpg.Pool, name: str, media_type: str, make: Any
+    request: Request[Any, Any, Any],
+    pool: asyncpg.Pool,
+    name: str,
+    media_type: str,
+    make: Any,
+    disposition: str = "inline",
 ) -> Response[Any]:
     # The override flags come from public_grants: its position is part of the version.
     etag = caching.etag_of(name, await caching.version(pool, public_grants.PROJECTION.name))
     if caching.not_modified(request, etag):
         return caching.not_modified_response(etag)
     body = await make()
-    headers = caching.headers(etag) | {"content-disposition": f'inline; filename="{name}"'}
+    headers = caching.headers(etag) | {"content-disposition": f'{disposition}; filename="{name}"'}
     return Response(content=body, media_type=media_type, headers=headers)
 
 
@@ -50,9 +57,10 @@ async def giving_csv(
     """Funded grants in the 360Giving Data Standard 1.4.3, flat CSV."""
 
     async def make() -> str:
-        return open_data.to_csv(await open_data.grants(pool))
+        return open_data.CSV_BOM + open_data.to_csv(await open_data.grants(pool))
 
-    return await _cached(request, pool, "360giving.csv", "text/csv; charset=utf-8", make)
+    # Litestar adds "; charset=utf-8" to a text/* type itself: naming it here gave it twice
+    return await _cached(request, pool, "360giving.csv", "text/csv", make, "attachment")
 
 
 @get("/open-data/ledger.json")
@@ -67,4 +75,28 @@ async def ledger_json(
     return await _cached(request, pool, "ledger.json", "application/json", make)
 
 
-ROUTES = [giving_json, giving_csv, ledger_json]
+#: The script in the source tree, or beside the working directory in an installed image (the
+#: Dockerfile copies it to /app/docs): one file, never a second copy that could drift.
+VERIFIERS = (
+    Path(__file__).resolve().parents[3] / "docs" / "verify_ledger.py",
+    Path("docs") / "verify_ledger.py",
+)
+
+
+@get("/open-data/verify_ledger.py")
+async def verifier_script() -> Response[bytes]:
+    """The offline verifier (standard library only), as a download: the same file as the docs'."""
+    found = next((path for path in VERIFIERS if path.is_file()), None)
+    if found is None:  # an install without the docs folder
+        raise NotFoundException
+    return Response(
+        content=found.read_bytes(),
+        media_type="text/x-python",
+        headers={
+            "content-disposition": 'attachment; filename="verify_ledger.py"',
+            "cache-control": "public, max-age=3600",
+        },
+    )
+
+
+ROUTES = [giving_json, giving_csv, ledger_json, verifier_script]

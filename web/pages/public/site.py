@@ -18,11 +18,11 @@ from litestar.response import Response, Template
 
 from domain.money import DEFAULT_ENVELOPE_CENTIMES
 from domain.reference import PROVINCES, SECTORS
-from projections import envelopes, ledger, public_grants, public_ledger, statistics
+from projections import envelopes, ledger, public_grants, public_ledger, statistics, transparency
 from projections.audit import audit
 from service.store import EventStore
 from web.common import caching
-from web.common.i18n import LANGUAGES, SCOPE_KEY, language_of
+from web.common.i18n import LANGUAGES, SCOPE_KEY, language_of, text_direction
 from web.pages.public import charts
 
 if TYPE_CHECKING:
@@ -190,8 +190,10 @@ async def grant_page(
     seen = public_grants.as_of(entries, int(at)) if at.isdecimal() and len(at) < 19 else None
 
     async def load() -> dict[str, Any]:
+        checkpoint = await transparency.latest_checkpoint(pool)
         facts = await public_grants.grant(pool, application_id)
-        return {"entries": entries, "grant": entries[0], "facts": facts, "as_of": seen,
+        return {"entries": entries, "grant": entries[0], "checkpoint": checkpoint,
+                "facts": facts, "as_of": seen,
                 "communes": _commune_labels(language_of(request))}  # fmt: skip
 
     return await cached_page(
@@ -211,16 +213,23 @@ async def statistics_page(
 
     async def load() -> dict[str, Any]:
         lang = language_of(request)
+        frame = charts.Frame(lang=lang, rtl=text_direction(lang) == "rtl")
         by = {d: await statistics.funded_by(pool, d) for d in ("sector", "province", "month")}
+        sectors, provinces = _labels(SECTORS, lang), _labels(PROVINCES, lang)
+        money = charts.committed_and_disbursed(await public_ledger.money_by_month(pool), frame)
         return {
             "by": by,
             "summary": await statistics.summary(pool),
             "overrides": await public_grants.override_summary(pool),
-            "sector_chart": charts.bars(by["sector"], _labels(SECTORS, lang)),
-            "month_chart": charts.columns(by["month"]),
-            "map": charts.province_map(by["province"], _labels(PROVINCES, lang)),
+            "sector_chart": charts.bars(by["sector"], sectors, frame),
+            "month_chart": charts.columns(by["month"], frame),
+            "money_chart": money,
+            "map": charts.province_map(by["province"], provinces, frame),
+            "provinces_by_amount": sorted(by["province"], key=lambda r: -r["funded_centimes"]),
         }
 
+    # the ledger head is part of every page's version, so the money chart follows it too; the
+    # override figures follow public_grants
     return await cached_page(
         request, pool, "statistics.html", load, statistics.PROJECTION.name,
         public_grants.PROJECTION.name,
@@ -237,16 +246,28 @@ async def verify_page(
     if request.query_params.get("check") != "1":
 
         async def load() -> dict[str, Any]:
-            return {"head": await ledger.head(pool), "checked": False}
+            log = await _log(pool, request)
+            return {"head": await ledger.head(pool), "checked": False, **log}
 
         return await cached_page(request, pool, "verify.html", load)
     use_query_language(request)
     finding = await shared_audit(request.app.state, pool, store)  # reads only: changes nothing
     context = {"head": await ledger.head(pool), "checked": True, "finding": finding}
+    context |= await _log(pool, request)
     return Template(
         template_name="verify.html", context={**context, "public_page": True},
         media_type=MediaType.HTML, headers={"cache-control": "no-store"},
     )  # fmt: skip
+
+
+async def _log(pool: asyncpg.Pool, request: Request[Any, Any, Any]) -> dict[str, Any]:
+    """The transparency log's latest checkpoints, for the verify page."""
+    history = await transparency.checkpoints(pool, limit=20)
+    return {
+        "checkpoints": history,
+        "checkpoint": history[0] if history else None,
+        "site_url": request.app.state.settings.public_url,
+    }
 
 
 async def shared_audit(state: Any, pool: asyncpg.Pool, store: EventStore) -> Any:

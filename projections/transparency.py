@@ -1,0 +1,287 @@
+"""The ledger as a transparency log: published entries, the Merkle tree, signed checkpoints.
+
+The ledger projection (:mod:`projections.ledger`) may be rebuilt from the event log at any time;
+what has been *published* may not change. :func:`publish` appends the projection's new entries to
+``ledger_log`` (append-only, enforced by triggers) as RFC 8785 canonical JSON with their RFC 9162
+leaf hashes, and issues a signed checkpoint (C2SP tlog-checkpoint) when the tree grew.
+
+Before anything is appended, and before a rebuilt projection may replace the live one, the
+projection must extend the published log: its chain hash (:mod:`projections.chain`, which is
+kept for this) at the log's last entry must equal the one recorded there. Equal chain hashes at
+entry n mean equal first n entries, so the check is one comparison, and a binary search over the
+chain finds the first diverging entry when it fails. The checkpoints were signed over the
+published leaves, so a projection that extends the log is consistent with every checkpoint.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import rfc8785
+
+from domain.merkle import Tree, leaf_hash
+from projections.chain import content_of
+from projections.projection import SwapRefusedError
+from service.checkpoints import Checkpoint
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    import asyncpg
+
+    from service.checkpoints import Signer
+
+logger = logging.getLogger(__name__)
+
+PUBLISH_LOCK = "SELECT pg_advisory_xact_lock(hashtext('ledger:publish'))"
+LOG_SIZE = "SELECT coalesce(max(idx) + 1, 0) FROM public.ledger_log"
+LOG_CHAIN = "SELECT chain_hash FROM public.ledger_log WHERE idx = $1"
+HEAD = "SELECT coalesce((SELECT entry_hash FROM ledger_entries ORDER BY seq DESC LIMIT 1), '')"
+ENTRY_CHAIN = "SELECT entry_hash FROM ledger_entries WHERE seq = $1"
+NEW_ENTRIES = "SELECT * FROM ledger_entries WHERE seq > $1 ORDER BY seq"
+APPEND = """
+INSERT INTO public.ledger_log (idx, entry, leaf_hash, chain_hash)
+SELECT * FROM unnest($1::bigint[], $2::bytea[], $3::bytea[], $4::text[])
+"""
+LATEST = (
+    "SELECT size, root, note, issued_at FROM public.ledger_checkpoints ORDER BY size DESC LIMIT 1"
+)
+HISTORY = """
+SELECT size, root, note, issued_at FROM public.ledger_checkpoints
+WHERE ($1::bigint IS NULL OR size < $1) ORDER BY size DESC LIMIT $2
+"""
+ISSUE = "INSERT INTO public.ledger_checkpoints (size, root, note) VALUES ($1, $2, $3)"
+ENTRIES = "SELECT idx, entry FROM public.ledger_log WHERE idx >= $1 AND idx < $2 ORDER BY idx"
+RECORD = """
+INSERT INTO public.ledger_consistency (id, consistent, diverging_seq, problem, checked_at)
+VALUES (true, $1, $2, $3, now())
+ON CONFLICT (id) DO UPDATE SET consistent = $1, diverging_seq = $2, problem = $3, checked_at = now()
+"""
+STATUS = "SELECT consistent, diverging_seq, problem, checked_at FROM public.ledger_consistency"
+
+
+def entry_bytes(row: Mapping[str, Any]) -> bytes:
+    """The published form of a ledger row: RFC 8785 canonical JSON of its public fields."""
+    return rfc8785.dumps(content_of(row))
+
+
+@dataclass(frozen=True)
+class Divergence:
+    """The first entry where the ledger projection no longer gives what was published."""
+
+    seq: int
+    problem: str
+
+    def __str__(self) -> str:
+        return f"ledger entry {self.seq}: {self.problem}"
+
+
+class LedgerDivergedError(SwapRefusedError):
+    """Raised when a rebuilt ledger would not extend the published log (the swap is refused)."""
+
+    def __init__(self, divergence: Divergence) -> None:
+        self.divergence = divergence
+        super().__init__(f"rebuild refused, it would rewrite the published ledger: {divergence}")
+
+
+async def divergence(conn: asyncpg.Connection) -> Divergence | None:
+    """Whether ``ledger_entries`` (as the search path finds it) extends the published log."""
+    size = await conn.fetchval(LOG_SIZE)
+    if size == 0 or await _same_prefix(conn, size):
+        return None
+    low, high = 1, size  # the first seq whose chain differs lies in [low, high]
+    while low < high:
+        mid = (low + high) // 2
+        if await _same_prefix(conn, mid):
+            low = mid + 1
+        else:
+            high = mid
+    if await conn.fetchval(ENTRY_CHAIN, low) is None:
+        return Divergence(low, "published, but the event log no longer gives it")
+    return Divergence(low, "differs from the published entry (altered, reordered or removed)")
+
+
+async def divergence_of_live(pool: asyncpg.Pool) -> Divergence | None:
+    """Whether the live ``ledger_entries`` extends the published log."""
+    async with pool.acquire() as conn:
+        return await divergence(conn)
+
+
+async def _same_prefix(conn: asyncpg.Connection, seq: int) -> bool:
+    mine = await conn.fetchval(ENTRY_CHAIN, seq)
+    return mine is not None and mine == await conn.fetchval(LOG_CHAIN, seq - 1)
+
+
+async def record(conn: asyncpg.Connection | asyncpg.Pool, found: Divergence | None) -> None:
+    """Remember whether the ledger is consistent with what was published (for /healthz)."""
+    if found is None:
+        await conn.execute(RECORD, True, None, None)
+    else:
+        await conn.execute(RECORD, False, found.seq, found.problem)
+
+
+async def status(pool: asyncpg.Pool) -> dict[str, Any]:
+    """The last consistency finding: ``{"consistent": bool, ...}`` (consistent if never checked)."""
+    row = await pool.fetchrow(STATUS)
+    if row is None or row["consistent"]:
+        return {"consistent": True}
+    return {"consistent": False, "diverging_entry": row["diverging_seq"], "problem": row["problem"]}
+
+
+async def check_rebuilt(conn: asyncpg.Connection) -> None:
+    """The guard a ledger rebuild runs before its swap (search path on the rebuilt tables)."""
+    found = await divergence(conn)
+    if found is not None:
+        raise LedgerDivergedError(found)
+
+
+async def rebuild_refused(pool: asyncpg.Pool, error: SwapRefusedError) -> None:
+    """Record a refused rebuild, so that /healthz and ``grants check`` report it."""
+    if isinstance(error, LedgerDivergedError):
+        logger.error("%s", error)
+        await record(pool, error.divergence)
+
+
+@dataclass(frozen=True)
+class Published:
+    """What one :func:`publish` did."""
+
+    size: int
+    appended: int
+    checkpoint: Checkpoint | None
+    divergence: Divergence | None = None
+
+
+async def publish(pool: asyncpg.Pool, signer: Signer, origin: str) -> Published:
+    """Append the projection's new entries to the log and sign a checkpoint if it grew."""
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute(PUBLISH_LOCK)
+        size = await conn.fetchval(LOG_SIZE)
+        found = await divergence(conn)
+        await record(conn, found)
+        if found is not None:
+            logger.error("ledger not published: %s", found)
+            return Published(size, 0, None, found)
+        rows = await conn.fetch(NEW_ENTRIES, size)
+        if rows:
+            entries = [entry_bytes(r) for r in rows]
+            idx = [r["seq"] - 1 for r in rows]
+            chains = [r["entry_hash"] for r in rows]
+            await conn.execute(APPEND, idx, entries, [leaf_hash(e) for e in entries], chains)
+        tree = await cached_tree(conn)
+        latest = await conn.fetchrow(LATEST)
+        if latest is not None and latest["size"] >= len(tree):
+            return Published(len(tree), len(rows), None)
+        checkpoint = Checkpoint(origin, len(tree), tree.root())
+        await conn.execute(ISSUE, checkpoint.size, checkpoint.root, signer.sign(checkpoint.text))
+        return Published(len(tree), len(rows), checkpoint)
+
+
+async def run_publisher(
+    pool: asyncpg.Pool, signer: Signer, origin: str, *, every_s: float, stop: asyncio.Event
+) -> None:
+    """Publish when the ledger moved, looking every ``every_s`` seconds: the changes of one
+    interval share one checkpoint (debounced), and a quiet ledger costs one indexed read."""
+    published_at: Any = None
+    while not stop.is_set():
+        try:
+            head = await pool.fetchval(HEAD)
+            if head != published_at or published_at is None:
+                done = await publish(pool, signer, origin)
+                published_at = head if done.divergence is None else None
+        except (OSError, TimeoutError) as error:
+            logger.warning("ledger publishing failed, will retry: %s", error)
+        except Exception:
+            logger.exception("ledger publishing failed, will retry")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), max(every_s, 0.05))
+
+
+#: The published tree per database, extended with new leaves as they appear. No lock: a leaf
+#: is appended only at its own index, so concurrent readers cannot add one twice.
+_trees: dict[str, Tree] = {}
+#: The database seen last: a server has one, so one round trip reads its new leaves.
+_last = [""]
+LEAVES_AND_NAME = """
+SELECT current_database() AS db, l.idx, l.leaf_hash
+FROM (SELECT 1) AS one LEFT JOIN public.ledger_log AS l ON l.idx >= $1 ORDER BY l.idx
+"""
+
+
+async def cached_tree(conn: asyncpg.Connection | asyncpg.Pool) -> Tree:
+    """The Merkle tree of the published log (read once, then only new leaves are read).
+
+    The cached last leaf is read again with the new ones: if it differs (another database under
+    the same name, a restored log), the tree is read again from the start.
+    """
+    tree = _trees.get(_last[0]) or Tree()
+    rows = await conn.fetch(LEAVES_AND_NAME, max(len(tree) - 1, 0))
+    key = rows[0]["db"]
+    if key != _last[0]:  # another database than the one guessed: read with its own tree
+        _last[0], tree = key, _trees.get(key) or Tree()
+        rows = await conn.fetch(LEAVES_AND_NAME, max(len(tree) - 1, 0))
+    leaves = [r for r in rows if r["idx"] is not None]
+    if len(tree) and (not leaves or leaves[0]["leaf_hash"] != tree.levels[0][-1]):
+        tree, leaves = (
+            Tree(),
+            [r for r in await conn.fetch(LEAVES_AND_NAME, 0) if r["idx"] is not None],
+        )
+    for row in leaves:
+        if row["idx"] == len(tree):
+            tree.append(bytes(row["leaf_hash"]))
+    _trees[key] = tree
+    return tree
+
+
+async def verify_log(pool: asyncpg.Pool) -> list[str]:
+    """Problems with the published log itself: leaves that are not their entries' hashes,
+    checkpoints whose root the leaves do not give, a recorded divergence."""
+    problems: list[str] = []
+    tree = Tree()
+    async with pool.acquire() as conn, conn.transaction(readonly=True):
+        async for row in conn.cursor("SELECT * FROM public.ledger_log ORDER BY idx"):
+            if leaf_hash(bytes(row["entry"])) != bytes(row["leaf_hash"]) and not problems:
+                problems.append(f"entry {row['idx'] + 1}: its leaf hash is not its entry's")
+            tree.append(bytes(row["leaf_hash"]))
+        for row in await conn.fetch("SELECT size, root FROM public.ledger_checkpoints"):
+            if row["size"] > len(tree) or tree.root(row["size"]) != bytes(row["root"]):
+                problems.append(f"checkpoint {row['size']}: the published entries do not give it")
+    state = await status(pool)
+    if not state["consistent"]:
+        problems.append(f"entry {state['diverging_entry']}: {state['problem']}")
+    return problems
+
+
+def checkpoint_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A checkpoint row as the API gives it (root in base64, instant in UTC)."""
+    issued: dt.datetime = row["issued_at"]
+    return {
+        "size": row["size"],
+        "root": base64.b64encode(row["root"]).decode(),
+        "note": row["note"],
+        "issued_at": issued.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+
+
+async def latest_checkpoint(pool: asyncpg.Pool) -> dict[str, Any] | None:
+    """The newest signed checkpoint, or None before the first."""
+    row = await pool.fetchrow(LATEST)
+    return checkpoint_row(row) if row else None
+
+
+async def checkpoints(
+    pool: asyncpg.Pool, *, below: int | None = None, limit: int = 100
+) -> list[dict[str, Any]]:
+    """Checkpoints newest first, ``limit`` at a time (``below``: sizes under this one)."""
+    return [checkpoint_row(r) for r in await pool.fetch(HISTORY, below, limit)]
+
+
+async def published_entries(pool: asyncpg.Pool, start: int, end: int) -> list[tuple[int, bytes]]:
+    """Published entries ``start <= index < end`` with their canonical bytes."""
+    return [(r["idx"], bytes(r["entry"])) for r in await pool.fetch(ENTRIES, start, end)]
