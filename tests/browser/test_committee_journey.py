@@ -88,7 +88,9 @@ def test_two_reviewers_score_and_the_chair_funds(page: Page, server: str, browse
     # The open queue heard the projection move on (SSE), refreshed itself and said so.
     expect(watcher.locator("#queue-status")).to_have_text("تم تحديث قائمة الملفات.", timeout=15_000)
     row = watcher.locator(f"tr[data-file='{app_id}']")
-    expect(row).to_have_attribute("data-score", total.replace(".", ""), timeout=15_000)
+    expect(row).to_have_attribute(
+        "data-score", total.replace(",", "").replace(".", ""), timeout=15_000
+    )
     screenshot(watcher, "committee-queue-live")
     watcher.context.close()
 
