@@ -36,6 +36,7 @@ import aiohttp
 import pyotp
 
 from bench.usecases import EsApplication, es_env, es_submit
+from projections.review_page import SETTLE
 from service import accounts, db, mfa, programme
 from service.embedded import start_embedded
 from service.passwords import Passwords
@@ -96,7 +97,11 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def server(
-    data_dir: Path, port: int, pool_size: int, extra_env: dict[str, str] | None = None
+    data_dir: Path,
+    port: int,
+    pool_size: int,
+    extra_env: dict[str, str] | None = None,
+    python_args: tuple[str, ...] = (),
 ) -> Iterator[str]:
     """``grants serve`` in a child process; yields its base URL once /healthz answers."""
     log = data_dir / "serve.log"
@@ -113,7 +118,7 @@ def server(
     } | (extra_env or {})
     with log.open("w") as out:
         child = subprocess.Popen(
-            [sys.executable, "-m", "web.cli.main", "serve"],
+            [sys.executable, *python_args, "-m", "web.cli.main", "serve"],
             env=env,
             cwd=ROOT,
             stdout=out,
@@ -158,7 +163,14 @@ async def sign_in(
     aiohttp rather than httpx: the load generator shares the machine's cores with the server
     and PostgreSQL, and aiohttp spends several times less CPU per request.
     """
-    client = aiohttp.ClientSession(base_url=base, cookie_jar=aiohttp.CookieJar(unsafe=True))
+    # uvicorn closes a connection idle for 5 s; aiohttp would keep it 15 s and then write a
+    # request into a closing socket (after a long pause of the bench, e.g. seeding). Drop
+    # idle connections first.
+    client = aiohttp.ClientSession(
+        base_url=base,
+        cookie_jar=aiohttp.CookieJar(unsafe=True),
+        connector=aiohttp.TCPConnector(keepalive_timeout=3),
+    )
     async with client.get("/api/v1/session") as response:
         start = (await response.json())["csrf_token"]
     login = {"email": email, "password": PASSWORD}
@@ -237,6 +249,8 @@ async def seed(url: str, clients: int, queue_rows: int) -> UUID:
         await pool.execute(SEED_FILES, queue_envelope, list(SECTORS), list(PROVINCES), queue_rows)
         await pool.execute(SEED_SCORES)
         await pool.execute(SEED_ENVELOPE, queue_envelope, 5_000_000_000)
+        # Written behind the projection's back: store their scores and line as a page would.
+        await pool.execute(SETTLE)
         await pool.execute("ANALYZE")
         await store.close()
         return envelope_id

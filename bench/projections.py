@@ -102,13 +102,23 @@ def programme_events(events: int, fund_every: int = 2) -> Iterator[list[StoredEv
             return
 
 
+#: Events per ``insert_events`` call on eventsourcing's recorder. It sends a batch as one
+#: parameter inside a psycopg pipeline; from a few thousand events (a few MB) on, psycopg 3.3
+#: stops sending the parameter half way (the backend sits in ClientRead in the middle of the
+#: INSERT, the client waits in ``pipeline.sync()``) and the baseline hung for ever. Smaller
+#: calls write the same log.
+ES_INSERT_EVENTS = 1_000
+
+
 async def write_log(store: EventStore, es: EsApplication | None, events: int) -> int:
     """Append the programme's events to our store (and to eventsourcing's recorder too)."""
     total = 0
     for batch in programme_events(events):
         await store.insert_events(batch)
         if es is not None:
-            await asyncio.to_thread(es.recorder.insert_events, batch)
+            for start in range(0, len(batch), ES_INSERT_EVENTS):
+                chunk = batch[start : start + ES_INSERT_EVENTS]
+                await asyncio.to_thread(es.recorder.insert_events, chunk)
         total += len(batch)
     return total
 

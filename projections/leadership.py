@@ -13,17 +13,11 @@ import time
 
 import asyncpg
 
+from service.errors import DATABASE_ERRORS, is_retryable
+
 TRY_LOCK = "SELECT pg_try_advisory_lock(hashtext($1))"
 UNLOCK = "SELECT pg_advisory_unlock(hashtext($1))"
 HEARTBEAT_EVERY = 1.0  # seconds between liveness checks of the lock connection
-# InternalClientError: a statement cancelled mid-flight leaves the connection unusable.
-LOST = (
-    OSError,
-    TimeoutError,
-    asyncpg.InterfaceError,
-    asyncpg.PostgresError,
-    asyncpg.exceptions.InternalClientError,
-)
 
 
 class Leadership:
@@ -51,8 +45,12 @@ class Leadership:
         async with self._mutex:
             try:
                 await self._conn.fetchval("SELECT 1", timeout=5)
-            except LOST:
+            except DATABASE_ERRORS as error:
+                # Whatever failed, a lock connection we cannot trust must go, with its locks;
+                # only what service.errors calls retryable is a normal loss of leadership.
                 await self._drop()
+                if not is_retryable(error):
+                    raise
                 return False
         self._checked = time.monotonic()
         return True
@@ -63,8 +61,10 @@ class Leadership:
             if self._conn is not None:
                 try:
                     await self._conn.fetchval(UNLOCK, key)
-                except LOST:
+                except DATABASE_ERRORS as error:
                     await self._drop()
+                    if not is_retryable(error):
+                        raise
 
     async def reset(self) -> None:
         """Forget a connection that failed, with all its locks."""
@@ -86,5 +86,5 @@ class Leadership:
             # (If the pool took it back before failing, it has already closed it itself.)
             with contextlib.suppress(asyncpg.InterfaceError):
                 conn.terminate()
-            with contextlib.suppress(*LOST):
+            with contextlib.suppress(*DATABASE_ERRORS):
                 await self.pool.release(conn, timeout=1)

@@ -1,19 +1,23 @@
 """A projection's definition and how a page of events is applied to it.
 
-A :class:`Projection` is a name, a version, the DDL of its tables and one async handler per event
-topic; :func:`apply_events` runs the handlers over a page inside the caller's transaction. Both the
-live runner (:mod:`projections.runner`) and a rebuild (:mod:`projections.rebuild`) use them, so
-neither needs the other's module.
+A :class:`Projection` is a name, a version, the DDL of its tables and either one async handler per
+event topic, or one set-based page handler (:class:`PageHandler`) that applies a whole page with a
+handful of statements; :func:`apply_events` runs either kind over a page inside the caller's
+transaction, so both styles run side by side in one runner. Both the live runner
+(:mod:`projections.runner`) and a rebuild (:mod:`projections.rebuild`) use them, so neither needs
+the other's module.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import asyncpg
 from eventsourcing.utils import TopicError, resolve_topic
+
+from service.errors import is_retryable
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -25,21 +29,25 @@ if TYPE_CHECKING:
     Handler = Callable[[asyncpg.Connection, Any, LogNotification], Awaitable[None]]
     Guard = Callable[[asyncpg.Connection], Awaitable[None]]
     Refused = Callable[[asyncpg.Pool, "SwapRefusedError"], Awaitable[None]]
+    Finisher = Callable[[asyncpg.Connection], Awaitable[None]]
 
 logger = logging.getLogger(__name__)
 
-#: Errors of the connection rather than of a handler: retried after a pause, never recorded.
-TRANSIENT: tuple[type[BaseException], ...] = (
-    OSError,
-    TimeoutError,
-    asyncpg.InterfaceError,
-    asyncpg.exceptions.InternalClientError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.exceptions.OperatorInterventionError,
-    asyncpg.exceptions.LockNotAvailableError,
-    asyncpg.exceptions.SerializationError,
-    asyncpg.exceptions.DeadlockDetectedError,
-)
+
+class PageHandler(Protocol):
+    """Applies a page of decoded events (only the topics it asked for) with a few statements.
+
+    ``settle`` is False while a rebuild fills its scratch schema: derived state over the whole
+    table (scores, ranks) may then wait for :attr:`Projection.finish`, run once before the swap.
+    """
+
+    async def __call__(
+        self,
+        conn: asyncpg.Connection,
+        events: Sequence[tuple[Any, LogNotification]],
+        *,
+        settle: bool,
+    ) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -60,6 +68,18 @@ class Projection:
     #: published entries must never be rewritten). ``refused`` then records why.
     guard: Guard | None = None
     refused: Refused | None = None
+    #: Set-based style: the topics this projection reads and one handler for a page of them
+    #: (``handlers`` stays empty), and what to run once at the end of a rebuild.
+    page_topics: frozenset[str] = frozenset()
+    apply_page: PageHandler | None = None
+    finish: Finisher | None = None
+    #: DDL run after ``ddl`` on a fresh install, and by a rebuild only once its scratch tables
+    #: are full (indexes that a rebuild would otherwise maintain row by row).
+    deferred_ddl: str = ""
+
+    def reads(self, topic: str) -> bool:
+        """True when this projection has something to do with events of ``topic``."""
+        return topic in self.handlers or topic in self.page_topics
 
     @property
     def lock_key(self) -> str:
@@ -104,12 +124,16 @@ async def apply_events(
     projection: Projection,
     page: Sequence[LogNotification],
     mapper: Mapper[Any],
+    *,
+    settle: bool = True,
 ) -> int:
     """Run the handlers over a page inside the caller's transaction; return how many were skipped.
 
     Events of a topic the projection has no handler for are skipped (and never decoded), except
     that a critical projection refuses to skip a topic nobody knows (:class:`UnknownTopicError`).
     """
+    if projection.apply_page is not None:
+        return await _apply_set_based(conn, projection, projection.apply_page, page, mapper, settle)
     skipped = 0
     for notification in page:
         handler = projection.handlers.get(notification.topic)
@@ -121,8 +145,40 @@ async def apply_events(
             continue
         try:
             await handler(conn, mapper.to_domain_event(notification), notification)
-        except TRANSIENT:
-            raise
         except Exception as error:
+            # The database being away, busy or in failover (read-only) is not the handler's
+            # fault: the page rolls back and the runner retries it (service.errors).
+            if is_retryable(error):
+                raise
             raise HandlerError(projection.name, notification, error) from error
     return skipped
+
+
+async def _apply_set_based(
+    conn: asyncpg.Connection,
+    projection: Projection,
+    apply_page: PageHandler,
+    page: Sequence[LogNotification],
+    mapper: Mapper[Any],
+    settle: bool,
+) -> int:
+    events = []
+    for notification in page:
+        if notification.topic not in projection.page_topics:
+            if projection.critical and not is_known_topic(notification.topic):
+                error = UnknownTopicError(f"unknown event topic {notification.topic!r}")
+                raise HandlerError(projection.name, notification, error)
+            continue
+        try:
+            events.append((mapper.to_domain_event(notification), notification))
+        except Exception as error:
+            raise HandlerError(projection.name, notification, error) from error
+    if events:
+        try:
+            await apply_page(conn, events, settle=settle)
+        except Exception as error:
+            if is_retryable(error):  # the database, not the handler (service.errors)
+                raise
+            # The page failed as a whole: name its first event, the position the runner stands at.
+            raise HandlerError(projection.name, events[0][1], error) from error
+    return len(page) - len(events)

@@ -10,13 +10,27 @@ the old tables until that commit, then the new ones; never a half-built table.
 The live runner can keep serving the old tables during a rebuild: the swap is serialised with its
 pages by the tracking row's lock, and afterwards it continues from the rebuilt position. Two
 rebuilds of one projection exclude each other with the advisory lock ``rebuild:<name>``.
+
+A set-based projection fills the scratch schema without settling each page (no scores or ranks
+recomputed per page) and settles once, in the swap, with its ``finish``. The swap waits at most
+``SWAP_LOCK_TIMEOUT`` for its locks (a long reader of the live tables holds one); when it cannot
+get them it rolls back and tries again after a pause, from the scratch tables as built so far,
+never from zero.
+
+The live runner rebuilds only when the code's version is *newer* than the stored one: during a
+rolling deploy an older process meeting newer tables stands by instead of rebuilding them back
+(:class:`NewerTablesError`), so two versions never take turns rebuilding.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, Final
+
+import asyncpg
 
 from projections import tracking
 from projections.projection import Projection, SwapRefusedError, apply_events
@@ -24,22 +38,44 @@ from service.repository import new_mapper
 from service.store import START, Position
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
-    import asyncpg
     from eventsourcing.persistence import Mapper
 
-    from service.store import EventStore
+    from service.store import EventStore, LogNotification
 
 logger = logging.getLogger(__name__)
 
 LOCK_REBUILD = "SELECT pg_advisory_lock(hashtext($1))"
 UNLOCK_REBUILD = "SELECT pg_advisory_unlock(hashtext($1))"
 LOCK_DDL = "SELECT pg_advisory_xact_lock(hashtext($1))"
+#: How long one swap attempt waits for a lock before it rolls back and tries again.
+SWAP_LOCK_TIMEOUT: Final = "2s"
+SWAP_ATTEMPTS: Final = 30
+#: Errors a swap attempt may meet because of others' locks: retried, the scratch tables kept.
+SWAP_RETRIED: Final = (
+    asyncpg.exceptions.LockNotAvailableError,
+    asyncpg.exceptions.DeadlockDetectedError,
+)
 
 
 class RebuildError(RuntimeError):
     """Raised when a rebuild cannot be carried out (unknown projection, failing handler)."""
+
+
+class NewerTablesError(RuntimeError):
+    """Raised when the stored tables were made by a newer version of a projection than this code.
+
+    An older process in a rolling deploy: it must not rebuild them back, nor apply its handlers
+    to them; it stands by until it is replaced.
+    """
+
+    def __init__(self, name: str, stored: int, code: int) -> None:
+        self.name, self.stored, self.code = name, stored, code
+        super().__init__(
+            f"projection {name}: tables are version {stored}, newer than this code's {code}; "
+            "standing by (upgrade this process)"
+        )
 
 
 def scratch_schema(projection: Projection) -> str:
@@ -56,13 +92,20 @@ async def ensure_tables(pool: asyncpg.Pool, projection: Projection) -> None:
         await conn.execute("SET LOCAL search_path TO public")
         await _drop_tables(conn, "public", projection)
         await conn.execute(projection.ddl)
+        if projection.deferred_ddl:
+            await conn.execute(projection.deferred_ddl)
         await tracking.reset(conn, projection.name, projection.version)
 
 
 async def ensure_current(pool: asyncpg.Pool, store: EventStore, projection: Projection) -> None:
-    """Create the tables if missing; rebuild them if they were made by another version."""
+    """Create the tables if missing; rebuild them if they were made by an older version.
+
+    Raises :class:`NewerTablesError` when they were made by a newer one.
+    """
     await ensure_tables(pool, projection)
     stored = await tracking.version(pool, projection.name)
+    if stored is not None and stored > projection.version:
+        raise NewerTablesError(projection.name, stored, projection.version)
     if stored != projection.version:
         logger.info(
             "projection %s: tables are version %s, code is %s; rebuilding",
@@ -93,7 +136,7 @@ async def rebuild(
     projection: Projection,
     *,
     progress: Callable[[int, int], None] | None = None,
-    page_size: int = 1000,
+    page_size: int = 2000,
 ) -> int:
     """Rebuild ``projection`` from the start of the log and swap it in; return events read.
 
@@ -107,9 +150,7 @@ async def rebuild(
             await _create_scratch(pool, projection)
             total = await store.count_after(None)
             build = _Build()
-            while await _build_page(pool, store, projection, build, mapper, page_size):
-                if progress is not None:
-                    progress(build.read, total)
+            await _build(pool, store, projection, build, mapper, page_size, progress, total)
             try:
                 await _swap(pool, store, projection, build, mapper, page_size)
             except SwapRefusedError as error:
@@ -131,24 +172,49 @@ async def _create_scratch(pool: asyncpg.Pool, projection: Projection) -> None:
         await conn.execute(projection.ddl)
 
 
-async def _build_page(
+async def _build(
     pool: asyncpg.Pool,
     store: EventStore,
     projection: Projection,
     build: _Build,
     mapper: Mapper[Any],
     page_size: int,
-) -> bool:
-    """Apply one page into the scratch schema; False when the log is exhausted."""
-    page = await store.select_notifications(build.position, page_size)
-    if not page:
-        return False
+    progress: Callable[[int, int], None] | None,
+    total: int,
+) -> None:
+    """Apply the log into the scratch schema page by page, reading the next page while the
+    current one is applied (the server reads while this process decodes and folds)."""
+    reading = asyncio.ensure_future(store.select_notifications(build.position, page_size))
+    try:
+        while page := await reading:
+            reading = asyncio.ensure_future(
+                store.select_notifications(page[-1].position, page_size)
+            )
+            await _build_page(pool, projection, build, mapper, page)
+            if progress is not None:
+                progress(build.read, total)
+    finally:
+        reading.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await reading
+
+
+async def _build_page(
+    pool: asyncpg.Pool,
+    projection: Projection,
+    build: _Build,
+    mapper: Mapper[Any],
+    page: Sequence[LogNotification],
+) -> None:
+    """Apply one page into the scratch schema."""
     async with pool.acquire() as conn, conn.transaction():
+        # A crash loses nothing that matters: a rebuild starts from zero. The swap commits
+        # synchronously, and only it makes the scratch tables count.
+        await conn.execute("SET LOCAL synchronous_commit = off")
         await conn.execute(f'SET LOCAL search_path TO "{scratch_schema(projection)}", public')
-        build.skipped += await apply_events(conn, projection, page, mapper)
+        build.skipped += await apply_events(conn, projection, page, mapper, settle=False)
     build.position = page[-1].position
     build.read += len(page)
-    return True
 
 
 async def _swap(
@@ -159,14 +225,46 @@ async def _swap(
     mapper: Mapper[Any],
     page_size: int,
 ) -> None:
+    """Swap the scratch tables in, retrying (with what is built kept) while others hold locks."""
+    for attempt in range(1, SWAP_ATTEMPTS + 1):
+        trial = replace(build)
+        try:
+            await _swap_once(pool, store, projection, trial, mapper, page_size)
+        except SWAP_RETRIED as error:
+            if attempt == SWAP_ATTEMPTS:
+                raise
+            pause = min(0.1 * 2**attempt, 5.0)
+            logger.warning(
+                "projection %s: swap attempt %d could not take its locks (%s); again in %.1f s",
+                projection.name, attempt, type(error).__name__, pause,
+            )  # fmt: skip
+            await asyncio.sleep(pause)
+            continue
+        build.position, build.read, build.skipped = trial.position, trial.read, trial.skipped
+        return
+
+
+async def _swap_once(
+    pool: asyncpg.Pool,
+    store: EventStore,
+    projection: Projection,
+    build: _Build,
+    mapper: Mapper[Any],
+    page_size: int,
+) -> None:
     schema = scratch_schema(projection)
     async with pool.acquire() as conn, conn.transaction():
+        await conn.execute(f"SET LOCAL lock_timeout = '{SWAP_LOCK_TIMEOUT}'")
         await conn.execute(LOCK_DDL, f"ddl:{projection.name}")
         await tracking.lock(conn, projection.name)
         await conn.execute(f'SET LOCAL search_path TO "{schema}", public')
         while page := await store.select_notifications(build.position, page_size, conn=conn):
-            build.skipped += await apply_events(conn, projection, page, mapper)
+            build.skipped += await apply_events(conn, projection, page, mapper, settle=False)
             build.position, build.read = page[-1].position, build.read + len(page)
+        if projection.deferred_ddl:
+            await conn.execute(projection.deferred_ddl)
+        if projection.finish is not None:
+            await projection.finish(conn)
         if projection.guard is not None:
             await projection.guard(conn)
         await _drop_tables(conn, "public", projection)

@@ -24,12 +24,16 @@ from projections.leadership import Leadership
 from projections.projection import Projection
 from projections.rebuild import ensure_tables
 from projections.rebuild import rebuild as rebuild_projection
+from projections.review_queue import set_policy
 from projections.runner import ProjectionRunner
-from service.store import Position, Waker
+from projections.supervisor import Supervisor
+from service.live import Waker
+from service.store import Position
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Sequence
 
+    from service.settings import Policy
     from service.store import EventStore
 
 logger = logging.getLogger(__name__)
@@ -60,10 +64,13 @@ def select(names: Sequence[str] | None = None) -> list[Projection]:
     return [known[n] for n in names]
 
 
-async def ensure_all(pool: asyncpg.Pool) -> None:
-    """Create every projection's tables that do not exist yet (so pages can read them)."""
+async def ensure_all(pool: asyncpg.Pool, policy: Policy | None = None) -> None:
+    """Create every projection's tables that do not exist yet (so pages can read them), and
+    draw the review queue's fundable line with ``policy``'s quorum and threshold."""
     for projection in ALL_PROJECTIONS:
         await ensure_tables(pool, projection)
+    if policy is not None:
+        await set_policy(pool, policy.review_quorum, policy.funding_threshold_hundredths)
 
 
 async def run_all(
@@ -73,9 +80,11 @@ async def run_all(
     stop_event: asyncio.Event | None = None,
     *,
     poll_interval: float = 1.0,
+    supervisor: Supervisor | None = None,
 ) -> None:
     """Run the projections (leading those whose lock is free, standing by for the others) until
-    ``stop_event`` is set. One lock connection and one LISTEN connection serve them all."""
+    ``stop_event`` is set. One lock connection and one LISTEN connection serve them all; each
+    runner is supervised (:mod:`projections.supervisor`): one failing never stops the others."""
     stop = stop_event or asyncio.Event()
     projections = select(names)
     leadership = Leadership(pool)
@@ -84,12 +93,8 @@ async def run_all(
         for p in projections
     ]
     try:
-        async with (
-            listeners(store, len(runners), poll_interval) as wakers,
-            asyncio.TaskGroup() as group,
-        ):
-            for runner, waker in zip(runners, wakers, strict=True):
-                group.create_task(runner.run(stop, waker))
+        async with listeners(store, len(runners), poll_interval) as wakers:
+            await (supervisor or Supervisor()).run(runners, wakers, stop)
     finally:
         await leadership.close()
 
@@ -98,20 +103,12 @@ async def run_all(
 async def listeners(
     store: EventStore, count: int, poll_interval: float
 ) -> AsyncIterator[list[Waker]]:
-    """``count`` wakers fed by one LISTEN connection: each runner wakes on every notification."""
-    wakers = [Waker(poll_interval) for _ in range(count)]
-
-    def wake_all(*_args: object) -> None:
-        for waker in wakers:
-            waker.on_notify()
-
-    async with store.pool.acquire() as conn:
-        await conn.add_listener(store.channel, wake_all)
-        try:
-            yield wakers
-        finally:
-            with contextlib.suppress(asyncpg.InterfaceError, OSError):
-                await conn.remove_listener(store.channel, wake_all)
+    """``count`` wakers fed by the process's one LISTEN connection (``store.feed``)."""
+    async with contextlib.AsyncExitStack() as stack:
+        yield [
+            await stack.enter_async_context(store.listener(poll_interval=poll_interval))
+            for _ in range(count)
+        ]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -126,6 +123,11 @@ class ProjectionStatus:
     applied: int
     skipped: int
     error: str | None
+
+    @property
+    def state(self) -> str:
+        """``ok``, or ``failed`` when its last page failed (it stands where the error is)."""
+        return "failed" if self.error else "ok"
 
 
 async def status(pool: asyncpg.Pool, store: EventStore) -> list[ProjectionStatus]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -21,8 +22,10 @@ import asyncpg
 
 from projections import tracking
 from projections.leadership import Leadership
-from projections.projection import TRANSIENT, HandlerError, Projection, apply_events
+from projections.projection import HandlerError, Projection, apply_events
 from projections.rebuild import ensure_current
+from service.errors import DATABASE_ERRORS, is_retryable
+from service.live import announce
 from service.repository import new_mapper
 from service.store import Position
 
@@ -31,7 +34,8 @@ if TYPE_CHECKING:
 
     from eventsourcing.persistence import Mapper
 
-    from service.store import EventStore, LogNotification, Waker
+    from service.live import Waker
+    from service.store import EventStore, LogNotification
 
 
 logger = logging.getLogger(__name__)
@@ -43,6 +47,8 @@ async def write_page(
     page: Sequence[LogNotification],
     after: Position,
     mapper: Mapper[Any],
+    *,
+    settle: bool = True,
 ) -> bool:
     """Apply ``page`` (the entries right after ``after``) and advance, all in one transaction.
 
@@ -53,7 +59,7 @@ async def write_page(
     async with pool.acquire() as conn, conn.transaction():
         if await tracking.lock(conn, projection.name) != after:
             return False
-        skipped = await apply_events(conn, projection, page, mapper)
+        skipped = await apply_events(conn, projection, page, mapper, settle=settle)
         await tracking.advance(conn, projection.name, page[-1].position, len(page), skipped)
     return True
 
@@ -72,20 +78,48 @@ class ProjectionRunner:
     pages_applied: int = 0
     leading: bool = False
     mapper: Mapper[Any] = field(default_factory=new_mapper)
+    #: Pages were applied without settling the whole-table state (scores, the line). True at
+    #: start: a runner before this one (another process, or one that crashed) may have left
+    #: full pages unsettled, and nothing in the tables says so; one settle at the head is cheap.
+    unsettled: bool = True
 
     async def step(self) -> int:
-        """Apply the next page if there is one; return how many events it held."""
+        """Apply the next page if there is one; return how many events it held.
+
+        A set-based projection settles what spans the whole table (the review queue's scores
+        and line: a second at 100,000 files) with the page that reaches the head of the log;
+        full pages in a backlog skip it, and the first empty read after them settles.
+        """
         after = await tracking.position(self.pool, self.projection.name)
         page = await self.store.select_notifications(after, self.page_size)
+        settle = len(page) < self.page_size
         try:
-            applied = await write_page(self.pool, self.projection, page, after, self.mapper)
+            applied = await write_page(
+                self.pool, self.projection, page, after, self.mapper, settle=settle
+            )
         except HandlerError as error:
             await tracking.record_error(self.pool, self.projection.name, str(error))
             raise
         if applied:
             self.pages_applied += 1
+            if settle and self.unsettled:  # the page handler may see nothing worth settling
+                await self._settle()
+            else:
+                self.unsettled = not settle and self.projection.finish is not None
+            await announce(self.pool, self.projection.name)  # wakes the live streams
             return len(page)
+        if not page and self.unsettled:
+            await self._settle()
+            await announce(self.pool, self.projection.name)
         return 0
+
+    async def _settle(self) -> None:
+        finish = self.projection.finish
+        if finish is not None:
+            async with self.pool.acquire() as conn, conn.transaction():
+                await tracking.lock(conn, self.projection.name)
+                await finish(conn)
+        self.unsettled = False
 
     async def catch_up(self) -> int:
         """Apply pages until the log is exhausted; return the number of events read."""
@@ -95,7 +129,12 @@ class ProjectionRunner:
         return total
 
     async def run(self, stop: asyncio.Event, waker: Waker | None = None) -> None:
-        """Lead when the lock is free, stand by otherwise, until ``stop`` or a handler fails."""
+        """Lead when the lock is free, stand by otherwise, until ``stop`` or a failure.
+
+        A failing handler (:class:`HandlerError`, recorded in the tracking table) or tables of a
+        newer version (:class:`projections.rebuild.NewerTablesError`) end the run with that
+        error: :mod:`projections.supervisor` restarts it with backoff, alone.
+        """
         leadership = self.leadership or Leadership(self.pool)
         try:
             async with contextlib.AsyncExitStack() as stack:
@@ -104,22 +143,29 @@ class ProjectionRunner:
                         self.store.listener(poll_interval=self.poll_interval)
                     )
                 await self._run(stop, waker, leadership)
-        except HandlerError as error:
-            logger.error("%s; projection stopped until restarted", error)
         finally:
             if self.leadership is None:
                 await leadership.close()
 
     async def _run(self, stop: asyncio.Event, waker: Waker, leadership: Leadership) -> None:
         key = self.projection.lock_key
+        failures = 0
         while not stop.is_set():
             try:
                 if await leadership.try_lead(key):
                     await self._lead(stop, waker, leadership)
                     continue
-            except TRANSIENT as error:
+            except DATABASE_ERRORS as error:
+                # service.errors decides: away, busy, read-only during a failover, too many
+                # connections: retry with backoff; anything else stops this runner, reported.
+                if not is_retryable(error):
+                    raise
+                failures += 1
                 logger.warning("projection %s: %s; retrying", self.projection.name, error)
                 await leadership.reset()
+                await wait_or_stop(stop, asyncio.sleep(backoff(failures, self.standby_interval)))
+                continue
+            failures = 0
             await wait_or_stop(stop, asyncio.sleep(self.standby_interval))
 
     async def _lead(self, stop: asyncio.Event, waker: Waker, leadership: Leadership) -> None:
@@ -135,9 +181,14 @@ class ProjectionRunner:
                 await wait_or_stop(stop, waker.wait(held))
         finally:
             self.leading = False
-            with contextlib.suppress(*TRANSIENT):
+            with contextlib.suppress(*DATABASE_ERRORS):
                 await leadership.release(self.projection.lock_key)
         logger.info("projection %s: no longer leading", name)
+
+
+def backoff(failures: int, base: float, cap: float = 30.0) -> float:
+    """Seconds to wait after ``failures`` failures in a row: doubling from ``base``, jittered."""
+    return float(random.uniform(0.5, 1.0) * min(cap, base * 2 ** min(failures - 1, 10)))  # noqa: S311
 
 
 async def wait_or_stop(stop: asyncio.Event, awaitable: Awaitable[Any]) -> None:

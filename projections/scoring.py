@@ -8,6 +8,10 @@ every file they scored: ``z = (score - mean_r) / sd_r`` (``z = 0`` when a review
 two scores or no spread). A file's normalised score is the mean of its reviewers' z-scores mapped
 back to the scale with the mean and spread of all scores: ``mean_all + z_mean * sd_all``,
 rounded to the hundredth.
+
+The fundable line (issue 14) ranks only the files that could be funded now: in review, with at
+least ``quorum`` non-conflicted scores, and a raw mean at or above the threshold. The others are
+not ranked and carry the reason (:func:`eligibility`).
 """
 
 from __future__ import annotations
@@ -57,6 +61,21 @@ def normalised_scores(scores: Sequence[Score]) -> dict[UUID, int]:
         z_by_file[s.application_id].append((s.weighted_score - mean) / sd if sd else 0.0)
     mean_all, sd_all = _spread([s.weighted_score for s in scores])
     return {app: round(mean_all + statistics.fmean(zs) * sd_all) for app, zs in z_by_file.items()}
+
+
+#: Why a file in review is, or is not, on the fundable line.
+FUNDABLE = "fundable"
+BELOW_QUORUM = "below_quorum"
+BELOW_THRESHOLD = "below_threshold"
+
+
+def eligibility(review_count: int, raw_score: int | None, quorum: int, threshold: int) -> str:
+    """Whether a file in review can be funded now, or why not (quorum is checked first)."""
+    if review_count < quorum or raw_score is None:
+        return BELOW_QUORUM
+    if raw_score < threshold:
+        return BELOW_THRESHOLD
+    return FUNDABLE
 
 
 @dataclass(frozen=True)

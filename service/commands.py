@@ -6,8 +6,10 @@ Every use case is a small ``decide`` function handed to :func:`execute`, which
   is the transaction's first write, keeping the window between ``tx_id`` and commit short);
 - appends the new events of every changed aggregate atomically (several aggregates when a rule
   spans them, as funding does with the application and the envelope);
-- retries the whole decision a bounded number of times on :class:`ConcurrencyError`;
-- turns a lost connection, a pool wait or a lock/statement timeout into
+- retries the whole decision a bounded number of times on :class:`ConcurrencyError` and on a
+  TRANSIENT error (:mod:`service.errors`: a serialization failure or deadlock rolled it back);
+- turns an UNAVAILABLE error (a lost connection, a pool wait, a lock/statement timeout, a
+  read-only server during failover, too many connections) into
   :class:`service.errors.Unavailable` (HTTP 503 with ``Retry-After``), failing fast;
 - honours an idempotency key: a key already handled returns the first result and appends
   nothing, and two concurrent commands with one key append once (the loser's transaction rolls
@@ -25,7 +27,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import asyncpg
 
 from service.clock import Clock, database_now
-from service.errors import UNAVAILABLE_ERRORS, unavailable
+from service.errors import DATABASE_ERRORS, ConflictError, ErrorClass, classify, unavailable
 from service.repository import Repository
 from service.store import ConcurrencyError, EventStore
 from service.transcoder import MsgspecTranscoder
@@ -65,7 +67,7 @@ class CommandMetrics:
 metrics = CommandMetrics()
 
 
-class CommandConflictError(RuntimeError):
+class CommandConflictError(ConflictError):
     """Raised when a command still conflicts with concurrent ones after every retry."""
 
 
@@ -134,14 +136,22 @@ async def execute(
         except ConcurrencyError:
             logger.debug("command conflicted, retrying")
             continue
-        except UNAVAILABLE_ERRORS as error:
-            # Not retried here: after a lost connection the commit may have happened, and only
-            # the caller knows whether it holds an idempotency key that makes a retry safe.
-            raise unavailable(error) from error
+        except DATABASE_ERRORS as error:
+            kind = classify(error)
+            if kind is ErrorClass.TRANSIENT:  # rolled back by the server: nothing happened
+                logger.debug("command rolled back (%s), retrying", type(error).__name__)
+                continue
+            if kind is ErrorClass.UNAVAILABLE:
+                # Not retried here: after a lost connection the commit may have happened, and
+                # only the caller knows whether an idempotency key makes a retry safe.
+                raise unavailable(error) from error
+            raise
         for aggregate, count in appended:  # after commit: a snapshot must not outlive a rollback
             try:
                 await repository.snapshot_if_due(aggregate, appended=count)
-            except UNAVAILABLE_ERRORS as error:  # committed already: a snapshot is only a cache
+            except DATABASE_ERRORS as error:  # committed already: a snapshot is only a cache
+                if not classify(error).retryable:
+                    raise
                 logger.warning("snapshot skipped: %s", type(error).__name__)
         return result
     raise CommandConflictError("the command kept conflicting with concurrent changes; try again")

@@ -13,6 +13,8 @@ import asyncpg
 from service.embedded import start_embedded
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from service.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -128,8 +130,11 @@ def server_settings(settings: Settings) -> dict[str, str]:
     }
 
 
-async def create_pool(settings: Settings, url: str) -> asyncpg.Pool:
-    """Open the pool with the timeouts from the settings; one clear error when unreachable."""
+async def create_pool(
+    settings: Settings, url: str, *, extra_settings: Mapping[str, str] | None = None
+) -> asyncpg.Pool:
+    """Open the pool with the timeouts from the settings (and ``extra_settings``, per
+    connection); one clear error when unreachable."""
     # A little longer than the server's own timeout, so that the server's error wins; it also
     # bounds a statement on a connection the network silently dropped (no reply ever comes).
     timeout_ms = settings.statement_timeout_ms
@@ -144,7 +149,7 @@ async def create_pool(settings: Settings, url: str) -> asyncpg.Pool:
         record_class=asyncpg.Record,
         timeout=settings.connect_timeout_s,
         command_timeout=timeout_ms / 1000 + 1 if timeout_ms else None,
-        server_settings=server_settings(settings),
+        server_settings=server_settings(settings) | dict(extra_settings or {}),
     )
     pool.acquire_timeout = settings.pool_acquire_timeout_s
     try:

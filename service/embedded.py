@@ -13,7 +13,12 @@ import logging
 import signal
 import subprocess
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Coroutine
 
 logger = logging.getLogger(__name__)
 DATABASE = "grants"
@@ -49,9 +54,22 @@ def start_embedded(data_dir: Path, database: str = DATABASE) -> str:
                 f"the embedded PostgreSQL did not start ({type(error).__name__}); see {log}"
             ) from None
     url = server.get_uri(database)
-    asyncio.run(_create_database(server.get_uri("postgres"), database))
+    _run_to_completion(_create_database(server.get_uri("postgres"), database))
     logger.info("embedded PostgreSQL ready under %s", pgdata)
     return url
+
+
+def _run_to_completion(coroutine: Coroutine[Any, Any, None]) -> None:
+    """Run ``coroutine`` whether or not this thread already runs an event loop: a synchronous
+    caller may sit inside one (a pytest-asyncio fixture, a notebook), where ``asyncio.run``
+    refuses; then it runs on a loop of its own in a worker thread."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        asyncio.run(coroutine)
+        return
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="embedded-pg") as pool:
+        pool.submit(asyncio.run, coroutine).result()
 
 
 async def _create_database(admin_url: str, database: str) -> None:

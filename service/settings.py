@@ -40,6 +40,11 @@ class Settings:
 
     env: str = DEVELOPMENT
     database_url: str | None = None
+    #: A streaming replica for public reads (ledger, grant pages, statistics, open data);
+    #: None: everything reads the primary.
+    read_database_url: str | None = None
+    #: Public reads fall back to the primary while the replica is further behind than this.
+    replica_max_lag_ms: int = 1_000
     data_dir: Path = Path("var")
     host: str = "127.0.0.1"
     port: int = 8000
@@ -115,9 +120,14 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     database_url = env.get("GRANTS_DATABASE_URL") or None
     if database_url is not None:
         _check_database_url(database_url)
+    read_database_url = env.get("GRANTS_READ_DATABASE_URL") or None
+    if read_database_url is not None:
+        _check_database_url(read_database_url, "GRANTS_READ_DATABASE_URL")
     settings = Settings(
         env=mode,
         database_url=database_url,
+        read_database_url=read_database_url,
+        replica_max_lag_ms=_integer(env, "GRANTS_REPLICA_MAX_LAG_MS", 1_000, 0, 3_600_000),
         data_dir=data_dir,
         host=env.get("GRANTS_HOST", "127.0.0.1"),
         port=_integer(env, "GRANTS_PORT", 8000, 1, 65535),
@@ -213,20 +223,20 @@ def _with_secret(settings: Settings, secret: str) -> Settings:
         ) from error
 
 
-def _check_database_url(url: str) -> None:
+def _check_database_url(url: str, name: str = "GRANTS_DATABASE_URL") -> None:
     example = "postgresql://user:password@host:5432/dbname"
     try:
         parts = urlsplit(url)
     except ValueError as error:  # an unclosed "[" of an IPv6 address, say
-        raise SettingsError(f"GRANTS_DATABASE_URL is malformed ({error}); use {example}") from None
+        raise SettingsError(f"{name} is malformed ({error}); use {example}") from None
     if parts.scheme not in ("postgresql", "postgres") or not (parts.hostname or "host=" in url):
-        raise SettingsError(f"GRANTS_DATABASE_URL must look like {example}")
+        raise SettingsError(f"{name} must look like {example}")
     if "," in parts.netloc:
         return  # several hosts, libpq style: asyncpg checks each host:port itself
     try:
         _ = parts.port
     except ValueError as error:
-        raise SettingsError(f"GRANTS_DATABASE_URL has a bad port: {error}") from None
+        raise SettingsError(f"{name} has a bad port: {error}") from None
 
 
 def _integer(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:

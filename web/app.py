@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,10 +23,13 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from projections import registry, transparency
+from projections.supervisor import Supervisor
 from service import db, sessions
 from service.checkpoints import ledger_signer
+from service.live import PROJECTIONS_CHANNEL, Broadcast
 from service.mail import LogSender
 from service.passwords import Passwords
+from service.replica import ReadRouter
 from service.settings import Settings
 from service.store import EventStore
 from service.throttle import ThrottlePolicy
@@ -33,6 +37,7 @@ from web.api import api_router
 from web.api.docs import StrictStructSchemaPlugin, openapi_config
 from web.common import auth, i18n
 from web.common.errors import exception_handlers
+from web.common.replica import remember_position
 from web.common.security import client_address, csp_nonce, security_headers
 from web.common.sessions import SessionMiddleware, check_csrf, csrf_field
 from web.pages import admin
@@ -65,18 +70,27 @@ def create_app(settings: Settings, *, database_url: str | None = None) -> Litest
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         url = database_url or db.database_url(settings)
         pool = await db.create_pool(settings, url)
+        replica: asyncpg.Pool | None = None
         try:
+            replica = await _replica_pool(settings)
+            app.state.read_router = ReadRouter(
+                pool, replica, max_lag_ms=settings.replica_max_lag_ms
+            )
             async with pool.acquire() as conn:
                 await db.migrate(conn)
             app.state.pool = pool
             app.state.store = EventStore(pool)
-            await registry.ensure_all(pool)
+            _live_broadcasts(app, pool, app.state.store)
+            await registry.ensure_all(pool, settings.policy)
             purger = asyncio.create_task(_purge_sessions(pool))
-            async with _projections(settings, pool, app.state.store):
+            app.state.supervisor = Supervisor()
+            async with _projections(settings, pool, app.state.store, app.state.supervisor):
                 yield
             purger.cancel()
             await app.state.store.close()
         finally:
+            if replica is not None:
+                await replica.close()
             await pool.close()
 
     catalogs = i18n.load_catalogs()
@@ -136,7 +150,7 @@ def create_app(settings: Settings, *, database_url: str | None = None) -> Litest
         },
         middleware=[DefineMiddleware(SessionMiddleware, settings=settings)],
         before_request=check_csrf,
-        before_send=[security_headers(settings)],
+        before_send=[security_headers(settings), remember_position],
         exception_handlers=exception_handlers(),
         # Whole-app cap on request bodies; a route that takes uploads sets its own
         # request_max_body_size on its handler (see the README's limits table).
@@ -154,14 +168,16 @@ def create_app(settings: Settings, *, database_url: str | None = None) -> Litest
 
 @contextlib.asynccontextmanager
 async def _projections(
-    settings: Settings, pool: asyncpg.Pool, store: EventStore
+    settings: Settings, pool: asyncpg.Pool, store: EventStore, supervisor: Supervisor
 ) -> AsyncIterator[None]:
     """Run every projection inside this process (the default), so one command is a live system."""
     if not settings.run_projections:
         yield
         return
     stop = asyncio.Event()
-    task = asyncio.create_task(registry.run_all(pool, store, stop_event=stop))
+    task = asyncio.create_task(
+        registry.run_all(pool, store, stop_event=stop, supervisor=supervisor)
+    )
     publisher = asyncio.create_task(
         transparency.run_publisher(
             pool,
@@ -181,6 +197,25 @@ async def _projections(
             logger.warning("projections did not stop within 10 s; cancelled")
         except Exception:
             logger.exception("projections ended with an error")
+
+
+async def _replica_pool(settings: Settings) -> asyncpg.Pool | None:
+    """The pool on the streaming replica for public reads, when one is configured."""
+    if settings.read_database_url is None:
+        return None
+    return await db.create_pool(settings, settings.read_database_url)
+
+
+def _live_broadcasts(app: Litestar, pool: asyncpg.Pool, store: EventStore) -> None:
+    """The values behind the live streams: each read once per change for all its viewers."""
+    poll = app.state.get("public_stream_poll", live.POLL_SECONDS)
+    moved = frozenset({PROJECTIONS_CHANNEL})
+    app.state.public_live = Broadcast(
+        store.feed, functools.partial(live.ledger_state, pool), channels=moved, poll_interval=poll
+    )
+    app.state.queue_live = Broadcast(
+        store.feed, functools.partial(committee.queue_position, pool), channels=moved
+    )
 
 
 def _allowed_hosts(settings: Settings) -> list[str]:
@@ -235,23 +270,63 @@ def _client(request: Request[Any, Any, Any], state: State) -> str:
 
 @get("/healthz")
 async def healthz(
-    pool: NamedDependency[asyncpg.Pool], store: NamedDependency[EventStore]
+    request: Request[Any, Any, Any],
+    pool: NamedDependency[asyncpg.Pool],
+    store: NamedDependency[EventStore],
+    state: State,
 ) -> dict[str, Any]:
-    """Database reachable, schema version and the event log's head."""
+    """Database reachable, schema version, the event log's head, the live feed and each
+    projection's state: ``ok``, ``stopped`` (a handler failed), ``restarting`` (its runner in
+    this process is down, waiting for its restart), ``stale`` (events wait longer than
+    ``STALE_AFTER_S``) or ``polling`` (this process has lost its LISTEN connection).
+
+    ``status`` is ``degraded`` (still 200: the site serves) when any projection is not ``ok``,
+    and ``ledger_inconsistent`` when the ledger no longer extends what was published."""
     async with pool.acquire() as conn:
         version = await db.schema_version(conn)
     head = await store.max_notification_id()
     projections = await registry.status(pool, store)
+    feed = store.feed.status()
+    supervisor: Supervisor | None = getattr(state, "supervisor", None)
+    down = set(supervisor.degraded()) if supervisor is not None else set()
+    polling = feed["mode"] == "polling"
+    states = {
+        p.name: "restarting" if p.name in down else _projection_state(p, polling=polling)
+        for p in projections
+    }
     ledger_status = await transparency.status(pool)
+    if not ledger_status["consistent"]:
+        status = "ledger_inconsistent"
+    else:
+        status = "ok" if all(s == "ok" for s in states.values()) else "degraded"
     return {
-        "status": "ok" if ledger_status["consistent"] else "ledger_inconsistent",
+        "status": status,
         "ledger": ledger_status,
         "schema_version": version,
         "log_head": {"tx_id": head.tx_id, "notification_id": head.notification_id}
         if head
         else None,
+        "live": feed,
+        "public_reads": request.app.state.read_router.status(),
         "projections": {
-            p.name: {"lag_events": p.lag_events, "lag_seconds": p.lag_seconds, "error": p.error}
+            p.name: {
+                "state": states[p.name],
+                "lag_events": p.lag_events,
+                "lag_seconds": p.lag_seconds,
+                "error": p.error,
+            }
             for p in projections
         },
     }
+
+
+#: A projection with events waiting and no progress for this long is reported ``stale``.
+STALE_AFTER_S = 30.0
+
+
+def _projection_state(status: registry.ProjectionStatus, *, polling: bool) -> str:
+    if status.error is not None:
+        return "stopped"
+    if status.lag_events and status.lag_seconds > STALE_AFTER_S:
+        return "stale"
+    return "polling" if polling else "ok"

@@ -266,3 +266,33 @@ async def test_lists_are_paginated_with_a_cursor(
     assert (stale.status_code, stale.json()["code"]) == (400, "invalid_cursor")
     too_big = await api.get("/queue", params={"limit": 100_000})
     assert too_big.status_code in (400, 422)
+
+
+async def test_the_queue_ranks_only_files_that_can_be_funded_now(
+    world: dict[str, Any], db: asyncpg.Pool, store: EventStore
+) -> None:
+    api: Api = world["api"]
+    good, poor, lone = [await submit(api, world) for _ in range(3)]
+    await catch_up(db, store)
+    await assign_and_review(api, world, good, GOOD, db, store)
+    await assign_and_review(api, world, poor, POOR, db, store)  # 20.00 < the 50.00 threshold
+    await api.sign_in(OFFICER)
+    for reviewer in (REVIEWER1, REVIEWER2):
+        body = {"reviewer_id": str(world["users"][reviewer].id)}
+        assert (await api.post(f"/applications/{lone}/assignments", body)).status_code == 201
+    await catch_up(db, store)
+    await api.sign_in(REVIEWER1)  # one review of the two the quorum asks for
+    assert (await api.post(f"/applications/{lone}/reviews", {"scores": GOOD})).status_code == 201
+    await catch_up(db, store)
+    await api.sign_in(CHAIR)
+    items = {e["application_id"]: e for e in (await api.get("/queue")).json()["items"]}
+    line = {a: (items[a]["eligibility"], items[a]["rank"], items[a]["above_line"])
+            for a in (good, poor, lone)}  # fmt: skip
+    assert line == {
+        good: ("fundable", 1, True),
+        poor: ("below_threshold", None, None),
+        lone: ("below_quorum", None, None),
+    }
+    assert items[lone]["raw_score"] == 8000  # a high score alone does not make the line
+    assert items[good]["cumulative_requested_centimes"] == items[good]["requested_centimes"]
+    assert {items[a]["threshold"] for a in items} == {5000}

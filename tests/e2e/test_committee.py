@@ -395,6 +395,41 @@ async def test_the_fundable_line_shows_what_fits_in_the_envelope(
     assert page.text.index(str(best)) < line < page.text.index(f'data-file="{second}"')
 
 
+async def test_the_fundable_line_leaves_out_files_below_threshold_or_quorum(
+    english: AsyncTestClient[Litestar], world: Programme
+) -> None:
+    good, poor, lone = [await world.submit(requested_centimes=1_000_000 * MAD,
+                                           total_investment_centimes=8_000_000 * MAD)
+                        for _ in range(3)]  # fmt: skip
+    await reviewed(world, good, 4, 4)
+    await reviewed(world, poor, 2, 2)  # 40.00: below the 50.00 threshold
+    await reviewed(world, lone, 5)  # 100.00, but one review of the two the quorum asks for
+    await catch_up(world.pool, world.store)
+    await as_user(english, "chair@region.ma")
+    page = await english.get("/committee/queue")
+    rows = dict(re.findall(r'data-file="([^"]+)"[^>]*data-eligibility="([^"]*)"', page.text))
+    assert rows == {str(good): "fundable", str(poor): "below_threshold",
+                    str(lone): "below_quorum"}  # fmt: skip
+    lines = dict(re.findall(r'data-file="([^"]+)"[^>]*data-line="([^"]*)"', page.text))
+    assert lines == {str(good): "above", str(poor): "none", str(lone): "none"}
+    apart = page.text[page.text.index("In review, not on the fundable line") :]
+    assert re.findall(r'data-apart="([^"]+)"', apart) == [str(lone), str(poor)]  # by score
+    assert "Not ranked: quorum not reached" in apart
+    assert "Not ranked: mean below the threshold" in apart
+    assert "Rank" not in apart
+
+    lone_page = await english.get(f"/committee/files/{lone}")
+    assert 'data-quorum="not_met"' in lone_page.text
+    assert 'data-threshold="met"' in lone_page.text
+    assert 'data-line="below_quorum"' in lone_page.text
+    good_page = await english.get(f"/committee/files/{good}")
+    assert 'data-quorum="met"' in good_page.text
+    assert "Rank 1: Above: fits" in good_page.text
+    poor_page = await english.get(f"/committee/files/{poor}")
+    assert 'data-threshold="not_met"' in poor_page.text
+    assert "40.00" in poor_page.text
+
+
 # -- decisions ---------------------------------------------------------------------------------
 
 

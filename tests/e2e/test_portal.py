@@ -199,7 +199,7 @@ async def test_wrong_ice_is_reported_next_to_the_field_with_values_kept(
         ({"requested": "50 000"}, "requested"),  # below the call's minimum
         ({"jobs_women": "121"}, "jobs_women"),
         ({"province": "zagora", "commune": "skoura"}, "commune"),
-        ({"total_investment": "12.345"}, "total_investment"),
+        ({"total_investment": "12,34,5"}, "total_investment"),  # ambiguous grouping
         ({"jobs": "-3"}, "jobs"),
         ({"contact_email": "salma-at-example"}, "contact_email"),
         ({"contact_phone": "12"}, "contact_phone"),

@@ -128,7 +128,12 @@ class FaultProxy:
             asyncio.ensure_future(self._server_to_client(server_reader, link, commit_sent)),
         ]
         try:
-            await asyncio.gather(*link.tasks, return_exceptions=True)
+            # Either side ending ends the link: a server closing after a client's Terminate
+            # must close the client too, or the client waits for an EOF that never comes.
+            done, _ = await asyncio.wait(link.tasks, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:  # a side's EOF or reset is how a link ends, not an error
+                with contextlib.suppress(asyncio.CancelledError):
+                    task.exception()
         finally:
             self._links.discard(link)
             link.reset()

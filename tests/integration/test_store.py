@@ -6,16 +6,20 @@ import asyncio
 import uuid
 from typing import TYPE_CHECKING
 
+import asyncpg
 import pytest
 from eventsourcing.domain import Aggregate, Snapshot, event
 from eventsourcing.persistence import StoredEvent
 
+from service import db
 from service.repository import Repository
 from service.store import ConcurrencyError, EventStore, Position
+from service.testing import private_server, scratch_database
 
 if TYPE_CHECKING:
     import asyncpg
 
+    from service.settings import Settings
     from service.store import LogNotification
 
 pytestmark = pytest.mark.store
@@ -139,6 +143,78 @@ async def test_a_late_commit_is_held_back_not_skipped(
     assert not await store.held_back(log[-1].position)
 
 
+async def test_a_long_transaction_in_another_database_does_not_hold_the_fence(
+    store: EventStore, pool: asyncpg.Pool, admin_url: str
+) -> None:
+    """Per-database fence: another database's open transaction is not ours to wait for, while
+    our own late commit is still held back (not skipped) in the same situation."""
+    async with scratch_database(admin_url, prefix="other") as other_url:
+        other = await asyncpg.connect(other_url)
+        try:
+            long = other.transaction()
+            await long.start()
+            foreign = await other.fetchval("SELECT pg_current_xact_id()")  # a writing tx
+            first, early, late = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+            await store.insert_events([stored(first, 1)])  # commits after the foreign tx began
+            log = await store.select_notifications(None, 10)
+            assert [n.originator_id for n in log] == [first]  # the old fence showed nothing
+            assert int(foreign) < await store.fence()
+            assert not await store.held_back(log[-1].position)
+            async with pool.acquire() as slow:  # our own late commit, during the foreign tx
+                tx = slow.transaction()
+                await tx.start()
+                await store.insert_events([stored(early, 1)], conn=slow)
+                await store.insert_events([stored(late, 1)])
+                assert await store.select_notifications(log[-1].position, 10) == []
+                assert await store.held_back(log[-1].position)
+                await tx.commit()
+            after = await store.select_notifications(log[-1].position, 10)
+            assert [n.originator_id for n in after] == [early, late]
+            assert await store.max_notification_id() == after[-1].position
+            await long.rollback()
+        finally:
+            await other.close()
+
+
+async def test_a_prepared_transaction_in_another_database_does_not_hold_the_fence(
+    settings: Settings, admin_url: str
+) -> None:
+    """A prepared transaction has no session: pg_prepared_xacts places it. On a server of its
+    own, since the shared test server has max_prepared_transactions = 0."""
+    with private_server(admin_url, "max_prepared_transactions=4") as server:
+        async with (
+            scratch_database(server) as ours_url,
+            scratch_database(server, prefix="other") as other_url,
+        ):
+            pool = await db.create_pool(settings, ours_url)
+            other = await asyncpg.connect(other_url)
+            store = EventStore(pool)
+            try:
+                async with pool.acquire() as conn:
+                    await db.migrate(conn)
+                await other.execute("CREATE TABLE t (x int)")
+                await other.execute("BEGIN; INSERT INTO t VALUES (1); PREPARE TRANSACTION 'p1'")
+                oid = uuid.uuid4()
+                await store.insert_events([stored(oid, 1)])
+                log = await store.select_notifications(None, 10)
+                assert [n.originator_id for n in log] == [oid]  # not held behind 'p1'
+                async with pool.acquire() as ours:  # our own prepared transaction is ours
+                    await ours.execute("BEGIN")
+                    await store.insert_events([stored(oid, 2)], conn=ours)
+                    await ours.execute("PREPARE TRANSACTION 'p2'")
+                await store.insert_events([stored(uuid.uuid4(), 1)])
+                assert await store.select_notifications(log[-1].position, 10) == []
+                assert await store.held_back(log[-1].position)
+                await pool.execute("COMMIT PREPARED 'p2'")
+                after = await store.select_notifications(log[-1].position, 10)
+                assert [n.originator_version for n in after][:1] == [2]
+                await other.execute("ROLLBACK PREPARED 'p1'")
+            finally:
+                await store.close()
+                await pool.close()
+                await other.close()
+
+
 async def wait_for_log(store: EventStore, count: int) -> list[LogNotification]:
     """The log once it shows ``count`` events (the fence is server-wide, so allow a moment)."""
     async with asyncio.timeout(10):
@@ -159,7 +235,9 @@ async def test_subscription_delivers_new_events_after_commit(store: EventStore) 
                 return
 
     follower = asyncio.create_task(follow())
-    await asyncio.sleep(0.05)
+    async with asyncio.timeout(5):  # the first page, read at once (a loaded machine: allow time)
+        while not received:  # noqa: ASYNC110 - waits on a list the follower fills
+            await asyncio.sleep(0.01)
     assert [n.originator_version for n in received] == [1]
     async with store.transaction() as conn:
         await store.insert_events([stored(oid, 2)], conn=conn)

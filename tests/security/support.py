@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import tomllib
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from service import applications, drafts
+from service import applications, decisions, drafts, programme
 from service.applications import Contact
 from tests.e2e.api_support import catch_up
 from tests.e2e.conftest import log_in, make_user
 from tests.integration.service import support as service_support
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
     import asyncpg
     import httpx
     from litestar import Litestar
@@ -186,18 +188,25 @@ class World:
     call: uuid.UUID
     rubric: uuid.UUID
     spare_user: uuid.UUID  # an account the admin routes may switch off or change
+    #: Objects in the state a route needs, named by the matrix's [samples] table: each route
+    #: that changes one gets its own, so that no route finds the state another one left.
+    extra: dict[str, uuid.UUID] = field(default_factory=dict)
 
     @property
     def files(self) -> list[uuid.UUID]:
         return [self.assigned, self.unassigned, self.conflicted, self.foreign]
 
-    def samples(self) -> dict[str, str]:
-        """Path parameter -> a real id (the matrix's [params] table fills the rest)."""
-        return {
+    def samples(self, route: str | None = None) -> dict[str, str]:
+        """Path parameter -> a real id (the matrix's [params] table fills the rest); for
+        ``route``, the objects its [samples] entry names instead."""
+        chosen = {
             "application_id": str(self.assigned), "draft_id": str(self.draft),
             "envelope_id": str(self.envelope), "call_id": str(self.call),
             "rubric_id": str(self.rubric), "user_id": str(self.spare_user),
         }  # fmt: skip
+        named = load_matrix().get("samples", {}).get(route, {}) if route else {}
+        chosen |= {param: str(self.extra.get(name, name)) for param, name in named.items()}
+        return chosen
 
 
 async def populate(
@@ -236,8 +245,36 @@ async def populate(
         db, investor_id=investor.id, values={"title": "Draft", "contact_name": CONTACT.name}
     )
     assert draft
+    extra = await _states(store, prog, investor.id, officer.id, submit)
     await catch_up(db, store)
     return World(
         people, assigned, unassigned, conflicted, foreign, draft, prog.envelope_id,
-        prog.call_id, prog.rubric_id, spare.id,
+        prog.call_id, prog.rubric_id, spare.id, extra,
     )  # fmt: skip
+
+
+async def _states(
+    store: EventStore,
+    prog: service_support.Programme,
+    investor: uuid.UUID,
+    officer: uuid.UUID,
+    submit: Callable[[uuid.UUID], Awaitable[uuid.UUID]],
+) -> dict[str, uuid.UUID]:
+    """The objects the [samples] table names: files and rubrics in the state a route needs."""
+    extra: dict[str, uuid.UUID] = {}
+    for name in ("asked_page", "asked_form", "asked_api"):  # amendable: a question was asked
+        extra[name] = await submit(investor)
+        await applications.request_information(
+            store, application_id=extra[name], by=officer, question="Bilan 2025 ?"
+        )
+    for name in ("open_page", "open_form", "open_api"):  # withdrawable
+        extra[name] = await submit(investor)
+    for name in ("funded_ledger", "funded_page", "funded_api"):  # funded, in the public ledger
+        extra[name] = await service_support.reviewed(store, prog)
+        await decisions.fund(
+            store, application_id=extra[name], decided_by=service_support.CHAIR,
+            amount_centimes=1_000_000_00,
+        )  # fmt: skip
+    for name in ("draft_rubric_page", "draft_rubric_api"):  # not yet published
+        extra[name] = await programme.draft_rubric(store, rubric_version=len(extra))
+    return extra

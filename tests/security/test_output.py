@@ -68,7 +68,14 @@ REVIEWED_SQL = {
     ("projections/rebuild.py", "f'DROP TABLE IF EXISTS \"{schema}\".\"{table}\" CASCADE'"),
     ("projections/rebuild.py", "f'SET LOCAL search_path TO \"{schema}\", public'"),
     ("projections/rebuild.py", "f'SET LOCAL search_path TO \"{scratch_schema(projection)}\", public'"),
-    ("projections/review_queue.py", 'f"UPDATE review_files SET {SET_STATUS} WHERE application_id = $1"'),
+    # SWAP_LOCK_TIMEOUT: a constant of the module
+    ("projections/rebuild.py", 'f"SET LOCAL lock_timeout = \'{SWAP_LOCK_TIMEOUT}\'"'),
+    # key: one of the fixed keyset expressions of KEYS, looked up by the checked sort name
+    ("projections/queue_page.py", "PAGE.format(key=KEYS[sort])"),
+    # the review queue's constant column lists and types, built once at import
+    ("projections/review_page.py", 'f"INSERT INTO {table} ({\', \'.join(columns)}) SELECT {selected} " f"FROM unnest({arrays}) A'),
+    ("projections/review_page.py", 'f"SELECT {\', \'.join(FILE_COLUMNS)} FROM review_files WHERE application_id = ANY($1::uuid[]'),
+    ("projections/review_page.py", 'f"SELECT {\', \'.join(REVIEWER_COLUMNS)} FROM review_reviewers " "WHERE application_id = ANY'),
     # key: looked up in a fixed dict of column expressions; FUNDED a constant predicate
     ("projections/statistics.py", "BY.format(key=key, funded=FUNDED)"),
     ("projections/statistics.py", 'f""" SELECT count(*) AS received, count(decided_at) AS decided, count(*) FILTER (WHERE {FU'),
@@ -90,13 +97,17 @@ REVIEWED_SQL = {
     ("projections/public_ledger.py", 'f"SELECT count(*) FROM ledger_entries WHERE {WHERE} AND seq <= $8"'),
     ("projections/public_ledger.py", 'f"SELECT {COLUMNS} FROM ledger_entries WHERE application_id = $1 ORDER BY seq"'),
     # ORDER[sort]: a fixed dict of ORDER BY clauses; sort is a Literal query parameter (else 400)
-    ("projections/queue_page.py", "PAGE.format(order=ORDER[sort])"),
     # USER_COLUMNS: a constant column list
     ("service/accounts.py", 'f""" SELECT {USER_COLUMNS} FROM users WHERE $1::text IS NULL OR role = $1 ORDER BY role <>'),
     ("service/accounts.py", 'f"SELECT {USER_COLUMNS} FROM users WHERE id = ANY($1::uuid[])"'),
     ("service/accounts.py", 'f"SELECT {USER_COLUMNS} FROM users WHERE role = $1 AND NOT disabled ORDER BY display_name,'),
     # ASC or DESC from a boolean
     ("service/store.py", 'SELECT_EVENTS.format(order="DESC" if desc else "ASC")'),
+    # the read fence, a constant subquery (FENCE), spliced into the log queries at import
+    ("service/store.py", 'f""" SELECT EXISTS ( SELECT 1 FROM events WHERE (tx_id, notification_id) > ($1::xid8, $2::'),
+    ("service/store.py", 'f""" SELECT originator_id, originator_version, topic, state, notification_id, tx_id FROM e'),
+    ("service/store.py", 'f""" SELECT tx_id, notification_id FROM events WHERE tx_id < {FENCE} ORDER BY tx_id DESC, '),
+    ("service/store.py", 'f"SELECT {FENCE}"'),
 }  # fmt: skip
 
 

@@ -15,6 +15,7 @@ from domain.errors import InvalidValueError, UnknownReferenceError
 from domain.identifiers import ice_with_check
 from projections.programme import CallView
 from web.common.forms import Form
+from web.common.numbers import parse_mad
 from web.pages.portal import application_form as af
 
 ARABIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
@@ -36,24 +37,34 @@ VALID = {
 }  # fmt: skip
 
 
-def _grouped(units: int, separator: str) -> str:
-    return f"{units:,}".replace(",", separator)
-
-
-@given(
-    st.integers(min_value=0, max_value=10**12),
-    st.integers(min_value=0, max_value=99),
-    st.sampled_from([None, ARABIC, PERSIAN]),
-    st.sampled_from(["", ",", " ", "\u00a0", "\u202f", "\u066c"]),
-    st.sampled_from([".", "\u066b"]),
+@pytest.mark.parametrize(
+    ("typed", "centimes"),
+    [
+        ("1.250.000,50", 125_000_050),  # French: dots group, a comma before the centimes
+        ("1,250,000.50", 125_000_050),
+        ("١٬٢٥٠٬٠٠٠٫٥", 125_000_050),  # Arabic-Indic digits and separators
+        ("1 250 000 DH", 125_000_000),
+        ("۱۲۵۰۰۰۰ درهم", 125_000_000),
+    ],
 )
-def test_amounts_in_any_digits_and_separators_become_exact_centimes(
-    units: int, cents: int, digits: dict[int, str] | None, thousands: str, point: str
-) -> None:
-    text = (_grouped(units, thousands) if thousands else str(units)) + f"{point}{cents:02d}"
-    if digits:
-        text = text.translate(digits)
-    assert af.parse_centimes(text) == units * 100 + cents
+def test_amounts_are_read_by_the_one_money_parser(typed: str, centimes: int) -> None:
+    parsed = af.parse_application(Form({**VALID, "requested": typed}), [CALL])
+    assert parsed is not None
+    assert parsed.project.requested_centimes == centimes
+    assert parse_mad(typed) == centimes
+
+
+@pytest.mark.parametrize("typed", ["12,34,5", "1.234.5", "1,234.567", "-5", "1e6", "abc"])
+def test_an_ambiguous_or_malformed_amount_is_refused_at_its_field(typed: str) -> None:
+    form = Form({**VALID, "total_investment": typed})
+    assert af.parse_application(form, [CALL]) is None
+    assert form.errors == {"total_investment": af.NOT_AN_AMOUNT}
+    assert form.values["total_investment"] == typed  # what was typed is kept
+
+
+@given(st.integers(min_value=0, max_value=10**12))
+def test_format_then_parse_is_the_identity(centimes: int) -> None:
+    assert parse_mad(af.format_centimes(centimes)) == centimes
 
 
 @given(st.integers(min_value=0, max_value=10**6), st.sampled_from([None, ARABIC, PERSIAN]))
@@ -62,28 +73,7 @@ def test_counts_in_any_digits(count: int, digits: dict[int, str] | None) -> None
     assert af.parse_count(text.translate(digits) if digits else text) == count
 
 
-@given(st.integers(min_value=0, max_value=10**12))
-def test_format_then_parse_is_the_identity(centimes: int) -> None:
-    assert af.parse_centimes(af.format_centimes(centimes)) == centimes
-
-
-@pytest.mark.parametrize(
-    ("text", "centimes"),
-    [("12,5", 1250), ("2500,50", 250050), ("1,234", 123400), ("1 000 000", 100_000_000)],
-)
-def test_a_french_decimal_comma_is_understood(text: str, centimes: int) -> None:
-    assert af.parse_centimes(text) == centimes
-
-
-@pytest.mark.parametrize(
-    "text", ["", "abc", "-5", "+5", "1.234", "1,23,456", "12,3456", "1e6", "١٢x", "10" * 20]
-)
-def test_what_is_not_an_amount_is_refused(text: str) -> None:
-    with pytest.raises(ValueError, match=f"^{re.escape(text)}$"):
-        af.parse_centimes(text)
-
-
-@pytest.mark.parametrize("text", ["1.5", "-1", "2,00", "", "7 jours"])
+@pytest.mark.parametrize("text", ["1.5", "-1", "2,00", "", "7 jours", "1000001"])
 def test_what_is_not_a_whole_number_is_refused(text: str) -> None:
     with pytest.raises(ValueError, match=f"^{re.escape(text)}$"):
         af.parse_count(text)

@@ -1,33 +1,12 @@
-"""What the committee pages parse from people: amounts in MAD and the queue's GET filters."""
+"""What the committee pages parse from people: the queue's GET filters (amounts: parse_mad)."""
 
 from __future__ import annotations
 
 from uuid import UUID
 
-import pytest
-
-from web.pages.committee.views import Filters, parse_amount
+from web.pages.committee.views import Filters
 
 CALL = UUID(int=7)
-
-
-@pytest.mark.parametrize(
-    ("typed", "centimes"),
-    [
-        ("250000", 25_000_000),
-        ("250 000,50", 25_000_050),
-        ("250\u202f000.5", 25_000_050),
-        ("١٢٣", 12_300),  # Arabic-Indic digits
-        ("0", None),
-        ("12.345", None),
-        ("-5", None),
-        ("1e6", None),
-        ("", None),
-        ("abc", None),
-    ],
-)
-def test_amounts_typed_in_mad_become_centimes(typed: str, centimes: int | None) -> None:
-    assert parse_amount(typed) == centimes
 
 
 def test_unknown_filter_values_are_ignored() -> None:

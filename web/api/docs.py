@@ -17,6 +17,7 @@ from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, OpenAPIRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Tag
 
+from web.common.errors import PROBLEM_JSON
 from web.common.sessions import cookie_name
 
 if TYPE_CHECKING:
@@ -79,17 +80,49 @@ PROBLEM_RESPONSE: dict[str, Any] = {
 }
 
 
-def with_problems(schema: dict[str, Any]) -> dict[str, Any]:
-    """The document with the Problem schema and a ``4XX`` response on every operation.
+RETRY_AFTER: dict[str, Any] = {
+    "description": "Seconds to wait before trying again.",
+    "required": True,
+    "schema": {"type": "string", "pattern": "^[0-9]+$"},
+}
+UNAVAILABLE_RESPONSE: dict[str, Any] = {
+    "description": "The database is busy or unreachable for a moment: try again after "
+    "`Retry-After` seconds (a problem document, `code` service_unavailable).",
+    "headers": {"Retry-After": RETRY_AFTER},
+    "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+}
+THROTTLED_RESPONSE: dict[str, Any] = {
+    "description": "Too many failed log-ins from here or for this account: try again after "
+    "`Retry-After` seconds.",
+    "headers": {"Retry-After": RETRY_AFTER},
+    "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+}
+#: The operations that count failed attempts and answer 429 (``web.api.session``).
+THROTTLED: frozenset[tuple[str, str]] = frozenset({("/api/v1/session", "post")})
 
-    Litestar documents responses per handler only; every API refusal goes through
-    ``web.common.errors``, so one shared entry says it once and truly.
+
+def with_problems(schema: dict[str, Any]) -> dict[str, Any]:
+    """The document with the Problem schema, a ``4XX`` and a ``503`` on every operation.
+
+    Litestar documents responses per handler only, and its automatic ``400`` says
+    ``application/json``; every API refusal goes through ``web.common.errors`` as
+    ``application/problem+json``, so one shared entry says it once and truly.
     """
     schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
-    for item in schema.get("paths", {}).values():
+    for path, item in schema.get("paths", {}).items():
         for method in METHODS:
-            if method in item:
-                item[method].setdefault("responses", {})["4XX"] = PROBLEM_RESPONSE
+            if method not in item:
+                continue
+            responses = item[method].setdefault("responses", {})
+            for status, response in list(responses.items()):
+                # Litestar's automatic "400 Validation Exception" says application/json: not
+                # what is sent. A refusal a handler declares as a problem document stays.
+                if status.startswith("4") and PROBLEM_JSON not in response.get("content", {}):
+                    del responses[status]
+            responses["4XX"] = PROBLEM_RESPONSE
+            responses["503"] = UNAVAILABLE_RESPONSE
+            if (path, method) in THROTTLED:
+                responses["429"] = THROTTLED_RESPONSE
     return schema
 
 
@@ -142,7 +175,9 @@ def openapi_config(settings: Settings) -> OpenAPIConfig:
             type="apiKey",
             security_scheme_in="cookie",
             name=cookie_name(settings),
-            description="The session cookie set by POST /api/v1/session.",
+            description="The session cookie set by POST /api/v1/session: `__Host-grants` in "
+            "production (HTTPS only), `grants_session` on a development server over plain "
+            "http. This document names the one this server sets.",
         ),
         "csrf": SecurityScheme(
             type="apiKey",

@@ -30,8 +30,18 @@ from web.api.schemas import (
     UserOut,
 )
 from web.api.session import user_out
-from web.api.support import After, Filter, IdempotencyKey, Limit, convert, created, page
+from web.api.support import (
+    MAX_BIGINT,
+    After,
+    Filter,
+    IdempotencyKey,
+    Limit,
+    convert,
+    created,
+    page,
+)
 from web.common.auth import requires_role
+from web.common.replica import PUBLIC_READS
 
 
 @get(
@@ -68,13 +78,16 @@ class LedgerController(Controller):
 
     path = "/ledger"
     tags = ("transparency",)
+    dependencies = PUBLIC_READS
 
     @get(summary="Ledger entries")
     async def entries(
         self,
         pool: NamedDependency[asyncpg.Pool],
         limit: Limit = 100,
-        after: Annotated[int, QueryParameter(ge=0, description="The last seq seen")] = 0,
+        after: Annotated[
+            int, QueryParameter(ge=0, le=MAX_BIGINT, description="The last seq seen")
+        ] = 0,
         envelope_id: FromQuery[UUID | None] = None,
     ) -> Page[LedgerEntryOut]:
         """In chain order; organisations only, never a natural person."""
@@ -92,7 +105,12 @@ class LedgerController(Controller):
         return convert(await ledger.head(pool), LedgerHeadOut)
 
 
-@get("/statistics", summary="Programme statistics", tags=["transparency"])
+@get(
+    "/statistics",
+    summary="Programme statistics",
+    tags=["transparency"],
+    dependencies=PUBLIC_READS,
+)
 async def programme_statistics(pool: NamedDependency[asyncpg.Pool]) -> StatisticsOut:
     """Received, decided and funded files; funded amounts by sector, province and month."""
     summary = await statistics.summary(pool)

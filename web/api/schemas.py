@@ -360,6 +360,10 @@ class QueueEntryOut(Out, frozen=True):
     rank: int | None
     cumulative_requested_centimes: int | None
     above_line: bool | None
+    #: Files in review: ``fundable`` (ranked on the line: quorum reached, mean at or above
+    #: ``threshold``), or why not (``below_quorum``, ``below_threshold``: listed apart, unranked).
+    eligibility: Literal["fundable", "below_quorum", "below_threshold"] | None = None
+    threshold: int = 0
 
 
 class LedgerEntryOut(Out, frozen=True):

@@ -23,6 +23,9 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 IDEMPOTENCY_HEADER = "idempotency-key"
 MAX_LIMIT = 500
+#: The largest value of a PostgreSQL ``bigint``: an integer cursor beyond it is refused (422)
+#: before it reaches a query, which would otherwise fail on it (a 500).
+MAX_BIGINT = 2**63 - 1
 
 Limit = Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT, description="Page size (1..500)")]
 After = Annotated[

@@ -51,10 +51,14 @@ async def load_if_empty(pool: asyncpg.Pool, secret_key: str) -> bool:
             await mfa.enrol(pool, secret_key, user.id, DEMO_TOTP_SECRET)
 
     def progress(done: int, total: int) -> None:
-        if done % 20 == 0 or done == total:
-            print(
-                f"\rgrants: demo applications {done}/{total}", end="", file=sys.stderr, flush=True
-            )
+        # On a terminal one line counts up in place; in a log (not a TTY) a carriage return
+        # would glue the counts into one unreadable line, so each gets its own, less often.
+        if sys.stderr.isatty():
+            if done % 20 == 0 or done == total:
+                print(f"\rgrants: demo applications {done}/{total}", end="", file=sys.stderr)
+                sys.stderr.flush()
+        elif done % 50 == 0 or done == total:
+            print(f"grants: demo applications {done}/{total}", file=sys.stderr, flush=True)
 
     summary = await load_demo(
         EventStore(pool),
@@ -65,7 +69,8 @@ async def load_if_empty(pool: asyncpg.Pool, secret_key: str) -> bool:
         officer=users["officer"][0].id,
         progress=progress,
     )
-    print(file=sys.stderr)
+    if sys.stderr.isatty():
+        print(file=sys.stderr)  # end the line counted up in place
     print(
         f"grants: demo loaded: {summary.applications} applications, "
         f"{summary.committed_centimes // 100:,} of {summary.total_centimes // 100:,} MAD committed",

@@ -9,6 +9,7 @@ import getpass
 import logging
 import os
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from service import accounts, db
@@ -20,7 +21,7 @@ from web.cli.privacy import add_privacy_commands
 from web.common.audit import OneLineFormatter
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Mapping, Sequence
 
 logger = logging.getLogger("grants")
 
@@ -91,6 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
     store = bench.add_parser("store", help="the event store vs eventsourcing and raw asyncpg")
     _add_bench_options(store)
     store.set_defaults(handler=run_bench_store)
+    every = bench.add_parser("all", help="every read-side benchmark, ratios as JSON (issue 16)")
+    _add_bench_all_options(every)
+    every.set_defaults(handler=run_bench_all)
     return parser
 
 
@@ -156,7 +160,10 @@ def run_serve(settings: Settings, args: argparse.Namespace) -> int:
     url = db.database_url(settings)
     asyncio.run(_check_database(settings, url))
     if args.demo:
-        _with_url(settings, url, lambda pool: _load_demo(pool, settings.secret_key))
+        # Fake data on a development server: no need to wait for each commit's flush to disk
+        # (a crash could lose the last demo transactions, never corrupt the database).
+        fast = {"synchronous_commit": "off"}
+        _with_url(settings, url, lambda pool: _load_demo(pool, settings.secret_key), fast)
     host, port = args.host or settings.host, args.port or settings.port
     settings = dataclasses.replace(settings, host=host, port=port)
     app = create_app(settings, database_url=url)
@@ -187,12 +194,13 @@ def run_db_migrate(settings: Settings, _args: argparse.Namespace) -> int:
 def run_projections(settings: Settings, args: argparse.Namespace) -> int:
     """Run the projections in this process until interrupted."""
     from projections import transparency
-    from projections.registry import run_all
+    from projections.registry import ensure_all, run_all
     from service.checkpoints import ledger_signer
 
     signer = ledger_signer(settings)
 
     async def go(pool: Any, store: Any) -> None:
+        await ensure_all(pool, settings.policy)
         stop = asyncio.Event()
         work = [run_all(pool, store, args.names or None, stop)]
         if not args.names or "ledger" in args.names:  # who keeps the ledger also publishes it
@@ -211,15 +219,21 @@ def run_projections(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def run_projections_status(settings: Settings, _args: argparse.Namespace) -> int:
-    """Print one line per projection."""
+    """Print one line per projection, then ``degraded`` (exit 1) when one of them failed."""
     from projections.registry import status
 
     async def show(pool: Any, store: Any) -> int:
-        for s in await status(pool, store):
+        rows = await status(pool, store)
+        for s in rows:
             print(
                 f"{s.name:14} v{s.version} lag {s.lag_events} events / {s.lag_seconds:.0f} s  "
                 f"applied {s.applied} skipped {s.skipped}  {'ERROR ' + s.error if s.error else 'ok'}"
             )
+        failed = [s.name for s in rows if s.state != "ok"]
+        if failed:
+            print(f"degraded: {', '.join(failed)} failed (see the errors above)")
+            return 1
+        print("ok")
         return 0
 
     return _with_store(settings, show)
@@ -317,6 +331,26 @@ async def _create_user(
         await pool.close()
 
 
+def _add_bench_all_options(parser: argparse.ArgumentParser) -> None:
+    # Declared here rather than imported from bench.all: that module pulls in aiohttp, psycopg
+    # and eventsourcing's recorder (0.8 s), which every other grants command would pay for.
+    parser.add_argument("--quick", action="store_true", help="smaller logs, one round")
+    parser.add_argument("--json", type=Path, help="write the results to this file as JSON")
+    parser.add_argument(
+        "--size", action="append", default=[], metavar="NAME=N",
+        help="override one size (e.g. events=200; the suite's smoke test runs tiny)",
+    )  # fmt: skip
+
+
+def run_bench_all(_settings: Settings, args: argparse.Namespace) -> int:
+    """Every read-side benchmark; see bench/RESULTS.md."""
+    try:
+        from bench.all import run_and_report
+    except ImportError as error:
+        raise CommandError(f"the benchmark needs the bench extra: {error}") from None
+    return run_and_report(args)
+
+
 def run_bench_store(settings: Settings, args: argparse.Namespace) -> int:
     """Benchmark the event store; see bench/RESULTS.md."""
     try:
@@ -341,9 +375,14 @@ async def _load_demo(pool: Any, secret_key: str) -> int:
     return int(await load_if_empty(pool, secret_key))
 
 
-def _with_url(settings: Settings, url: str, work: Callable[[Any], Any]) -> Any:
+def _with_url(
+    settings: Settings,
+    url: str,
+    work: Callable[[Any], Any],
+    extra_settings: Mapping[str, str] | None = None,
+) -> Any:
     async def main() -> Any:
-        pool = await db.create_pool(settings, url)
+        pool = await db.create_pool(settings, url, extra_settings=extra_settings)
         try:
             return await work(pool)
         finally:

@@ -31,7 +31,7 @@ from litestar.status_codes import (
 from domain.errors import DomainError, InvalidValueError
 from service.accounts import AccountError
 from service.commands import CommandConflictError
-from service.errors import DATABASE_AWAY, Unavailable
+from service.errors import DATABASE_ERRORS, ErrorClass, Unavailable, classify
 from service.idempotency import IdempotencyKeyInFlightError, IdempotencyKeyReusedError
 from service.privacy import PersonErasedError
 from service.repository import AggregateNotFoundError
@@ -97,6 +97,7 @@ STATUS_CODES = {
     422: "validation_failed",
     429: "throttled",
     500: "server_error",
+    503: "service_unavailable",
 }
 
 
@@ -282,6 +283,16 @@ def on_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[
     return response
 
 
+def on_database_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """A database or network error outside a command, mapped by :func:`service.errors.classify`."""
+    kind = classify(exc)
+    if kind.retryable:
+        return on_unavailable(request, exc)
+    if kind is ErrorClass.CONFLICT:
+        return on_conflict(request, exc)
+    return on_server_error(request, exc)
+
+
 def on_server_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     """A bug: log it with an id the user can quote, show nothing of its internals."""
     error_id = secrets.token_hex(6)
@@ -305,7 +316,8 @@ def exception_handlers() -> ExceptionHandlersMap:
         Exception: on_server_error,
         HTTP_500_INTERNAL_SERVER_ERROR: on_server_error,
     }
-    handlers.update(dict.fromkeys((Unavailable, *DATABASE_AWAY), on_unavailable))
+    handlers[Unavailable] = on_unavailable
+    handlers.update(dict.fromkeys(DATABASE_ERRORS, on_database_error))
     handlers.update(dict.fromkeys(CONFLICTS, on_conflict))
     handlers.update(dict.fromkeys(NOT_FOUND, on_not_found))
     handlers.update(

@@ -1,9 +1,10 @@
-"""Languages: Babel catalogs (compiled at start-up), per-request locale, Jinja i18n and filters."""
+"""Languages: Babel catalogs (compiled when built), per-request locale, Jinja i18n and filters."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from io import BytesIO
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,38 +37,34 @@ def N_(message: str) -> str:
     return message
 
 
-def compile_catalogs(directory: Path = LOCALES_DIR) -> None:
-    """Write each ``.mo`` from its ``.po`` when missing or older (``.mo`` are not committed)."""
-    for po_path in directory.glob("*/LC_MESSAGES/*.po"):
-        mo_path = po_path.with_suffix(".mo")
-        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
-            continue
-        with po_path.open("rb") as po_file:
-            catalog = read_po(po_file, locale=po_path.parts[-3])
-        tmp = mo_path.with_suffix(".mo.tmp")
-        with tmp.open("wb") as mo_file:
-            write_mo(mo_file, catalog)
-        tmp.replace(mo_path)  # atomic: several workers may start at once
+def compile_catalog(po_path: Path) -> bytes:
+    """The ``.mo`` bytes of one ``.po`` catalog (``setup.py`` writes them into the build)."""
+    with po_path.open("rb") as po_file:
+        catalog = read_po(po_file, locale=po_path.parts[-3])
+    mo = BytesIO()
+    write_mo(mo, catalog)
+    return mo.getvalue()
 
 
-def _load(directory: Path, lang: str, domain: str) -> Translations:
-    """One compiled catalog; a missing one is an error here, not a silent fallback."""
-    loaded = Translations.load(str(directory), [lang], domain=domain)
-    if not isinstance(loaded, Translations):
-        raise FileNotFoundError(directory / lang / "LC_MESSAGES" / f"{domain}.mo")
-    return loaded
+def _catalog(folder: Path, name: str) -> Translations:
+    """One catalog: compiled in memory from its ``.po`` in a source checkout (a few ms, always
+    current), read from the ``.mo`` compiled at build time in an installed package, which ships
+    no ``.po``. Nothing is ever written: the install may be read-only."""
+    po_path = folder / f"{name}.po"
+    data = compile_catalog(po_path) if po_path.exists() else (folder / f"{name}.mo").read_bytes()
+    return Translations(BytesIO(data), domain=name)
 
 
 def load_catalogs(directory: Path = LOCALES_DIR) -> dict[str, Translations]:
-    """Compile if needed, then one ``Translations`` per language: ``messages.po`` merged with
-    every other catalog of that language (one per part of the site, so each part owns its file)."""
-    compile_catalogs(directory)
+    """One ``Translations`` per language: ``messages`` merged with every other catalog of that
+    language (one per part of the site, so each part owns its file)."""
     catalogs = {}
     for lang in LANGUAGES:
-        translations = _load(directory, lang, "messages")
-        for mo_path in sorted((directory / lang / "LC_MESSAGES").glob("*.mo")):
-            if mo_path.stem != "messages":
-                translations.merge(_load(directory, lang, mo_path.stem))
+        folder = directory / lang / "LC_MESSAGES"
+        names = sorted({path.stem for path in folder.glob("*.[pm]o")} - {"messages"})
+        translations = _catalog(folder, "messages")
+        for name in names:
+            translations.merge(_catalog(folder, name))
         catalogs[lang] = translations
     return catalogs
 

@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from typing import TYPE_CHECKING, Any
 
-import asyncpg
 from litestar.enums import ScopeType
 from litestar.exceptions import PermissionDeniedException, ServiceUnavailableException
 from markupsafe import Markup, escape
 
 from service import sessions
 from service.accounts import user_from_row
+from service.errors import DATABASE_ERRORS, classify
 from web.common import audit
 
 if TYPE_CHECKING:
@@ -39,8 +39,6 @@ MFA_KEY = "mfa"
 CSRF_FIELD = "_csrf"
 CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
-# The database behind the session store is unreachable or refusing connections.
-STORE_DOWN = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
 logger = logging.getLogger(__name__)
 
 
@@ -93,8 +91,11 @@ class SessionMiddleware:
             handle.presented = True
             try:
                 stored = await sessions.load(pool, session_id)
-            except STORE_DOWN as error:
-                # Never fall back to an anonymous request: the caller may be signed in.
+            except DATABASE_ERRORS as error:
+                # Never fall back to an anonymous request: the caller may be signed in. A
+                # database that is away or busy is a 503; anything else is a bug (a 500).
+                if not classify(error).retryable:
+                    raise
                 logger.warning("session store unavailable: %s", type(error).__name__)
                 raise ServiceUnavailableException from None
             if stored is not None:

@@ -1,18 +1,30 @@
-"""The queue page computed in SQL agrees with the queue computed in Python."""
+"""The queue's stored scores and line agree with projections.scoring; pages read them in order."""
 
 from __future__ import annotations
 
 import random
-from typing import TYPE_CHECKING
+from collections import Counter, defaultdict
+from typing import TYPE_CHECKING, Any
 from uuid import uuid4
 
 import pytest
 
 from projections.queue_page import UnknownCursorError, queue_page
-from projections.review_queue import queue
+from projections.review_page import settle_queue
+from projections.review_queue import queue, set_policy
+from projections.scoring import (
+    Candidate,
+    Score,
+    eligibility,
+    fundable_line,
+    normalised_scores,
+    raw_scores,
+)
 from tests.e2e.api_support import catch_up
 
 if TYPE_CHECKING:
+    from uuid import UUID
+
     import asyncpg
 
     from service.store import EventStore
@@ -24,6 +36,50 @@ FIELDS = ("application_id", "status", "stage", "review_count", "raw_score", "nor
 
 def view(entries: list) -> list[tuple]:
     return [tuple(getattr(e, f) for f in FIELDS) for e in entries]
+
+
+async def reference(pool: asyncpg.Pool) -> dict[UUID, tuple[Any, ...]]:
+    """Each file's (reviews, raw, normalised, eligibility, rank, cumulative, above) computed in
+    Python by projections.scoring from the projection's raw rows."""
+    files = await pool.fetch("SELECT application_id, envelope_id, status, requested_centimes"
+                             " FROM review_files")  # fmt: skip
+    scores = [Score(*r) for r in await pool.fetch(
+        "SELECT application_id, reviewer_id, weighted_score FROM review_reviewers"
+        " WHERE weighted_score IS NOT NULL AND NOT conflicted")]  # fmt: skip
+    quorum, threshold = await pool.fetchrow(
+        "SELECT quorum, threshold_hundredths FROM review_policy"
+    )
+    raw, normalised = raw_scores(scores), normalised_scores(scores)
+    counts = Counter(s.application_id for s in scores)
+    left = dict(await pool.fetch("SELECT envelope_id, remaining_centimes FROM review_envelopes"))
+    judged, candidates = {}, defaultdict(list)
+    for f in files:
+        app = f["application_id"]
+        judged[app] = (
+            eligibility(counts[app], raw.get(app), quorum, threshold)
+            if f["status"] == "in_review" else None
+        )  # fmt: skip
+        if judged[app] == "fundable":
+            candidates[f["envelope_id"]].append(Candidate(app, raw[app], f["requested_centimes"]))
+    lines: dict[UUID, tuple[int, int, bool]] = {}
+    for envelope, ranked in candidates.items():
+        lines.update(fundable_line(ranked, left.get(envelope, 0)))
+    return {
+        f["application_id"]: (
+            counts[f["application_id"]], raw.get(f["application_id"]),
+            normalised.get(f["application_id"]), judged[f["application_id"]],
+            *lines.get(f["application_id"], (None, None, None)),
+        )
+        for f in files
+    }  # fmt: skip
+
+
+async def stored(pool: asyncpg.Pool) -> dict[UUID, tuple[Any, ...]]:
+    rows = await pool.fetch(
+        "SELECT application_id, review_count, raw_score, normalised_score, eligibility, rank,"
+        " cumulative_requested_centimes, above_line FROM review_files"
+    )
+    return {r[0]: tuple(r[1:]) for r in rows}
 
 
 async def more_files(pool: asyncpg.Pool, count: int) -> None:
@@ -47,6 +103,24 @@ async def more_files(pool: asyncpg.Pool, count: int) -> None:
                     "INSERT INTO review_reviewers VALUES ($1, $2, true, $3, $4, 1)",
                     app, reviewer, rng.random() < 0.1, score,
                 )  # fmt: skip
+    async with pool.acquire() as conn:
+        await settle_queue(conn)  # rows written behind the projection's back: settle them
+
+
+@pytest.mark.parametrize(("quorum", "threshold"), [(2, 5000), (1, 0), (3, 6500), (1, 10000)])
+async def test_the_stored_scores_and_line_are_the_python_arithmetic(
+    pool: asyncpg.Pool, store: EventStore, world: World, quorum: int, threshold: int
+) -> None:
+    await catch_up(pool, store)
+    assert await stored(pool) == await reference(pool)  # as the live pages left them
+    await more_files(pool, 80)
+    await set_policy(pool, quorum, threshold)
+    expected = await reference(pool)
+    assert await stored(pool) == expected
+    kinds = Counter(v[3] for v in expected.values())
+    if (quorum, threshold) == (3, 6500):  # the draw holds every case the line distinguishes
+        assert {"fundable", "below_quorum", "below_threshold"} <= set(kinds)
+    assert all(v[4] is None for v in expected.values() if v[3] != "fundable")
 
 
 @pytest.mark.parametrize("sort", ["score", "normalised", "date", "amount"])

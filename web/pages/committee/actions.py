@@ -29,9 +29,10 @@ from service.store import EventStore
 from web.common.auth import requires_role
 from web.common.forms import Form
 from web.common.i18n import N_, translations_of
+from web.common.numbers import NumberFormatError, parse_mad
 from web.common.sessions import session_data
 from web.common.views import see_other
-from web.pages.committee.views import BLANK, FLASH, domain_error, new_form_key, parse_amount
+from web.pages.committee.views import BLANK, FLASH, domain_error, new_form_key
 from web.pages.committee.workspace import file_page, flash, visible_file
 
 if TYPE_CHECKING:
@@ -174,7 +175,10 @@ def _check(action: Action, data: dict[str, str]) -> tuple[Form, int | None]:
             form.error(name, N_("At most 2000 characters."))
     amount = None
     if "amount" in action.fields and form.values["amount"]:
-        amount = parse_amount(form.values["amount"])
+        try:
+            amount = parse_mad(form.values["amount"]) or None
+        except NumberFormatError:
+            amount = None
         if amount is None:
             form.error("amount", BAD_AMOUNT)
     return form, amount

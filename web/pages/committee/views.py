@@ -6,7 +6,6 @@ messages next to the field they concern (``ERRORS``).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
@@ -43,6 +42,12 @@ STATUS_LABELS = {
     Status.COMPLETED: N_("Completed"),
 }
 SORT_LABELS = {"score": N_("Score"), "date": N_("Date"), "amount": N_("Amount")}
+#: Why a file in review is, or is not, on the fundable line (``projections.scoring``).
+REASON_LABELS = {
+    "fundable": N_("Can be funded now"),
+    "below_quorum": N_("Not ranked: quorum not reached"),
+    "below_threshold": N_("Not ranked: mean below the threshold"),
+}
 # The form field a domain error is shown against ("_form": above the form), and its message.
 ERRORS: dict[str, tuple[str, str]] = {
     "envelope_exhausted": (
@@ -72,8 +77,6 @@ ERRORS: dict[str, tuple[str, str]] = {
 }
 BLANK = N_("This field is required.")
 UNKNOWN_ERROR = N_("This could not be recorded.")
-_SPACES = re.compile(r"[\s\u00a0\u202f'_]")
-_AMOUNT = re.compile(r"^(\d{1,13})(?:[.,](\d{1,2}))?$")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -114,6 +117,7 @@ def labels(request: Request[Any, Any, Any]) -> dict[str, Any]:
         "legal_form_labels": {f.key: f.labels.get(lang) for f in LEGAL_FORMS},
         "status_labels": {str(k): v for k, v in STATUS_LABELS.items()},
         "sort_labels": SORT_LABELS,
+        "reason_labels": REASON_LABELS,
         "lang": lang,
     }
 
@@ -133,16 +137,6 @@ def shown_company(facts: Any, user: User) -> str | None:
 def new_form_key() -> str:
     """A fresh idempotency key for a decisive form, carried in a hidden field."""
     return uuid4().hex
-
-
-def parse_amount(text: str) -> int | None:
-    """MAD typed as ``1 250 000,50`` or ``1250000.5`` (any digits Python reads) -> centimes."""
-    cleaned = "".join(str(int(c)) if c.isdecimal() else c for c in _SPACES.sub("", text))
-    match = _AMOUNT.match(cleaned)
-    if match is None:
-        return None
-    centimes = int(match[1]) * 100 + int((match[2] or "0").ljust(2, "0"))
-    return centimes or None
 
 
 def domain_error(request: Request[Any, Any, Any], form: Form, error: DomainError) -> Form:

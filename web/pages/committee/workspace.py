@@ -8,9 +8,6 @@ The actions on a file are in ``web/pages/committee/actions.py``.
 
 from __future__ import annotations
 
-import asyncio
-import dataclasses
-import time
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -24,7 +21,7 @@ from litestar.response.sse import ServerSentEventMessage
 
 from domain.errors import DomainError
 from domain.rubrics import SCALE_MAX
-from projections import assignments, programme, review_queue, tracking
+from projections import programme, review_queue, tracking
 from projections.queue_page import UnknownCursorError
 from projections.queue_page import queue_page as queue_rows
 from service import accounts
@@ -35,6 +32,7 @@ from service.store import EventStore
 from web.common.auth import requires_role
 from web.common.forms import Form
 from web.common.i18n import N_, format_hundredths, language_of, translations_of
+from web.common.live import for_at_most
 from web.common.sessions import session_data
 from web.common.views import page, see_other
 from web.pages.committee.assignments import (
@@ -58,11 +56,13 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
     from projections.programme import RubricView
+    from service.live import Broadcast
+    from service.store import Position
 
 QUERY_KEYS = ("status", "sector", "province", "call", "sort")
 #: Files per page of the queue: computed in SQL a page at a time (``projections.queue_page``).
 QUEUE_PAGE_SIZE = 100
-POLL_S = 1.0
+NOT_RANKED = ("below_quorum", "below_threshold")
 COMMENT_MAX = 4000
 NOT_A_SCORE = N_("Choose a whole number from 0 to 5.")
 NO_SCORE = N_("Score this criterion: a whole number from 0 to 5.")
@@ -105,24 +105,20 @@ async def queue_page(
         after = None
         entries, more = await queue_rows(pool, limit=QUEUE_PAGE_SIZE, **selection)
     remaining = await review_queue.remaining(pool)
-    entries = await _with_applicant_kinds(pool, entries)
+    # Files in review kept off the line, apart and with the reason (as filtered, first ones).
+    kept_off = {k: v for k, v in selection.items() if k not in ("status", "sort")}
+    apart, _ = await queue_rows(
+        pool, status="in_review", eligibility=NOT_RANKED, limit=QUEUE_PAGE_SIZE, **kept_off
+    )
+    quorum, threshold = await review_queue.policy(pool)
     return page(
-        "committee_queue.html", entries=entries, filters=filters, calls=calls,
+        "committee_queue.html", entries=entries, filters=filters, calls=calls, apart=apart,
+        quorum=quorum, threshold=threshold,
         next_after=entries[-1].application_id if more else None, paged=after is not None,
         remaining=sum(remaining.values()), companies={e.application_id: shown_company(e, user)
                                                      for e in entries},
         flash=session_data(request).pop(FLASH, None), **labels(request),
     )  # fmt: skip
-
-
-async def _with_applicant_kinds(pool: asyncpg.Pool, entries: list[Any]) -> list[Any]:
-    """The queue's page read does not carry the applicant's kind, without which every applicant
-    would be shown to a reviewer as a sole trader: add it (and the legal form) from the file."""
-    kinds = await assignments.applicant_kinds(pool, [e.application_id for e in entries])
-    return [
-        dataclasses.replace(e, applicant_kind=kinds.get(e.application_id, (None, None))[0])
-        for e in entries
-    ]
 
 
 def _cursor(value: str | None) -> UUID | None:
@@ -268,23 +264,27 @@ def _score(form: Form, key: str) -> int:
 
 @get("/committee/events", guards=[requires_role(*STAFF)])
 async def queue_events(
-    pool: NamedDependency[asyncpg.Pool], settings: NamedDependency[Settings]
+    request: Request[Any, Any, Any], settings: NamedDependency[Settings]
 ) -> ServerSentEvent:
     """Server-Sent Events: ``queue`` each time the review queue's projection advances."""
-    return ServerSentEvent(queue_changes(pool, lifetime_s=settings.stream_seconds))
+    live = request.app.state.queue_live
+    return ServerSentEvent(queue_changes(live, lifetime_s=settings.stream_seconds))
+
+
+async def queue_position(pool: asyncpg.Pool) -> Position:
+    """Where the review queue's projection stands: what every live queue follows."""
+    return await tracking.position(pool, review_queue.PROJECTION.name)
 
 
 async def queue_changes(
-    pool: asyncpg.Pool, poll_s: float = POLL_S, lifetime_s: float = 300.0
+    live: Broadcast[Position], lifetime_s: float = 300.0
 ) -> AsyncIterator[ServerSentEventMessage]:
-    """Poll the projection's position; stops when the client leaves (Litestar cancels the
-    stream) or after ``lifetime_s``, so that a shutting-down server is never held open."""
-    last = await tracking.position(pool, review_queue.PROJECTION.name)
+    """``queue`` after each move of the projection, from one broadcast shared by every viewer
+    (:mod:`service.live`); stops when the client leaves (Litestar cancels the stream) or after
+    ``lifetime_s``, so that a shutting-down server is never held open."""
     yield ServerSentEventMessage(comment="connected", retry=3000)
-    deadline = time.monotonic() + lifetime_s
-    while time.monotonic() < deadline:
-        await asyncio.sleep(poll_s)
-        now = await tracking.position(pool, review_queue.PROJECTION.name)
-        if now != last:
-            last = now
+    last: Position | None = None
+    async for now in for_at_most(live.values(), lifetime_s):
+        if last is not None and now != last:
             yield ServerSentEventMessage(event="queue", data=str(now.notification_id))
+        last = now

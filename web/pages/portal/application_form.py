@@ -2,9 +2,9 @@
 
 Every field is checked here, so that the investor gets a message next to each wrong field at
 once; the domain checks again (it is the rule's owner) and its errors map back onto fields
-through :func:`field_of`. Numbers may be typed with Arabic-Indic (٠-٩) or Eastern
-Arabic-Indic (۰-۹) digits, spaces or commas between thousands, and a point (or a comma followed
-by one or two digits, as in French) before the centimes.
+through :func:`field_of`. Amounts and counts are read by :mod:`web.common.numbers`, the one
+parser of numbers people type (Arabic-Indic digits, grouping by space, dot or comma, a decimal
+comma or point, DH/درهم; ambiguous groupings refused).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from domain.submissions import AMENDABLE_FIELDS as DOMAIN_AMENDABLE
 from service.accounts import EMAIL
 from service.applications import Applicant, Contact, Project
 from web.common.i18n import N_
+from web.common.numbers import NumberFormatError, parse_int, parse_mad
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -75,12 +76,7 @@ _LIMITS: Final = {"title": 200, "summary": 4000, "company_name": 200, "rc_court"
                   "contact_name": 120, "contact_email": 254, "contact_phone": 30}  # fmt: skip
 _SEPARATORS: Final = str.maketrans({" ": None, "\u00a0": None, "\u202f": None, "\u2009": None,
                                     "\u066c": None, "\u066b": "."})  # fmt: skip
-_AMOUNT: Final = re.compile(
-    r"(?P<units>[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:[.,](?P<cents>[0-9]{1,2}))?"
-)
-_COUNT: Final = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+")
 _PHONE_NOISE: Final = re.compile(r"[\s.\-()/]")
-_MAX_AMOUNT_CENTIMES: Final = 10**15  # ten thousand billion dirhams: a typing accident beyond
 _MAX_COUNT: Final = 1_000_000
 
 
@@ -89,24 +85,12 @@ def plain_number(text: str) -> str:
     return ascii_digits(text).translate(_SEPARATORS)
 
 
-def parse_centimes(text: str) -> int:
-    """An amount of dirhams as typed -> integer centimes; ``ValueError`` if it is not one."""
-    match = _AMOUNT.fullmatch(plain_number(text))
-    if match is None:
-        raise ValueError(text)
-    cents = (match["cents"] or "0").ljust(2, "0")
-    centimes = int(match["units"].replace(",", "")) * 100 + int(cents)
-    if centimes >= _MAX_AMOUNT_CENTIMES:
-        raise ValueError(text)
-    return centimes
-
-
 def parse_count(text: str) -> int:
-    """A whole number as typed -> int; ``ValueError`` if it is not one."""
-    plain = plain_number(text)
-    if _COUNT.fullmatch(plain) is None or int(plain.replace(",", "")) > _MAX_COUNT:
-        raise ValueError(text)
-    return int(plain.replace(",", ""))
+    """A whole number as typed (:func:`parse_int`), at most a million; ``ValueError`` otherwise."""
+    count = parse_int(text)
+    if count > _MAX_COUNT:
+        raise NumberFormatError(text)
+    return count
 
 
 def format_centimes(centimes: int) -> str:
@@ -164,7 +148,7 @@ class _Reader:
         try:
             value: int = parse(raw)
         except ValueError:
-            self.form.error(name, NOT_AN_AMOUNT if parse is parse_centimes else NOT_A_COUNT)
+            self.form.error(name, NOT_AN_AMOUNT if parse is parse_mad else NOT_A_COUNT)
             return 0
         if positive and value <= 0:
             self.form.error(name, POSITIVE)
@@ -186,8 +170,8 @@ def _project(read: _Reader, province_key: str) -> dict[str, Any]:
         "title": read.text("title"),
         "summary": read.text("summary"),
         "commune": commune,
-        "total_investment_centimes": read.number("total_investment", parse_centimes),
-        "requested_centimes": read.number("requested", parse_centimes),
+        "total_investment_centimes": read.number("total_investment", parse_mad),
+        "requested_centimes": read.number("requested", parse_mad),
         "jobs": read.number("jobs", parse_count, positive=False),
         "jobs_women": read.number("jobs_women", parse_count, positive=False),
         "timeline_months": read.number("timeline_months", parse_count),

@@ -19,6 +19,7 @@ from litestar.response import Response
 
 from projections import open_data, public_grants
 from web.common import caching
+from web.common.replica import PUBLIC_READS
 
 
 async def _cached(
@@ -38,7 +39,7 @@ async def _cached(
     return Response(content=body, media_type=media_type, headers=headers)
 
 
-@get("/open-data/360giving.json")
+@get("/open-data/360giving.json", dependencies=PUBLIC_READS)
 async def giving_json(
     request: Request[Any, Any, Any], pool: NamedDependency[asyncpg.Pool]
 ) -> Response[Any]:
@@ -50,7 +51,7 @@ async def giving_json(
     return await _cached(request, pool, "360giving.json", "application/json", make)
 
 
-@get("/open-data/360giving.csv")
+@get("/open-data/360giving.csv", dependencies=PUBLIC_READS)
 async def giving_csv(
     request: Request[Any, Any, Any], pool: NamedDependency[asyncpg.Pool]
 ) -> Response[Any]:
@@ -63,7 +64,7 @@ async def giving_csv(
     return await _cached(request, pool, "360giving.csv", "text/csv", make, "attachment")
 
 
-@get("/open-data/ledger.json")
+@get("/open-data/ledger.json", dependencies=PUBLIC_READS)
 async def ledger_json(
     request: Request[Any, Any, Any], pool: NamedDependency[asyncpg.Pool]
 ) -> Response[Any]:

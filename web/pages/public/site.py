@@ -23,6 +23,7 @@ from projections.audit import audit
 from service.store import EventStore
 from web.common import caching
 from web.common.i18n import LANGUAGES, SCOPE_KEY, language_of, text_direction
+from web.common.replica import PUBLIC_READS
 from web.pages.public import charts
 
 if TYPE_CHECKING:
@@ -93,7 +94,7 @@ def envelope_totals(rows: list[envelopes.EnvelopeStatus]) -> dict[str, int]:
     }
 
 
-@get("/")
+@get("/", dependencies=PUBLIC_READS)
 async def home(
     request: Request[Any, Any, Any], pool: NamedDependency[asyncpg.Pool]
 ) -> Response[Any]:
@@ -135,7 +136,7 @@ def _seq(request: Request[Any, Any, Any], name: str) -> int | None:
     return int(value) if value and value.isdigit() and len(value) < 19 else None
 
 
-@get("/ledger")
+@get("/ledger", dependencies=PUBLIC_READS)
 async def ledger_page(
     request: Request[Any, Any, Any], pool: NamedDependency[asyncpg.Pool]
 ) -> Response[Any]:
@@ -175,7 +176,7 @@ def _links(filters: public_ledger.Filters, found: public_ledger.Page, lang: str)
     return {"newer": link(after=found.newer_than), "older": link(before=found.older_than)}
 
 
-@get("/ledger/grants/{application_id:uuid}")
+@get("/ledger/grants/{application_id:uuid}", dependencies=PUBLIC_READS)
 async def grant_page(
     request: Request[Any, Any, Any],
     pool: NamedDependency[asyncpg.Pool],
@@ -205,7 +206,7 @@ def _commune_labels(lang: str) -> dict[str, str]:
     return {c.key: c.labels.get(lang) for p in PROVINCES for c in p.communes}
 
 
-@get("/statistics")
+@get("/statistics", dependencies=PUBLIC_READS)
 async def statistics_page(
     request: Request[Any, Any, Any], pool: NamedDependency[asyncpg.Pool]
 ) -> Response[Any]:

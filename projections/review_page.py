@@ -1,0 +1,297 @@
+"""The review queue applied a page at a time: a few statements per page, whatever its size.
+
+A page's events are folded in Python over the rows they touch (read with one statement per
+table), then written back with one ``INSERT ... SELECT FROM unnest(...) ON CONFLICT`` per table:
+one round trip per table instead of one per event. :func:`settle` then stores what depends on
+the whole queue (each file's review count, raw mean, reviewer-normalised score, whether it can be
+funded now, its rank and place against the fundable line) with one ``UPDATE`` that rewrites only
+the rows whose values changed, so the committee's pages read stored columns instead of computing
+them per request. A rebuild skips the per-page settle and settles once before the swap.
+
+The arithmetic is :mod:`projections.scoring`'s, in SQL; ``tests/integration/projections/
+test_queue_page.py`` holds the stored columns to the Python functions.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from typing import TYPE_CHECKING, Any, Final
+
+import msgspec
+
+from projections.status import AMENDED, ASSIGNED
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from uuid import UUID
+
+    import asyncpg
+
+    from service.store import LogNotification
+
+A: Final = "grants.application:"
+E: Final = "grants.envelope:"
+#: Statuses each application event moves a file to (None: no change of status).
+STATUS: Final[dict[str, str | None]] = {
+    "Submitted": None, "Amended": AMENDED, "Withdrawn": "withdrawn",
+    "InformationRequested": "information_requested", "ScreenedOut": "screened_out",
+    "ReviewerAssigned": ASSIGNED, "ConflictDeclared": None, "Reviewed": None,
+    "Funded": "funded", "Rejected": "rejected", "AgreementSigned": "agreement_signed",
+    "TrancheDisbursed": None, "Cancelled": "cancelled", "Completed": "completed",
+}  # fmt: skip
+#: Envelope events and the sign of their effect on what remains to reserve.
+ENVELOPE: Final = {"Opened": ("total_centimes", 1), "FundsReserved": ("amount_centimes", -1),
+                   "FundsReleased": ("amount_centimes", 1)}  # fmt: skip
+TOPICS: Final = frozenset({A + k for k in STATUS} | {E + k for k in ENVELOPE})
+#: Events that cannot change any score, rank or the line: no settle needed for them.
+NEUTRAL: Final = frozenset({A + "Submitted", A + "TrancheDisbursed"})
+FACTS: Final = (
+    "applicant_kind", "legal_form", "ice", "rc_court", "rc_number", "summary", "commune",
+    "total_investment_centimes", "jobs", "jobs_women", "timeline_months",
+)  # fmt: skip
+
+FILE_COLUMNS: Final = (
+    "application_id", "envelope_id", "call_id", "title", "company_name", "sector", "province",
+    "requested_centimes", "status", "before_request", "submitted_at", "facts",
+    "funded_centimes", "disbursed_centimes",
+)  # fmt: skip
+FILE_TYPES: Final = ("uuid", "uuid", "uuid", "text", "text", "text", "text", "bigint", "text",
+                     "text", "timestamptz", "jsonb", "bigint", "bigint")  # fmt: skip
+REVIEWER_COLUMNS: Final = ("application_id", "reviewer_id", "assigned", "conflicted",
+                           "weighted_score", "revision", "scores", "comment")  # fmt: skip
+REVIEWER_TYPES: Final = ("uuid", "uuid", "boolean", "boolean", "integer", "integer", "jsonb",
+                         "text")  # fmt: skip
+
+
+def _upsert(table: str, columns: Sequence[str], types: Sequence[str], key: str) -> str:
+    # jsonb travels as text (asyncpg encodes text[]), cast per element after unnest.
+    arrays = ", ".join(f"${i}::{'text' if t == 'jsonb' else t}[]" for i, t in enumerate(types, 1))
+    selected = ", ".join(
+        f"{c}::jsonb" if t == "jsonb" else c for c, t in zip(columns, types, strict=True)
+    )
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key)
+    return (
+        f"INSERT INTO {table} ({', '.join(columns)}) SELECT {selected} "
+        f"FROM unnest({arrays}) AS u({', '.join(columns)}) "
+        f"ON CONFLICT ({key}) DO UPDATE SET {updates}"
+    )
+
+
+UPSERT_FILES: Final = _upsert("review_files", FILE_COLUMNS, FILE_TYPES, "application_id")
+UPSERT_REVIEWERS: Final = _upsert(
+    "review_reviewers", REVIEWER_COLUMNS, REVIEWER_TYPES, "application_id, reviewer_id"
+)
+LOAD_FILES: Final = (
+    f"SELECT {', '.join(FILE_COLUMNS)} FROM review_files WHERE application_id = ANY($1::uuid[])"
+)
+LOAD_REVIEWERS: Final = (
+    f"SELECT {', '.join(REVIEWER_COLUMNS)} FROM review_reviewers "
+    "WHERE application_id = ANY($1::uuid[])"
+)
+MOVE_ENVELOPES: Final = """
+INSERT INTO review_envelopes (envelope_id, remaining_centimes)
+SELECT * FROM unnest($1::uuid[], $2::bigint[])
+ON CONFLICT (envelope_id) DO UPDATE
+SET remaining_centimes = review_envelopes.remaining_centimes + excluded.remaining_centimes
+"""
+#: Scores, eligibility and the line for every file, written where they changed (see scoring.py).
+SETTLE: Final = """
+WITH policy AS (
+    SELECT quorum, threshold_hundredths AS threshold FROM review_policy
+), s AS (
+    SELECT application_id, reviewer_id, weighted_score FROM review_reviewers
+    WHERE weighted_score IS NOT NULL AND NOT conflicted
+), by_reviewer AS (
+    SELECT reviewer_id, avg(weighted_score)::float8 AS m,
+           CASE WHEN count(*) > 1 THEN stddev_pop(weighted_score)::float8 ELSE 0 END AS sd
+    FROM s GROUP BY reviewer_id
+), overall AS (
+    SELECT avg(weighted_score)::float8 AS m,
+           CASE WHEN count(*) > 1 THEN stddev_pop(weighted_score)::float8 ELSE 0 END AS sd
+    FROM s
+), by_file AS (
+    SELECT s.application_id, count(*) AS n, sum(s.weighted_score) AS total,
+           avg(CASE WHEN r.sd > 0 THEN (s.weighted_score - r.m) / r.sd ELSE 0 END) AS z
+    FROM s JOIN by_reviewer r USING (reviewer_id) GROUP BY s.application_id
+), judged AS (
+    SELECT f.application_id, f.envelope_id, f.requested_centimes,
+           coalesce(p.n, 0)::int AS review_count,
+           ((2 * p.total + p.n) / (2 * p.n))::int AS raw_score,
+           round(o.m + p.z * o.sd)::int AS normalised_score,
+           CASE WHEN f.status <> 'in_review' THEN NULL
+                WHEN coalesce(p.n, 0) < pol.quorum THEN 'below_quorum'
+                WHEN (2 * p.total + p.n) / (2 * p.n) < pol.threshold THEN 'below_threshold'
+                ELSE 'fundable' END AS eligibility
+    FROM review_files f LEFT JOIN by_file p USING (application_id)
+    CROSS JOIN overall o CROSS JOIN policy pol
+), line AS (
+    -- uuid order is the order of their text (Python's tie-break) without a collation sort
+    SELECT application_id, row_number() OVER w::int AS rank,
+           (sum(requested_centimes) OVER w)::bigint AS cumulative
+    FROM judged WHERE eligibility = 'fundable'
+    WINDOW w AS (PARTITION BY envelope_id
+                 ORDER BY raw_score DESC, requested_centimes, application_id)
+), fresh AS (
+    SELECT j.application_id, j.review_count, j.raw_score, j.normalised_score, j.eligibility,
+           l.rank, l.cumulative,
+           CASE WHEN l.rank IS NULL THEN NULL
+                ELSE l.cumulative <= coalesce(e.remaining_centimes, 0) END AS above_line
+    FROM judged j LEFT JOIN line l USING (application_id)
+    LEFT JOIN review_envelopes e ON e.envelope_id = j.envelope_id
+)
+UPDATE review_files f
+SET review_count = x.review_count, raw_score = x.raw_score,
+    normalised_score = x.normalised_score, eligibility = x.eligibility, rank = x.rank,
+    cumulative_requested_centimes = x.cumulative, above_line = x.above_line
+FROM fresh x
+WHERE f.application_id = x.application_id
+  AND (f.review_count, f.raw_score, f.normalised_score, f.eligibility, f.rank,
+       f.cumulative_requested_centimes, f.above_line)
+      IS DISTINCT FROM (x.review_count, x.raw_score, x.normalised_score, x.eligibility,
+                        x.rank, x.cumulative, x.above_line)
+"""
+
+Row = dict[str, Any]
+_encode = msgspec.json.Encoder().encode
+#: The event's kind (class name) per topic, computed once rather than per event.
+KIND: Final = {topic: topic.rpartition(":")[2] for topic in TOPICS}
+
+
+def move(row: Row, new: str | None) -> None:
+    """Change a file's status as ``projections.status.SET_STATUS`` does in SQL."""
+    old, before = row["status"], row["before_request"]
+    if new == "information_requested":
+        row["before_request"] = old
+    if new == AMENDED:
+        row["status"] = before
+    elif new == ASSIGNED:
+        row["status"] = "in_review" if old == "submitted" else old
+    elif new is not None:
+        row["status"] = new
+
+
+def submitted(e: Any) -> Row:
+    """A new file's row."""
+    return {
+        "application_id": e.originator_id, "envelope_id": e.envelope_id, "call_id": e.call_id,
+        "title": e.title, "company_name": e.company_name, "sector": e.sector,
+        "province": e.province, "requested_centimes": e.requested_centimes,
+        "status": "submitted", "before_request": "submitted", "submitted_at": e.timestamp,
+        "facts": {k: getattr(e, k) for k in FACTS}, "funded_centimes": 0,
+        "disbursed_centimes": 0,
+    }  # fmt: skip
+
+
+def reviewer(key: tuple[UUID, UUID]) -> Row:
+    """A reviewer's row on a file before anything happened."""
+    return {
+        "application_id": key[0], "reviewer_id": key[1], "assigned": False,
+        "conflicted": False, "weighted_score": None, "revision": None, "scores": None,
+        "comment": None,
+    }  # fmt: skip
+
+
+class Fold:
+    """The rows a page touches, read once, changed in memory by each event in order."""
+
+    def __init__(self, files: Sequence[asyncpg.Record], reviewers: Sequence[asyncpg.Record]):
+        self.files: dict[UUID, Row] = {r["application_id"]: _file_row(r) for r in files}
+        self.reviewers: dict[tuple[UUID, UUID], Row] = {
+            (r["application_id"], r["reviewer_id"]): _reviewer_row(r) for r in reviewers
+        }
+        self.touched_files: set[UUID] = set()
+        self.touched_reviewers: set[tuple[UUID, UUID]] = set()
+        self.envelopes: dict[UUID, int] = defaultdict(int)
+
+    def apply(self, topic: str, e: Any) -> None:
+        """One event's effect on the rows."""
+        kind = KIND[topic]
+        if kind in ENVELOPE and topic.startswith(E):
+            field, sign = ENVELOPE[kind]
+            self.envelopes[e.originator_id] += sign * getattr(e, field)
+            return
+        app = e.originator_id
+        if kind == "Submitted":
+            self.files[app] = submitted(e)
+        row = self.files.get(app)
+        if row is not None:  # as an UPDATE of a missing row, a file never submitted is skipped
+            self.touched_files.add(app)
+            move(row, STATUS[kind])
+            _file_change(kind, row, e)
+        if kind in ("ReviewerAssigned", "ConflictDeclared", "Reviewed"):
+            self._reviewer(kind, (app, e.reviewer_id), e)
+
+    def _reviewer(self, kind: str, key: tuple[UUID, UUID], e: Any) -> None:
+        row = self.reviewers.setdefault(key, reviewer(key))
+        self.touched_reviewers.add(key)
+        if kind == "ConflictDeclared":
+            row["conflicted"] = True
+            return
+        row["assigned"] = True
+        if kind == "Reviewed":
+            # As the SQL upsert's coalesce(new, old): a field the event leaves empty is kept.
+            new = {"weighted_score": e.weighted_score, "revision": e.revision,
+                   "scores": dict(e.scores), "comment": e.comment}  # fmt: skip
+            row |= {k: v for k, v in new.items() if v is not None}
+
+
+def _file_change(kind: str, row: Row, e: Any) -> None:
+    if kind == "Amended":
+        changes = e.changes
+        if changes.get("title") is not None:
+            row["title"] = changes["title"]
+        if changes.get("requested_centimes") is not None:
+            row["requested_centimes"] = changes["requested_centimes"]
+        row["facts"] = {**row["facts"], **{k: v for k, v in changes.items() if k in FACTS}}
+    elif kind == "Funded":
+        row["funded_centimes"] += e.amount_centimes
+    elif kind == "TrancheDisbursed":
+        row["disbursed_centimes"] += e.amount_centimes
+
+
+def _file_row(record: asyncpg.Record) -> Row:
+    return {**record, "facts": json.loads(record["facts"])}
+
+
+def _reviewer_row(record: asyncpg.Record) -> Row:
+    scores = record["scores"]
+    return {**record, "scores": json.loads(scores) if scores is not None else None}
+
+
+def _json(value: Any) -> str | None:
+    # jsonb keeps its own key order: no need to sort here (msgspec: several times json's speed).
+    return None if value is None else _encode(value).decode()
+
+
+def _columns(rows: Sequence[Row], columns: Sequence[str], types: Sequence[str]) -> list[list[Any]]:
+    return [
+        [_json(r[c]) if t == "jsonb" else r[c] for r in rows]
+        for c, t in zip(columns, types, strict=True)
+    ]
+
+
+async def apply_page(
+    conn: asyncpg.Connection, events: Sequence[tuple[Any, LogNotification]], *, settle: bool
+) -> None:
+    """Apply a page of the queue's events: two reads, at most three writes, maybe a settle."""
+    apps = list({e.originator_id for e, n in events if n.topic.startswith(A)})
+    fold = Fold(await conn.fetch(LOAD_FILES, apps), await conn.fetch(LOAD_REVIEWERS, apps))
+    for e, n in events:
+        fold.apply(n.topic, e)
+    if fold.touched_files:
+        rows = [fold.files[a] for a in sorted(fold.touched_files)]
+        await conn.execute(UPSERT_FILES, *_columns(rows, FILE_COLUMNS, FILE_TYPES))
+    if fold.touched_reviewers:
+        rows = [fold.reviewers[k] for k in sorted(fold.touched_reviewers)]
+        await conn.execute(UPSERT_REVIEWERS, *_columns(rows, REVIEWER_COLUMNS, REVIEWER_TYPES))
+    if fold.envelopes:
+        ids = sorted(fold.envelopes)
+        await conn.execute(MOVE_ENVELOPES, ids, [fold.envelopes[i] for i in ids])
+    if settle and any(n.topic not in NEUTRAL for _, n in events):
+        await settle_queue(conn)
+
+
+async def settle_queue(conn: asyncpg.Connection) -> None:
+    """Store every file's scores, eligibility and place against the line (changed rows only)."""
+    await conn.execute(SETTLE)

@@ -1,0 +1,36 @@
+"""``grants bench all`` runs every part end to end and writes the JSON the issue asks for
+(tiny sizes: this checks that it works and finishes, not its speed)."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+from tests.e2e.bench_support import run_bench
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+KEYS = (
+    "rebuild_events_per_s", "rebuild_vs_eventsourcing", "rebuild_vs_catchup", "live_lag_p99_ms",
+    "live_rate_per_s", "queue_p99_ms", "submit_vs_save", "sse_db_queries_per_s_1_vs_500",
+)  # fmt: skip
+TINY = ("clients=2", "ops=4", "rounds=1", "queue_rows=60", "queue_requests=5",
+        "baseline_events=100", "events=300", "live_seconds=1", "viewers=3", "sse_seconds=1",
+        "stats_flush_seconds=0")  # fmt: skip
+
+
+def test_bench_all_quick_writes_every_ratio_as_json(tmp_path: Path) -> None:
+    out = tmp_path / "bench.json"
+    sizes = [arg for size in TINY for arg in ("--size", size)]
+    result = run_bench("web.cli.main", "bench", "all", "--quick", "--json", str(out), *sizes)
+    results = json.loads(out.read_text())
+    for key in KEYS:
+        # One viewer may cause no transaction in a one-second window: that ratio may be null.
+        assert isinstance(results[key], float) or key.startswith("sse_"), key
+        assert f"| {key} |" in result.stdout or key in results
+    assert results["rebuild_events"] >= 300  # the eventsourcing baseline completed, too
+    assert results["eventsourcing_runner_per_s"] > 0
+    assert results["queue_files"] == 60
+    assert set(results["met"]) >= {"queue_p99_ms", "submit_vs_save", "rebuild_vs_catchup"}
+    assert "Traceback" not in result.stderr
