@@ -72,7 +72,7 @@ async def what_if_page(
     )  # fmt: skip
     return page(
         "committee_what_if.html", result=result, policies=policies, all_policies=POLICIES,
-        policy_labels=POLICY_LABELS, reason_labels=REASON_LABELS, funded=funded,
+        policy_labels=POLICY_LABELS, apart_labels=REASON_LABELS, funded=funded,
         **labels(request),
     )  # fmt: skip
 
