@@ -114,7 +114,7 @@ class GrantApplication(Aggregate):
         ``TypeError`` from the event class, as for any wrong call.
         """
         check_project(facts)
-        facts = {**facts, **check_applicant(facts)}
+        facts = {"identity": b"", **facts, **check_applicant(facts)}
         return cls(application_id=application_id, timestamp=at, **facts)
 
     @event("Submitted", topic="grants.application:Submitted")
@@ -144,12 +144,17 @@ class GrantApplication(Aggregate):
         jobs_women: int,
         timeline_months: int,
         timestamp: datetime,
+        rnae_number: str = "",  # added with the RNAE (sole traders); older events have none
+        # A sole trader's name, ICE and RNAE number, sealed with the person's key (service
+        # layer); the clear fields are then empty. Older events have none: empty bytes.
+        identity: bytes = b"",
     ) -> None:
         self.investor_id, self.envelope_id, self.call_id = investor_id, envelope_id, call_id
         self.applicant_kind, self.company_name, self.legal_form = (
             applicant_kind, company_name, legal_form,
         )  # fmt: skip
         self.ice, self.rc_court, self.rc_number = ice, rc_court, rc_number
+        self.rnae_number, self.identity = rnae_number, identity
         self.person_id, self.contact = person_id, contact
         self.project: dict[str, Any] = {
             "title": title, "summary": summary, "sector": sector, "province": province,

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.call_texts import CallDescription
 from domain.errors import DomainError, InvalidValueError, require_positive
+from domain.money import BASIS_POINTS, share_of
 from domain.reference import province, sector
 
 if TYPE_CHECKING:
     from datetime import datetime
+
+
+DEFAULT_MAX_SHARE_BASIS_POINTS: Final = 3_000  # 30 % of the total investment
 
 
 class CallClosedError(DomainError):
@@ -23,19 +28,24 @@ class CallClosedError(DomainError):
     def __init__(self, call_id: UUID, at: datetime) -> None:
         self.call_id = call_id
         self.at = at
+        self.field = "call_id"
         super().__init__(f"call {call_id} is not open at {at.isoformat()}")
 
 
 class IneligibleError(DomainError):
-    """Raised when an application's sector, province or amount is outside the call's rules."""
+    """Raised when an application's sector, province or amount is outside the call's rules.
+
+    ``rule`` says which: ``sector``, ``province``, ``amount_range`` or ``max_share``.
+    """
 
     code = "ineligible"
 
-    def __init__(self, call_id: UUID, field: str, value: object) -> None:
+    def __init__(self, call_id: UUID, field: str, value: object, rule: str = "") -> None:
         self.call_id = call_id
         self.field = field
         self.value = value
-        super().__init__(f"call {call_id}: {field}={value!r} is not eligible")
+        self.rule = rule or field
+        super().__init__(f"call {call_id}: {field}={value!r} is not eligible ({self.rule})")
 
 
 class Call(Aggregate):
@@ -67,8 +77,11 @@ class Call(Aggregate):
         opens_at: datetime,
         closes_at: datetime | None,
         at: datetime,
+        max_share_basis_points: int = DEFAULT_MAX_SHARE_BASIS_POINTS,
     ) -> Call:
         """Open a call; empty eligibility lists mean "all sectors" / "all provinces"."""
+        if not 0 < max_share_basis_points <= BASIS_POINTS:
+            raise InvalidValueError("max_share_basis_points", max_share_basis_points, "1..10000")
         for key in eligible_sectors:
             sector(key)
         for key in eligible_provinces:
@@ -91,6 +104,7 @@ class Call(Aggregate):
             opens_at=opens_at,
             closes_at=closes_at,
             timestamp=at,
+            max_share_basis_points=max_share_basis_points,
         )
 
     @event("Opened", topic="grants.call:Opened")
@@ -107,8 +121,12 @@ class Call(Aggregate):
         opens_at: datetime,
         closes_at: datetime | None,
         timestamp: datetime,
+        # Added with the rules at submission; calls opened before hold the programme's 30 %.
+        max_share_basis_points: int = DEFAULT_MAX_SHARE_BASIS_POINTS,
     ) -> None:
         self.envelope_id = envelope_id
+        self.max_share_basis_points = max_share_basis_points
+        self.description: CallDescription | None = None
         self.title = title
         self.eligible_sectors = tuple(eligible_sectors)
         self.eligible_provinces = tuple(eligible_provinces)
@@ -133,8 +151,22 @@ class Call(Aggregate):
     def _closed(self, timestamp: datetime) -> None:
         self.closed_at = timestamp
 
+    def describe(self, description: CallDescription, at: datetime) -> None:
+        """Publish (or replace) the call's texts: titles, who may apply, documents, FAQ."""
+        if description.as_dict() != (self.description.as_dict() if self.description else None):
+            self._described(description=description.as_dict(), timestamp=at)
+
+    @event("Described", topic="grants.call:Described")
+    def _described(self, description: dict[str, object], timestamp: datetime) -> None:
+        self.description = CallDescription.from_dict(description)
+
     def check_accepts(
-        self, sector: str, province: str, requested_centimes: int, at: datetime
+        self,
+        sector: str,
+        province: str,
+        requested_centimes: int,
+        at: datetime,
+        total_investment_centimes: int | None = None,
     ) -> None:
         """Raise unless the call accepts an application with these facts at ``at``."""
         if not self.is_open_at(at):
@@ -144,4 +176,8 @@ class Call(Aggregate):
         if self.eligible_provinces and province not in self.eligible_provinces:
             raise IneligibleError(self.id, "province", province)
         if not self.min_request_centimes <= requested_centimes <= self.max_request_centimes:
-            raise IneligibleError(self.id, "requested_centimes", requested_centimes)
+            raise IneligibleError(self.id, "requested_centimes", requested_centimes, "amount_range")
+        if total_investment_centimes is not None and requested_centimes > share_of(
+            total_investment_centimes, self.max_share_basis_points
+        ):
+            raise IneligibleError(self.id, "requested_centimes", requested_centimes, "max_share")

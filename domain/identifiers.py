@@ -1,9 +1,16 @@
-"""Moroccan company identifiers: ICE (Identifiant commun de l'entreprise) and RC numbers."""
+"""Moroccan business identifiers: ICE, RC (commercial register) and RNAE (auto-entrepreneurs).
+
+The ICE check is python-stdnum's (``stdnum.ma.ice``: ISO 7064 MOD 97-10, ``int(ice) % 97 == 0``),
+not a rule of our own; in front of it we only turn Arabic-Indic digits into ASCII ones. Stored
+events are facts: they are never re-validated when loaded.
+"""
 
 from __future__ import annotations
 
 import re
 from typing import Final
+
+from stdnum.ma import ice as stdnum_ice
 
 from domain.errors import InvalidValueError
 
@@ -13,6 +20,8 @@ _ASCII_DIGITS: Final = str.maketrans(
 )
 _ICE: Final = re.compile(r"[0-9]{15}")
 _RC_NUMBER: Final = re.compile(r"[0-9]{1,10}")
+# The RNAE number printed on the auto-entrepreneur card: digits only; no public check digit.
+_RNAE_NUMBER: Final = re.compile(r"[0-9]{4,12}")
 _RC_COURT_MAX_LENGTH: Final = 40
 
 
@@ -22,19 +31,13 @@ def ascii_digits(text: str) -> str:
 
 
 def ice_check_digits(first13: str) -> str:
-    """Return the two check digits of an ICE whose first 13 digits are ``first13``."""
-    return f"{98 - (int(first13) * 100) % 97:02d}"
+    """Return the two check digits making ``first13`` + them a multiple of 97 (a valid ICE)."""
+    return f"{-int(first13) * 100 % 97:02d}"
 
 
 def is_valid_ice(ice: str) -> bool:
-    """Tell whether ``ice`` is exactly 15 ASCII digits with a valid ISO 7064 MOD 97-10 check.
-
-    Reading of the check used here (the published ICE specification does not give it in full;
-    this is the reading the platform commits to): the ICE is 13 digits followed by two check
-    digits computed as in ISO 7064 MOD 97-10 (the IBAN scheme), i.e. the last two digits equal
-    ``98 - (int(first13) * 100) % 97``; equivalently ``int(ice) % 97 == 1``.
-    """
-    return _ICE.fullmatch(ice) is not None and int(ice) % 97 == 1
+    """Tell whether ``ice`` is exactly 15 ASCII digits that python-stdnum accepts as an ICE."""
+    return _ICE.fullmatch(ice) is not None and stdnum_ice.is_valid(ice)
 
 
 def ice_with_check(first13: str) -> str:
@@ -48,7 +51,7 @@ def normalise_ice(raw: str) -> str:
     """Return the ICE in canonical form (ASCII digits, no spaces) or raise ``InvalidValueError``."""
     ice = ascii_digits(raw).replace(" ", "").strip()
     if not is_valid_ice(ice):
-        raise InvalidValueError("ice", raw, "expected 15 digits with a valid mod-97 check")
+        raise InvalidValueError("ice", raw, "expected 15 digits with a valid ICE check")
     return ice
 
 
@@ -64,3 +67,11 @@ def normalise_rc(court: str, number: str) -> tuple[str, str]:
     if _RC_NUMBER.fullmatch(number) is None:
         raise InvalidValueError("rc_number", number, "expected 1 to 10 digits")
     return court, number
+
+
+def normalise_rnae(number: str) -> str:
+    """Return an RNAE (auto-entrepreneur register) number as ASCII digits or raise."""
+    plain = ascii_digits(number).replace(" ", "").strip()
+    if _RNAE_NUMBER.fullmatch(plain) is None:
+        raise InvalidValueError("rnae_number", number, "expected 4 to 12 digits")
+    return plain

@@ -10,7 +10,7 @@ the weighted score is expressed in hundredths of a point on a 0..100 scale, i.e.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 from uuid import UUID
 
@@ -18,6 +18,7 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.errors import DomainError, InvalidValueError, require_positive
 from domain.reference import LANGUAGES
+from domain.rubric_levels import LEVEL_DESCRIPTORS
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -59,26 +60,39 @@ class InvalidScoresError(DomainError):
         super().__init__(f"rubric {rubric_id}: {reason}")
 
 
+#: The score levels a criterion describes in words, so that investors and reviewers read the
+#: same scale: what a 0, a 3 and a 5 look like (the levels between are in between).
+DESCRIBED_LEVELS: Final = ("0", "3", "5")
+
+
 @dataclass(frozen=True, slots=True)
 class Criterion:
-    """One weighted criterion, scored from 0 to 5."""
+    """One weighted criterion, scored from 0 to 5; ``levels`` maps "0"/"3"/"5" to labels."""
 
     key: str
     labels: Mapping[str, str]
     weight: int
+    levels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        """The JSON-friendly form stored in events."""
-        return {"key": self.key, "labels": dict(self.labels), "weight": self.weight}
+        """The JSON-friendly form stored in events (no ``levels`` key when there are none, as
+        before descriptors existed)."""
+        data: dict[str, Any] = {"key": self.key, "labels": dict(self.labels), "weight": self.weight}
+        if self.levels:
+            data["levels"] = {level: dict(texts) for level, texts in self.levels.items()}
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Criterion:
         """Rebuild a criterion from its stored form."""
-        return cls(key=data["key"], labels=dict(data["labels"]), weight=int(data["weight"]))
+        levels = {str(k): dict(v) for k, v in dict(data.get("levels") or {}).items()}
+        return cls(
+            key=data["key"], labels=dict(data["labels"]), weight=int(data["weight"]), levels=levels
+        )
 
 
 def _c(key: str, weight: int, ar: str, fr: str, en: str) -> Criterion:
-    return Criterion(key, {"ar": ar, "fr": fr, "en": en}, weight)
+    return Criterion(key, {"ar": ar, "fr": fr, "en": en}, weight, LEVEL_DESCRIPTORS.get(key, {}))
 
 
 #: Drawn from the 2022 Investment Charter (law-framework 03-22) and its regional priorities.
@@ -139,6 +153,8 @@ def check_criteria(criteria: Sequence[Criterion]) -> None:
         require_positive("weight", criterion.weight)
         if not all(criterion.labels.get(lang) for lang in LANGUAGES):
             raise InvalidValueError("labels", criterion.key, "needs ar, fr and en labels")
+        if set(criterion.levels) - set(DESCRIBED_LEVELS):
+            raise InvalidValueError("levels", criterion.key, f"levels are {DESCRIBED_LEVELS}")
 
 
 class Rubric(Aggregate):

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from domain.errors import InvalidValueError, require_non_negative, require_positive
-from domain.identifiers import normalise_ice, normalise_rc
+from domain.identifiers import normalise_ice, normalise_rc, normalise_rnae
 from domain.reference import APPLICANT_KINDS, SOLE_TRADER, legal_form, province, sector
 
 #: Fields an investor may change by amending (the rest identify the file or the applicant).
@@ -30,21 +30,57 @@ _MAX_TITLE: Final = 200
 
 
 def check_applicant(facts: Mapping[str, Any]) -> dict[str, Any]:
-    """Check and normalise the applicant part; return the normalised fields."""
+    """Check and normalise the applicant part; return the normalised fields.
+
+    A company gives its ICE and its commercial-register (RC) court and number. A sole trader
+    (auto-entrepreneur) is registered in the RNAE, not the RC: it gives its RNAE number or its
+    ICE (or both) and no RC.
+    """
     kind = facts["applicant_kind"]
     if kind not in APPLICANT_KINDS:
         raise InvalidValueError("applicant_kind", kind, f"one of {APPLICANT_KINDS}")
     legal_form(facts["legal_form"])
     if (kind == SOLE_TRADER) != (facts["legal_form"] == SOLE_TRADER):
         raise InvalidValueError("legal_form", facts["legal_form"], f"does not fit {kind}")
+    if facts.get("identity"):
+        if kind != SOLE_TRADER:
+            raise InvalidValueError("identity", "", "only a sole trader's identity is sealed")
+        return _sealed_sole_trader(facts)
     if not facts["company_name"].strip():
         raise InvalidValueError("company_name", facts["company_name"], "must not be blank")
+    names = {"company_name": facts["company_name"].strip()}
+    if kind == SOLE_TRADER:
+        return {**names, **_sole_trader_identifiers(facts)}
     court, number = normalise_rc(facts["rc_court"], facts["rc_number"])
+    ice = normalise_ice(facts["ice"])
+    return {**names, "ice": ice, "rc_court": court, "rc_number": number, "rnae_number": ""}
+
+
+#: What identifies a sole trader as a natural person: sealed with the person's key in the event.
+SOLE_TRADER_IDENTITY: Final = ("company_name", "ice", "rnae_number")
+_IDENTIFYING: Final = (*SOLE_TRADER_IDENTITY, "rc_court", "rc_number")
+
+
+def _sealed_sole_trader(facts: Mapping[str, Any]) -> dict[str, Any]:
+    """A sole trader whose identity arrives sealed (checked in clear by the use case with
+    :func:`check_applicant` before sealing): nothing identifying may stay in clear."""
+    clear = [name for name in _IDENTIFYING if str(facts.get(name, "")).strip()]
+    if clear:
+        raise InvalidValueError(clear[0], "", "sealed in identity for a sole trader")
+    return dict.fromkeys(_IDENTIFYING, "")
+
+
+def _sole_trader_identifiers(facts: Mapping[str, Any]) -> dict[str, str]:
+    if facts.get("rc_court", "").strip() or facts.get("rc_number", "").strip():
+        raise InvalidValueError("rc_number", facts.get("rc_number", ""), "not for a sole trader")
+    rnae, ice = facts.get("rnae_number", "").strip(), facts.get("ice", "").strip()
+    if not rnae and not ice:
+        raise InvalidValueError("rnae_number", "", "an RNAE number or an ICE is required")
     return {
-        "company_name": facts["company_name"].strip(),
-        "ice": normalise_ice(facts["ice"]),
-        "rc_court": court,
-        "rc_number": number,
+        "ice": normalise_ice(ice) if ice else "",
+        "rc_court": "",
+        "rc_number": "",
+        "rnae_number": normalise_rnae(rnae) if rnae else "",
     }
 
 

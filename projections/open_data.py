@@ -13,6 +13,7 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from domain.local_time import in_morocco
 from domain.reference import SOLE_TRADER, french_of, province, sector
 from projections import ledger, public_grants, transparency
 from projections.chain import content_of
@@ -80,7 +81,7 @@ def _grant(rows: list[Any]) -> dict[str, Any]:
         "currency": "MAD",
         "amountAwarded": mad(decision["amount_centimes"]),
         "amountDisbursed": mad(sum(r["amount_centimes"] for r in tranches)),
-        "awardDate": decision["occurred_at"].isoformat(),
+        "awardDate": in_morocco(decision["occurred_at"]).isoformat(),
         "beneficiaryLocation": [
             {"name": where.labels.fr, "countryCode": "MA", "geoCode": where.key.upper()}
         ],
@@ -92,13 +93,13 @@ def _grant(rows: list[Any]) -> dict[str, Any]:
         "disbursementTransaction": [
             {
                 "id": f"{grant_id}-T{i}",
-                "transactionDate": r["occurred_at"].isoformat(),
+                "transactionDate": in_morocco(r["occurred_at"]).isoformat(),
                 "currency": "MAD",
                 "value": mad(r["amount_centimes"]),
             }
             for i, r in enumerate(tranches, start=1)
         ],
-        "dateModified": rows[-1]["occurred_at"].isoformat(),
+        "dateModified": in_morocco(rows[-1]["occurred_at"]).isoformat(),
     }
     grant |= _recipient(decision, where.labels.fr)
     return grant
@@ -164,7 +165,7 @@ async def giving_package(pool: asyncpg.Pool) -> dict[str, Any]:
     "nothing yet" than nothing (docs/open-data.md)."""
     items = await grants(pool)
     last = await pool.fetchval("SELECT max(occurred_at) FROM ledger_entries")
-    made = package(items, issued=last.isoformat() if last else EMPTY_ISSUED)
+    made = package(items, issued=in_morocco(last).isoformat() if last else EMPTY_ISSUED)
     return made | {"ledgerCheckpoint": await _checkpoint(pool)}
 
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import asyncpg
 
 from projections import (
+    call_pages,
     dashboard,
     envelopes,
     ledger,
@@ -46,6 +47,7 @@ ALL_PROJECTIONS: tuple[Projection, ...] = (
     statistics.PROJECTION,
     programme.PROJECTION,
     public_grants.PROJECTION,
+    call_pages.PROJECTION,
 )
 
 

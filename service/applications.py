@@ -13,10 +13,12 @@ from uuid import UUID, uuid4
 from domain.applications import GrantApplication
 from domain.calls import Call
 from domain.errors import InvalidValueError
+from domain.reference import SOLE_TRADER
 from domain.rubrics import Rubric
+from domain.submissions import SOLE_TRADER_IDENTITY, check_applicant
 from service.clock import Clock, database_now
 from service.commands import Unit, execute
-from service.privacy import encrypt_and_now
+from service.privacy import encrypt_and_now, encrypt_for
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -34,6 +36,7 @@ class Applicant:
     ice: str
     rc_court: str
     rc_number: str
+    rnae_number: str = ""  # auto-entrepreneurs (sole traders): their register instead of the RC
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -86,8 +89,12 @@ async def submit(
             call = await unit.get(call_id, Call)
             if call.envelope_id != envelope_id:
                 raise InvalidValueError("call_id", call_id, "belongs to another envelope")
-            call.check_accepts(project.sector, project.province, project.requested_centimes, at)
-        facts: dict[str, Any] = {**asdict(applicant), **asdict(project)}
+            call.check_accepts(
+                project.sector, project.province, project.requested_centimes, at,
+                total_investment_centimes=project.total_investment_centimes,
+            )  # fmt: skip
+        applicant_facts = await _sealed_if_sole_trader(unit, person, asdict(applicant))
+        facts: dict[str, Any] = {**applicant_facts, **asdict(project)}
         app = GrantApplication.submit(
             application_id=application_id, at=at, investor_id=investor_id,
             envelope_id=envelope_id, call_id=call_id, person_id=person, contact=sealed,
@@ -97,6 +104,20 @@ async def submit(
         return application_id
 
     return await execute(store, decide, idempotency=("submit", idempotency_key))
+
+
+async def _sealed_if_sole_trader(
+    unit: Unit, person: UUID, applicant: dict[str, Any]
+) -> dict[str, Any]:
+    """A sole trader's name, ICE and RNAE number identify a natural person: checked in clear by
+    the domain's rule, then sealed with the person's key (erasing the key erases them)."""
+    if applicant["applicant_kind"] != SOLE_TRADER:
+        return applicant
+    clear = check_applicant(applicant)
+    identity = {name: clear[name] for name in SOLE_TRADER_IDENTITY}
+    sealed = await encrypt_for(unit.conn, person, identity)
+    return {**applicant, **dict.fromkeys(identity, ""), "rc_court": "", "rc_number": "",
+            "identity": sealed}  # fmt: skip
 
 
 async def amend(

@@ -13,16 +13,17 @@ import itertools
 import random
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Final
 
 from domain.applications import GrantApplication
+from domain.call_texts import CallDescription
 from domain.envelopes import SupportEnvelope
 from domain.reference import province
 from domain.rubrics import DEFAULT_CRITERIA, FULL_SCORE
 from service import applications as apps
-from service import decisions, demo_data, programme
+from service import call_content, decisions, demo_data, programme
 from service.repository import Repository
 
 if TYPE_CHECKING:
@@ -33,6 +34,21 @@ if TYPE_CHECKING:
     from service.store import EventStore
 
 START: Final = datetime(2023, 1, 9, 9, tzinfo=UTC)
+#: The demo call closes at the end of 30 June 2027, Moroccan time (UTC+1).
+DEMO_CALL_CLOSES_AT: Final = datetime(2027, 6, 30, 23, tzinfo=UTC)
+DEMO_CALL_TITLES: Final = {
+    "ar": "طلب مشاريع 2023-2027: ترحيل الخدمات وقطاعات أخرى",
+    "fr": "Appel à projets 2023-2027 : offshoring et autres secteurs",
+    "en": "Call for projects 2023-2027: offshoring and other sectors",
+}
+
+
+def demo_call_description() -> CallDescription:
+    """The demo call's texts, in the three languages."""
+    default = call_content.default_description(DEMO_CALL_TITLES["fr"])
+    return replace(default, titles=DEMO_CALL_TITLES)
+
+
 TODAY: Final = datetime(2026, 6, 30, 17, tzinfo=UTC)
 LAST_SUBMISSION: Final = datetime(2026, 6, 20, tzinfo=UTC)
 LAST_DECISIONS: Final = datetime(2026, 3, 31, tzinfo=UTC)
@@ -113,8 +129,9 @@ async def load_demo(
     rng = random.Random(seed)
     envelope_id = await programme.open_envelope(store, clock=_at(START))
     call_id = await programme.open_call(
-        store, envelope_id=envelope_id, title="Appel à projets 2023-2026 : offshoring et autres secteurs",
+        store, envelope_id=envelope_id, title=DEMO_CALL_TITLES["fr"],
         min_request_centimes=50_000_00, max_request_centimes=12_000_000_00,
+        closes_at=DEMO_CALL_CLOSES_AT, description=demo_call_description(),
         clock=_at(START + timedelta(days=7)),
     )  # fmt: skip
     rubric_id = await programme.draft_rubric(store, clock=_at(START + timedelta(days=8)))

@@ -68,8 +68,10 @@ def applicant(rng: random.Random, sector: str, province_label: str) -> Applicant
     rc = str(rng.randrange(1_000, 60_000))
     if rng.random() < 0.15:
         name = f"{rng.choice(('Atelier', 'Entreprise', 'Maison'))} {rng.choice(PLACES)} {rng.choice(words)}"
+        # An auto-entrepreneur: registered in the RNAE, not the commercial register.
+        rnae = str(rng.randrange(10**6, 10**8))
         return Applicant(applicant_kind=SOLE_TRADER, company_name=name, legal_form=SOLE_TRADER,
-                         ice=ice, rc_court=province_label, rc_number=rc)  # fmt: skip
+                         ice=ice, rc_court="", rc_number="", rnae_number=rnae)  # fmt: skip
     form, suffix = rng.choice(LEGAL_FORMS)
     name = f"{rng.choice(PLACES)} {rng.choice(words)} {suffix}"
     return Applicant(applicant_kind="company", company_name=name, legal_form=form, ice=ice,

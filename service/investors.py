@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from domain.applications import GrantApplication
+from service.personal_data import identity
 from service.privacy import PersonErasedError, decrypt_for
 from service.repository import AggregateNotFoundError, Repository
 
@@ -48,6 +49,7 @@ async def application_record(store: EventStore, app: GrantApplication) -> dict[s
         contact: dict[str, Any] | None = await decrypt_for(store.pool, app.person_id, app.contact)
     except PersonErasedError:
         contact = None
+    who = await identity(store.pool, app) or dict.fromkeys(("company_name", "ice", "rnae_number"))
     return {
         "application_id": app.id,
         "status": app.status.value,
@@ -55,11 +57,12 @@ async def application_record(store: EventStore, app: GrantApplication) -> dict[s
         "call_id": app.call_id,
         "applicant": {
             "applicant_kind": app.applicant_kind,
-            "company_name": app.company_name,
+            "company_name": who["company_name"],
             "legal_form": app.legal_form,
-            "ice": app.ice,
+            "ice": who["ice"],
             "rc_court": app.rc_court,
             "rc_number": app.rc_number,
+            "rnae_number": who["rnae_number"],
         },
         "contact": contact,
         "project": dict(app.project),

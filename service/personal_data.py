@@ -11,6 +11,8 @@ from service.repository import Repository
 if TYPE_CHECKING:
     from uuid import UUID
 
+    import asyncpg
+
     from service.store import EventStore
 
 
@@ -23,6 +25,26 @@ async def contact_of(
         return None
     try:
         data = await decrypt_for(store.pool, app.person_id, app.contact)
+    except PersonErasedError:
+        return None
+    return {str(k): str(v) for k, v in data.items()}
+
+
+async def identity_of(store: EventStore, application_id: UUID) -> dict[str, str] | None:
+    """Who applied: name, ICE, RNAE number (a sole trader's opened with their key); None once
+    the person is erased."""
+    app = await Repository(store).get(application_id, cls=GrantApplication)
+    return await identity(store.pool, app)
+
+
+async def identity(pool: asyncpg.Pool, app: GrantApplication) -> dict[str, str] | None:
+    """:func:`identity_of` for a loaded application."""
+    sealed: bytes = getattr(app, "identity", b"")
+    if not sealed:  # a company, or a sole trader's file from before identities were sealed
+        return {"company_name": app.company_name, "ice": app.ice,
+                "rnae_number": getattr(app, "rnae_number", "")}  # fmt: skip
+    try:
+        data = await decrypt_for(pool, app.person_id, sealed)
     except PersonErasedError:
         return None
     return {str(k): str(v) for k, v in data.items()}

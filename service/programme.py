@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from uuid import UUID, uuid4
 
-from domain.calls import Call
+from domain.call_texts import CallDescription
+from domain.calls import DEFAULT_MAX_SHARE_BASIS_POINTS, Call
 from domain.envelopes import EnvelopeClosedError, SupportEnvelope
 from domain.money import DEFAULT_ENVELOPE_CENTIMES
 from domain.rubrics import DEFAULT_CRITERIA, Criterion, Rubric
+from service.call_content import default_description
 from service.clock import Clock, database_now
 from service.commands import Unit, execute
 
@@ -71,10 +73,13 @@ async def open_call(
     eligible_provinces: Sequence[str] = (),
     opens_at: datetime | None = None,
     closes_at: datetime | None = None,
+    max_share_basis_points: int = DEFAULT_MAX_SHARE_BASIS_POINTS,
+    description: CallDescription | None = None,
     clock: Clock = database_now,
     idempotency_key: str | None = None,
 ) -> UUID:
-    """Open a call for applications on an open envelope; returns its id."""
+    """Open a call for applications on an open envelope, with its public texts (the default
+    ones of :mod:`service.call_content` unless given); returns its id."""
     call_id = uuid4()
 
     async def decide(unit: Unit) -> UUID:
@@ -87,11 +92,28 @@ async def open_call(
             min_request_centimes=min_request_centimes,
             max_request_centimes=max_request_centimes,
             opens_at=opens_at or at, closes_at=closes_at, at=at,
+            max_share_basis_points=max_share_basis_points,
         )  # fmt: skip
+        call.describe(description or default_description(title), at)
         unit.add(call)
         return call_id
 
     return await execute(store, decide, idempotency=("open_call", idempotency_key))
+
+
+async def describe_call(
+    store: EventStore,
+    *,
+    call_id: UUID,
+    description: CallDescription,
+    clock: Clock = database_now,
+) -> None:
+    """Publish new texts for the call (titles, who may apply, documents, contact, FAQ)."""
+
+    async def decide(unit: Unit) -> None:
+        (await unit.get(call_id, Call)).describe(description, await unit.now(clock))
+
+    await execute(store, decide)
 
 
 async def close_call(store: EventStore, *, call_id: UUID, clock: Clock = database_now) -> None:

@@ -50,6 +50,7 @@ from web.pages.committee import assignments as committee_assignments
 from web.pages.committee import what_if as committee_what_if
 from web.pages.committee import workspace as committee
 from web.pages.portal.files import PortalController
+from web.pages.public import calls as public_calls
 from web.pages.public import language as pages
 from web.pages.public import live, open_data
 from web.pages.public import site as public
@@ -99,6 +100,7 @@ def create_app(settings: Settings, *, database_url: str | None = None) -> Litest
             # public transparency site, open data, live updates, erasure (helper "public")
             *public.ROUTES,
             *open_data.ROUTES,
+            *public_calls.ROUTES,
             *transparency_pages.ROUTES,
             live.public_events,
             PrivacyAdminController,

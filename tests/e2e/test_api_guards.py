@@ -306,7 +306,8 @@ async def test_domain_rules_become_precise_problems(world: dict[str, Any]) -> No
     assert closed.status_code == 200
     await api.sign_in(INVESTOR)
     late = await api.post("/applications", application_body(world["call_id"]))
-    assert_problem(late, 409, "call_closed")
+    assert_problem(late, 422, "call_closed")
+    assert late.json()["field"] == "call_id"
 
 
 async def test_an_idempotency_key_creates_one_application_once(

@@ -52,8 +52,16 @@ async def test_the_openapi_document_is_3_1_and_lists_every_api_operation(
     for path, item in document["paths"].items():
         for method, operation in item.items():
             assert operation.get("summary"), (method, path)
+            if "4XX" not in operation["responses"]:
+                assert (method, path) in {("get", "/api/v1/reference"), ("get", "/api/v1/session"),
+                                          ("get", "/api/v1/envelopes"), ("get", "/api/v1/calls"),
+                                          ("get", "/api/v1/ledger/head"), ("get", "/api/v1/rubrics"),
+                                          ("get", "/api/v1/statistics")}, (method, path)  # fmt: skip
+                continue
             problem = operation["responses"]["4XX"]["content"]["application/problem+json"]
-            assert problem["schema"] == {"$ref": "#/components/schemas/Problem"}
+            base, codes = problem["schema"]["allOf"]
+            assert base == {"$ref": "#/components/schemas/Problem"}
+            assert codes["properties"]["code"]["enum"], (method, path)
             assert set(operation["tags"]) <= tags
 
 
@@ -91,3 +99,32 @@ async def test_the_docs_page_is_self_hosted_and_has_no_inline_script(
         assert f'id="tag-{heading}"' in html
     assert "POST /api/v1/applications/{application_id}/funding" in html
     assert 'id="schema-ApplicationIn"' in html
+
+
+async def test_the_document_lists_each_operations_problem_codes_enums_and_the_score_scale(
+    client: AsyncTestClient[Litestar],
+) -> None:
+    document = (await client.get("/schema/openapi.json")).json()
+
+    def codes(method: str, path: str) -> set[str]:
+        response = document["paths"][path][method]["responses"]["4XX"]
+        schema = response["content"]["application/problem+json"]["schema"]
+        return set(schema["allOf"][1]["properties"]["code"]["enum"])
+
+    submit = codes("post", "/api/v1/applications")
+    assert {"ineligible", "call_closed", "invalid_value", "csrf_token_missing",
+            "not_authenticated", "malformed_body", "unknown_field"} <= submit  # fmt: skip
+    assert "4XX" not in document["paths"]["/api/v1/reference"]["get"]["responses"]
+    assert {"email_taken", "weak_password", "throttled"} <= codes("post", "/api/v1/accounts")
+    assert "not_authenticated" not in codes("post", "/api/v1/accounts")
+    schemas = document["components"]["schemas"]
+    project = schemas["ProjectIn"]["properties"]
+    assert "offshoring" in project["sector"]["enum"]
+    assert "ouarzazate" in project["province"]["enum"]
+    assert "sole_trader" in schemas["ApplicantIn"]["properties"]["legal_form"]["enum"]
+    call_id = schemas["ApplicationIn"]["properties"]["call_id"]
+    assert "Required unless envelope_id" in str(call_id)
+    scores = schemas["ReviewIn"]["properties"]["scores"]["additionalProperties"]
+    assert (scores["minimum"], scores["maximum"]) == (0, 5)
+    scale = schemas["ScaleOut"]["properties"]
+    assert (scale["min"]["const"], scale["max"]["const"]) == (0, 5)

@@ -11,7 +11,7 @@ from uuid import UUID
 from domain.applications import GrantApplication
 from domain.reference import SOLE_TRADER
 from projections.registry import ensure_all
-from service import privacy
+from service import personal_data, privacy
 from service.demo import load_demo
 from service.repository import Repository
 from service.settings import Settings
@@ -38,8 +38,10 @@ async def personal_strings(pool: asyncpg.Pool, store: EventStore) -> set[str]:
         app = await repo.get(row[0], cls=GrantApplication)
         contact = await privacy.decrypt_for(pool, app.person_id, app.contact)
         found |= {contact[k] for k in ("name", "email", "phone", "national_id")}
-        if app.applicant_kind == SOLE_TRADER:
-            found.add(app.company_name)
+        if app.applicant_kind == SOLE_TRADER:  # sealed with the person's key: opened here
+            identity = await personal_data.identity(pool, app)
+            assert identity is not None
+            found |= {value for value in identity.values() if value}
     return found
 
 
@@ -47,7 +49,7 @@ async def public_documents(client: AsyncTestClient[Litestar]) -> dict[str, str]:
     """Every public page in each language, every ledger page and grant page, every export."""
     docs = {}
     for lang in ("ar", "fr", "en"):
-        for path in ("/", "/statistics", "/verify", "/verify?check=1", "/privacy"):
+        for path in ("/", "/statistics", "/verify", "/verify?check=1", "/privacy", "/calls"):
             docs[f"{path} {lang}"] = (await client.get(path, params={"lang": lang})).text
     path: str | None = "/ledger?lang=ar"
     while path:

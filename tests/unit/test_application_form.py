@@ -91,10 +91,47 @@ def test_a_valid_form_becomes_the_use_case_types() -> None:
     assert (parsed.project.province, parsed.project.commune) == ("errachidia", "erfoud")
 
 
-def test_a_sole_trader_applies_as_one() -> None:
-    parsed = af.parse_application(Form({**VALID, "legal_form": "sole_trader"}), [CALL])
+def test_a_sole_trader_applies_with_an_rnae_number_and_no_rc() -> None:
+    values = {**VALID, "legal_form": "sole_trader", "ice": "", "rc_court": "", "rc_number": "",
+              "rnae_number": "٢٠٢٣١٢٣٤"}  # fmt: skip
+    parsed = af.parse_application(Form(values), [CALL])
     assert parsed is not None
     assert parsed.applicant.applicant_kind == "sole_trader"
+    assert (parsed.applicant.rnae_number, parsed.applicant.rc_number) == ("20231234", "")
+
+
+def test_a_sole_trader_may_give_its_ice_instead_of_an_rnae_number() -> None:
+    values = {**VALID, "legal_form": "sole_trader", "ice": "001561191000066", "rc_court": "",
+              "rc_number": ""}  # fmt: skip
+    parsed = af.parse_application(Form(values), [CALL])
+    assert parsed is not None
+    assert parsed.applicant.ice == "001561191000066"
+
+
+@pytest.mark.parametrize(
+    ("changes", "errors"),
+    [
+        ({"ice": "", "rnae_number": ""}, {"rnae_number": af.RNAE_OR_ICE}),
+        ({"ice": "", "rnae_number": "12"}, {"rnae_number": af.RNAE_NUMBER}),
+        ({"ice": "001234567000063"}, {"ice": af.ICE_INVALID}),
+        ({"rc_number": "4521"}, {"rc_number": af.NO_RC_FOR_SOLE_TRADER}),
+    ],
+)
+def test_a_sole_trader_is_told_what_is_wrong(
+    changes: dict[str, str], errors: dict[str, str]
+) -> None:
+    values = {**VALID, "legal_form": "sole_trader", "rc_court": "", "rc_number": "",
+              "rnae_number": "20231234", **changes}  # fmt: skip
+    form = Form(values)
+    assert af.parse_application(form, [CALL]) is None
+    assert form.errors == errors
+
+
+def test_a_real_ice_is_accepted_and_one_valid_only_under_the_old_rule_is_refused() -> None:
+    assert af.parse_application(Form({**VALID, "ice": "001561191000066"}), [CALL]) is not None
+    form = Form({**VALID, "ice": "001234567000063"})
+    assert af.parse_application(form, [CALL]) is None
+    assert form.errors == {"ice": af.ICE_INVALID}
 
 
 @pytest.mark.parametrize(

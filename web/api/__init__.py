@@ -8,7 +8,16 @@ from __future__ import annotations
 
 from litestar import Router
 
-from web.api import applications, decisions, programme, reads, session, transparency, what_if
+from web.api import (
+    applications,
+    decisions,
+    newcomers,
+    programme,
+    reads,
+    session,
+    transparency,
+    what_if,
+)
 
 PREFIX = "/api/v1"
 
@@ -35,5 +44,6 @@ def api_router() -> Router:
             reads.UserController,
             reads.projections,
             what_if.what_if,
+            *newcomers.ROUTES,
         ],
     )

@@ -17,6 +17,7 @@ from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, OpenAPIRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Tag
 
+from web.api.problems import codes_for, problem_response, with_reference_enums
 from web.common.errors import PROBLEM_JSON
 from web.common.sessions import cookie_name
 
@@ -74,10 +75,6 @@ PROBLEM_SCHEMA: dict[str, Any] = {
         "errors": {"type": "array", "items": {"type": "object"}},
     },
 }
-PROBLEM_RESPONSE: dict[str, Any] = {
-    "description": "Refused: a problem document (400, 401, 403, 404, 409, 422 or 429).",
-    "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
-}
 
 
 RETRY_AFTER: dict[str, Any] = {
@@ -98,7 +95,9 @@ THROTTLED_RESPONSE: dict[str, Any] = {
     "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
 }
 #: The operations that count failed attempts and answer 429 (``web.api.session``).
-THROTTLED: frozenset[tuple[str, str]] = frozenset({("/api/v1/session", "post")})
+THROTTLED: frozenset[tuple[str, str]] = frozenset(
+    {("/api/v1/session", "post"), ("/api/v1/accounts", "post")}  # log-ins; accounts per address
+)
 
 
 def with_problems(schema: dict[str, Any]) -> dict[str, Any]:
@@ -119,11 +118,13 @@ def with_problems(schema: dict[str, Any]) -> dict[str, Any]:
                 # what is sent. A refusal a handler declares as a problem document stays.
                 if status.startswith("4") and PROBLEM_JSON not in response.get("content", {}):
                     del responses[status]
-            responses["4XX"] = PROBLEM_RESPONSE
+            # Each operation's own problem codes; one that refuses nothing has no 4XX entry.
+            if codes := codes_for(method, path, item[method]):
+                responses["4XX"] = problem_response(codes)
             responses["503"] = UNAVAILABLE_RESPONSE
             if (path, method) in THROTTLED:
                 responses["429"] = THROTTLED_RESPONSE
-    return schema
+    return with_reference_enums(schema)
 
 
 class ProblemsJson(JsonRenderPlugin):

@@ -108,7 +108,8 @@ class CallController(Controller):
                 max_request_centimes=data.max_request_centimes,
                 eligible_sectors=data.eligible_sectors,
                 eligible_provinces=data.eligible_provinces, opens_at=data.opens_at,
-                closes_at=data.closes_at, idempotency_key=key,
+                closes_at=data.closes_at, max_share_basis_points=data.max_share_basis_points,
+                idempotency_key=key,
             )  # fmt: skip
             return Created(id=call_id)
 

@@ -86,10 +86,36 @@ class ApplicantIn(In, frozen=True):
 
     applicant_kind: Literal["company", "sole_trader"]
     company_name: Short
-    legal_form: Annotated[str, Meta(max_length=40)]
-    ice: Annotated[str, Meta(max_length=40, description="15 digits with the mod-97 check")]
-    rc_court: Annotated[str, Meta(max_length=80)]
-    rc_number: Annotated[str, Meta(max_length=40)]
+    legal_form: Annotated[
+        str,
+        Meta(
+            max_length=40,
+            description="A key of GET /api/v1/reference legal_forms; sole_trader goes with "
+            "applicant_kind sole_trader",
+        ),
+    ]
+    ice: Annotated[
+        str,
+        Meta(
+            max_length=40,
+            description="15 digits, python-stdnum's ICE check (int(ice) % 97 == 0); a sole "
+            "trader may leave it empty when it gives an RNAE number",
+        ),
+    ]
+    rc_court: Annotated[
+        str, Meta(max_length=80, description="commercial-register court; empty for a sole trader")
+    ] = ""
+    rc_number: Annotated[
+        str, Meta(max_length=40, description="commercial-register number; empty for a sole trader")
+    ] = ""
+    rnae_number: Annotated[
+        str,
+        Meta(
+            max_length=40,
+            description="auto-entrepreneur register (RNAE) number: sole traders only, "
+            "required unless an ICE is given",
+        ),
+    ] = ""
 
 
 class ContactIn(In, frozen=True):
@@ -106,24 +132,49 @@ class ProjectIn(In, frozen=True):
 
     title: Short
     summary: Text
-    sector: Annotated[str, Meta(max_length=40)]
-    province: Annotated[str, Meta(max_length=40)]
-    commune: Annotated[str, Meta(max_length=40)]
+    sector: Annotated[str, Meta(max_length=40, description="A sector key (GET /api/v1/reference)")]
+    province: Annotated[
+        str, Meta(max_length=40, description="A province key (GET /api/v1/reference)")
+    ]
+    commune: Annotated[
+        str,
+        Meta(
+            max_length=40,
+            description="A commune of the chosen province (GET /api/v1/reference)",
+        ),
+    ]
     total_investment_centimes: Centimes
-    requested_centimes: Centimes
+    requested_centimes: Annotated[
+        int,
+        Meta(
+            ge=1,
+            le=10**15,
+            description="Within the call's amount range and at most its maximum share of "
+            "total_investment_centimes (30 % by default): else 422 ineligible",
+        ),
+    ]
     jobs: Count
     jobs_women: Count
     timeline_months: Annotated[int, Meta(ge=1, le=240)]
 
 
 class ApplicationIn(In, frozen=True):
-    """A new application: to a call (its envelope is implied) or straight to an envelope."""
+    """A new application: to a call (its envelope is implied) or straight to an envelope.
+
+    Exactly one of ``call_id`` and ``envelope_id`` is required: ``call_id`` for an application
+    to a call (its rules apply at submission), ``envelope_id`` only without a call. Neither:
+    422 ``invalid_value`` on ``call_id``.
+    """
 
     applicant: ApplicantIn
     contact: ContactIn
     project: ProjectIn
-    call_id: UUID | None = None
-    envelope_id: UUID | None = None
+    call_id: Annotated[
+        UUID | None, Meta(description="Required unless envelope_id is given (GET /api/v1/calls)")
+    ] = None
+    envelope_id: Annotated[
+        UUID | None, Meta(description="Only for an application outside any call")
+    ] = None
 
 
 class AmendmentIn(In, frozen=True):
@@ -221,7 +272,13 @@ class AssignmentIn(In, frozen=True):
 class ReviewIn(In, frozen=True):
     """Scores 0..5 per criterion of the published rubric (or ``rubric_id``)."""
 
-    scores: dict[Annotated[str, Meta(max_length=60)], Annotated[int, Meta(ge=0, le=5)]]
+    scores: dict[
+        Annotated[str, Meta(max_length=60, description="A criterion key of the rubric")],
+        Annotated[
+            int,
+            Meta(ge=0, le=5, description="0 (absent) to 5 (excellent); see the rubric's levels"),
+        ],
+    ]
     comment: Text = ""
     rubric_id: UUID | None = None
 
@@ -292,6 +349,15 @@ class CallIn(In, frozen=True):
     eligible_provinces: list[Annotated[str, Meta(max_length=40)]] = []
     opens_at: datetime | None = None
     closes_at: datetime | None = None
+    max_share_basis_points: Annotated[
+        int,
+        Meta(
+            ge=1,
+            le=10_000,
+            description="Largest request as a share of the total investment, "
+            "in basis points (3000 = 30 %)",
+        ),
+    ] = 3_000
 
 
 class CallOut(Out, frozen=True):

@@ -72,6 +72,7 @@ DOMAIN_STATUS = {
     "unknown_reference": 422,
     "invalid_scores": 422,
     "ineligible": 422,
+    "call_closed": 422,  # a submission after the deadline: the call_id field is at fault
     "funding_exceeds_limit": 422,
     "tranche_exceeds_funding": 422,
     "not_your_application": 404,
@@ -190,7 +191,12 @@ def on_domain_error(request: Request[Any, Any, Any], exc: Exception) -> Response
         return problem(request, status, code="not_found")
     if isinstance(exc, InvalidValueError):  # the field and why; never the value (personal data)
         return problem(request, status, exc.reason, code=code, field=exc.field)
-    return problem(request, status, str(exc), code=code)
+    extra: dict[str, Any] = {}
+    if isinstance(field := getattr(exc, "field", None), str):
+        extra["field"] = field
+    if isinstance(rule := getattr(exc, "rule", None), str):
+        extra["rule"] = rule
+    return problem(request, status, str(exc), code=code, **extra)
 
 
 def on_account_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:

@@ -7,6 +7,7 @@ from decimal import Decimal
 from io import BytesIO
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs
 
 from babel import Locale, negotiate_locale
 from babel.dates import format_date, format_datetime
@@ -15,6 +16,8 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal, get_decimal_symbol
 from babel.support import Translations
 from jinja2 import pass_context
+
+from domain.local_time import MOROCCO, in_morocco, moroccan_day
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -85,8 +88,18 @@ def parse_accept_language(header: str) -> list[str]:
     return [tag for *_, tag in sorted(weighted)]
 
 
+def query_language(scope: Scope) -> str | None:
+    """The language a link asked for with ``?lang=xx`` (one of ours), else None."""
+    wanted = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("lang", [])
+    return wanted[0] if wanted and wanted[0] in LANGUAGES else None
+
+
 def choose_language(scope: Scope) -> str:
-    """The session's explicit choice, else the best ``Accept-Language`` match, else Arabic."""
+    """The link's ``?lang=``, else the session's explicit choice, else the best
+    ``Accept-Language`` match, else Arabic: a visitor who chose a language keeps it on every
+    page, error pages included, whatever the browser says."""
+    if linked := query_language(scope):
+        return linked
     session = scope.get("session")
     chosen = session.get("lang") if isinstance(session, dict) else None
     if chosen in LANGUAGES:
@@ -102,6 +115,15 @@ def language_of(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
     if SCOPE_KEY not in scope:
         scope[SCOPE_KEY] = choose_language(connection.scope)
     return str(scope[SCOPE_KEY])
+
+
+def remember_language(connection: ASGIConnection[Any, Any, Any, Any]) -> None:
+    """Keep a ``?lang=`` choice in the session (pages that have one: register, log in, portal),
+    so that the forms, redirects and pages after it stay in that language."""
+    linked = query_language(connection.scope)
+    session = connection.scope.get("session")
+    if linked and isinstance(session, dict) and session.get("lang") != linked:
+        session["lang"] = linked
 
 
 def translations_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Translations:
@@ -138,13 +160,16 @@ def decimal_mark(language: str) -> str:
 
 
 def format_day(value: date | datetime, language: str) -> str:
-    """A date (or the date of a datetime) in the language's long form."""
-    return format_date(value, format="long", locale=FORMAT_LOCALES[language])
+    """A date (or the Moroccan date of an instant) in the language's long form."""
+    day = moroccan_day(value) if isinstance(value, datetime) else value
+    return format_date(day, format="long", locale=FORMAT_LOCALES[language])
 
 
 def format_moment(value: datetime, language: str) -> str:
-    """A date and time, medium form."""
-    return format_datetime(value, format="medium", locale=FORMAT_LOCALES[language])
+    """A date and time on Moroccan clocks, medium form."""
+    return format_datetime(
+        in_morocco(value), format="medium", tzinfo=MOROCCO, locale=FORMAT_LOCALES[language]
+    )
 
 
 def _language(context: Context) -> str:

@@ -12,7 +12,7 @@ from domain.errors import DomainError
 from projections.registry import ALL_PROJECTIONS, ensure_all, rebuild, run_all, status
 from projections.runner import ProjectionRunner
 from service import programme
-from tests.integration.projections.scenario import World
+from tests.integration.projections.scenario import ENVELOPE, World
 from tests.unit.domain.builders import R1, R2, R3
 
 if TYPE_CHECKING:
@@ -122,6 +122,10 @@ async def test_run_all_keeps_every_projection_current(
     await world.open_envelope(50_000_000)
     await world.submit(1)
     await programme.draft_rubric(store)  # so that every projection has something to apply
+    await programme.open_call(
+        store, envelope_id=ENVELOPE, title="Call", min_request_centimes=1,
+        max_request_centimes=10**9,
+    )  # fmt: skip
     for _ in range(100):
         if all(s.lag_events == 0 for s in await status(pool, store)):
             break

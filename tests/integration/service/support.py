@@ -46,6 +46,8 @@ def applicant(**overrides: Any) -> Applicant:
         rc_court="Ouarzazate",
         rc_number="4521",
     )
+    if overrides.get("applicant_kind") == "sole_trader":
+        overrides = {"rc_court": "", "rc_number": "", "rnae_number": "20231234", **overrides}
     return replace(base, **overrides)
 
 

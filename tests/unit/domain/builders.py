@@ -20,7 +20,9 @@ POOR = {c.key: 2 for c in DEFAULT_CRITERIA}  # 40.00
 
 
 def facts(**overrides: Any) -> dict[str, Any]:
-    """The facts of a valid submission by a company."""
+    """The facts of a valid submission by a company (a sole trader: RNAE, no RC)."""
+    if overrides.get("applicant_kind") == "sole_trader":
+        overrides = {"rc_court": "", "rc_number": "", "rnae_number": "20231234", **overrides}
     return {
         "investor_id": INVESTOR,
         "envelope_id": uid(1),

@@ -70,6 +70,46 @@ def test_a_sole_trader_may_submit() -> None:
     assert app.applicant_kind == "sole_trader"
 
 
+SOLE = {"applicant_kind": "sole_trader", "legal_form": "sole_trader", "company_name": "A. B."}
+
+
+def test_a_sole_trader_gives_an_rnae_number_and_no_rc() -> None:
+    [event] = submitted(**SOLE, ice="", rnae_number="٢٠٢٣١٢٣٤").collect_events()
+    assert (event.rnae_number, event.ice, event.rc_court, event.rc_number) == (
+        "20231234",
+        "",
+        "",
+        "",
+    )
+
+
+def test_a_sole_trader_may_give_an_ice_instead() -> None:
+    [event] = submitted(**SOLE, ice="001561191000066", rnae_number="").collect_events()
+    assert (event.ice, event.rnae_number) == ("001561191000066", "")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"ice": "", "rnae_number": ""}, "rnae_number"),
+        ({"rnae_number": "12"}, "rnae_number"),
+        ({"rc_number": "4521"}, "rc_number"),
+        ({"ice": "001234567000063"}, "ice"),  # valid only under the old % 97 == 1 rule
+    ],
+)
+def test_a_sole_trader_is_refused_without_rnae_or_ice_or_with_an_rc(
+    overrides: dict[str, Any], field: str
+) -> None:
+    with pytest.raises(InvalidValueError) as refused:
+        submitted(**{**SOLE, **overrides})
+    assert refused.value.field == field
+
+
+def test_a_company_records_no_rnae_number() -> None:
+    [event] = submitted(rnae_number="20231234").collect_events()
+    assert event.rnae_number == ""
+
+
 def test_amending_records_amended_with_the_changes() -> None:
     app = given(submitted())
     events = when(app, lambda a: a.amend(INVESTOR, {"jobs": 130, "jobs_women": 80}, at(1)))

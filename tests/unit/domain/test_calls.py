@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 import pytest
+from eventsourcing.persistence import StoredEvent
 
+from domain.call_texts import CallDescription, Question, RequiredDocument, text_in
 from domain.calls import Call, CallClosedError, IneligibleError
 from domain.errors import InvalidValueError, UnknownReferenceError
 from tests.unit.domain.support import at, given, names, uid, when
+from tests.unit.domain.test_event_evolution import mapper
 
 CALL = uid(31)
 
@@ -100,3 +104,67 @@ def test_ineligible_applications_are_refused(
         field,
         CALL,
     )
+
+
+def test_a_request_above_the_calls_maximum_share_is_refused_and_30_percent_is_accepted() -> None:
+    call = opened()
+    call.check_accepts("offshoring", "zagora", 300_00, at(2), total_investment_centimes=1_000_00)
+    with pytest.raises(IneligibleError) as refused:
+        call.check_accepts(
+            "offshoring", "zagora", 720_00, at(2), total_investment_centimes=1_000_00
+        )
+    assert (refused.value.field, refused.value.rule) == ("requested_centimes", "max_share")
+
+
+def test_a_call_opened_without_a_share_holds_thirty_percent() -> None:
+    assert opened().max_share_basis_points == 3_000
+
+
+def test_an_opened_event_stored_before_the_share_existed_replays_with_thirty_percent() -> None:
+    [event] = Call.open(
+        call_id=uid(32), envelope_id=uid(1), title="t", eligible_sectors=[],
+        eligible_provinces=[], min_request_centimes=1, max_request_centimes=2,
+        opens_at=at(1), closes_at=None, at=at(), max_share_basis_points=2_000,
+    ).collect_events()  # fmt: skip
+    stored = mapper().to_stored_event(event)
+    state = json.loads(stored.state)
+    del state["max_share_basis_points"]  # what an Opened event looked like before
+    old = StoredEvent(stored.originator_id, stored.originator_version, stored.topic,
+                      json.dumps(state).encode())  # fmt: skip
+    replayed = mapper().to_domain_event(old).mutate(None)
+    assert isinstance(replayed, Call)
+    assert replayed.max_share_basis_points == 3_000
+
+
+def test_describing_a_call_records_described_once_and_keeps_the_texts() -> None:
+    call = opened()
+    description = CallDescription.make(
+        titles={"fr": "Appel", "ar": "طلب"}, who_may_apply={"en": "Companies"},
+        contact_email="appels@example.ma",
+        documents=[RequiredDocument("business_plan", {"fr": "Plan"}, ("fr",), True)],
+        faq=[Question({"fr": "Q ?"}, {"fr": "R."})],
+    )  # fmt: skip
+    assert names(when(call, lambda c: c.describe(description, at(2)))) == ["Described"]
+    assert when(call, lambda c: c.describe(description, at(3))) == []
+    assert call.description == description
+    assert text_in(description.titles, "en") == ("Appel", "fr")
+    assert text_in(description.titles, "ar") == ("طلب", "ar")
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"contact_email": "not an address"}, "contact_email"),
+        ({"titles": {}}, "titles"),
+        ({"titles": {"de": "Aufruf"}}, "titles"),
+        ({"documents": [RequiredDocument("Bad Kind", {"fr": "x"})]}, "documents"),
+        ({"documents": [RequiredDocument("plan", {"fr": "x"}, ("es",))]}, "documents"),
+    ],
+)
+def test_a_malformed_description_is_refused(changes: dict[str, object], field: str) -> None:
+    facts: dict[str, object] = {
+        "titles": {"fr": "Appel"}, "who_may_apply": {}, "contact_email": "a@example.ma", **changes
+    }  # fmt: skip
+    with pytest.raises(InvalidValueError) as refused:
+        CallDescription.make(**facts)  # type: ignore[arg-type]
+    assert refused.value.field == field

@@ -13,7 +13,7 @@ from eventsourcing.persistence import (
 )
 
 from domain.applications import GrantApplication
-from tests.unit.domain.builders import GOOD, R1, in_review, rubric
+from tests.unit.domain.builders import GOOD, R1, in_review, rubric, submitted
 from tests.unit.domain.support import at, given
 
 
@@ -65,3 +65,20 @@ def test_a_version_1_conflict_declared_event_is_upcast_with_an_empty_reason() ->
     assert (upcast.reason, upcast.reviewer_id) == ("", R1)
     assert upcast.mutate(app) is app
     assert R1 in app.conflicts
+
+
+def test_a_submitted_event_from_before_rnae_and_sealed_identities_replays() -> None:
+    from service.transcoder import MsgspecTranscoder  # the production transcoder
+
+    transcoder = MsgspecTranscoder()
+    production = Mapper(transcoder=transcoder)
+    [event] = submitted().collect_events()
+    stored = production.to_stored_event(event)
+    state = transcoder.decode(stored.state)
+    del state["rnae_number"], state["identity"]  # what a Submitted event looked like before
+    old = StoredEvent(
+        stored.originator_id, stored.originator_version, stored.topic, transcoder.encode(state)
+    )
+    app = production.to_domain_event(old).mutate(None)
+    assert isinstance(app, GrantApplication)
+    assert (app.rnae_number, app.identity, app.company_name) == ("", b"", "Atlas Offshoring SARL")

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from stdnum.ma import ice as stdnum_ice
 
 from domain.errors import InvalidValueError, UnknownReferenceError
 from domain.identifiers import (
@@ -63,11 +66,39 @@ def test_arabic_indic_and_persian_digits_become_ascii() -> None:
     assert ascii_digits("RC 12a") == "RC 12a"
 
 
-def test_an_ice_with_its_check_digits_is_valid_and_int_mod_97_is_one() -> None:
+@pytest.mark.parametrize("ice", ["001561191000066", "002136093000040"])
+def test_real_ices_are_valid(ice: str) -> None:
+    # Two real companies' ICEs (python-stdnum's own test vectors).
+    assert is_valid_ice(ice)
+    assert normalise_ice(ice) == ice
+
+
+def test_an_ice_valid_only_under_the_old_mod_97_is_one_rule_is_refused() -> None:
+    assert int("001234567000063") % 97 == 1
+    assert not is_valid_ice("001234567000063")
+    with pytest.raises(InvalidValueError):
+        normalise_ice("001234567000063")
+
+
+def test_an_ice_with_its_check_digits_is_valid_and_int_mod_97_is_zero() -> None:
     ice = ice_for("0012345670000")
     assert len(ice) == 15
     assert is_valid_ice(ice)
-    assert int(ice) % 97 == 1
+    assert int(ice) % 97 == 0
+
+
+@given(st.text(alphabet="0123456789", min_size=13, max_size=13))
+def test_generated_ices_agree_with_python_stdnum(first13: str) -> None:
+    ice = ice_for(first13)
+    assert stdnum_ice.is_valid(ice)
+    wrong = ice[:-2] + f"{(int(ice[-2:]) + 1) % 100:02d}"
+    assert is_valid_ice(wrong) == stdnum_ice.is_valid(wrong) is False
+
+
+@given(st.text(alphabet="0123456789 ", max_size=18))
+def test_is_valid_ice_agrees_with_python_stdnum_on_ascii_digits(text: str) -> None:
+    compact = text.replace(" ", "")
+    assert is_valid_ice(compact) == stdnum_ice.is_valid(compact)
 
 
 @pytest.mark.parametrize(

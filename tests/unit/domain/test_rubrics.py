@@ -73,7 +73,9 @@ def test_drafting_records_drafted_with_version_and_criteria() -> None:
         "key": "stable_jobs",
         "labels": dict(DEFAULT_CRITERIA[0].labels),
         "weight": 25,
+        "levels": {level: dict(texts) for level, texts in DEFAULT_CRITERIA[0].levels.items()},
     }
+    assert set(event.criteria[0]["levels"]) == {"0", "3", "5"}
 
 
 def test_drafting_refuses_duplicate_keys_and_missing_labels() -> None:
@@ -119,3 +121,16 @@ def test_scoring_with_a_draft_rubric_is_refused() -> None:
 
 def test_scoring_with_a_published_rubric_returns_the_weighted_score() -> None:
     assert published().score(ALL) == 10_000
+
+
+def test_a_criterion_stored_before_level_descriptors_reads_with_none() -> None:
+    stored = {"key": "k", "labels": {"ar": "أ", "fr": "f", "en": "e"}, "weight": 10}
+    criterion = Criterion.from_dict(stored)
+    assert criterion.levels == {}
+    assert criterion.as_dict() == stored
+
+
+def test_every_default_criterion_describes_levels_0_3_5_in_three_languages() -> None:
+    for criterion in DEFAULT_CRITERIA:
+        assert set(criterion.levels) == {"0", "3", "5"}
+        assert all(set(texts) == {"ar", "fr", "en"} for texts in criterion.levels.values())

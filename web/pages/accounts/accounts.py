@@ -11,8 +11,8 @@ from litestar.di import NamedDependency
 from litestar.params import FromQuery, QueryParameter, URLEncodedBody
 from litestar.response import Redirect, Template
 
-from service import accounts, mail, mfa
-from service.accounts import INVESTOR, AccountError, InvalidCredentialsError
+from service import accounts, mail, mfa, registration
+from service.accounts import AccountError, InvalidCredentialsError
 from service.mail import MailSender
 from service.passwords import Passwords, check_policy, names_the_programme
 from service.settings import Settings
@@ -20,8 +20,14 @@ from service.throttle import LoginThrottledError, ThrottlePolicy
 from web.common import audit
 from web.common.auth import STAFF_ROLES, requires_login
 from web.common.forms import Form
-from web.common.i18n import N_, translations_of
-from web.common.sessions import complete_second_factor, log_in, log_out, second_factor_state
+from web.common.i18n import LANGUAGES, N_, remember_language, translations_of
+from web.common.sessions import (
+    complete_second_factor,
+    log_in,
+    log_out,
+    second_factor_state,
+    session_data,
+)
 from web.common.views import page, safe_next, see_other
 from web.pages.accounts.mfa import landing
 
@@ -41,6 +47,9 @@ NAMES_THE_PROGRAMME = N_(
     "can guess: choose other words."
 )
 REQUIRED = N_("This field is required.")
+TOO_MANY_ACCOUNTS = N_(
+    "Too many accounts were opened from your connection. Try again in a few minutes."
+)
 
 
 def _audit_attempt(event: str, settings: Settings, email: str, client: str) -> None:
@@ -87,8 +96,9 @@ class AccountController(Controller):
     """Pages where people get in and out."""
 
     @get("/register", sync_to_thread=False)
-    def register_form(self) -> Template:
-        """The investor registration form."""
+    def register_form(self, request: Request[Any, Any, Any]) -> Template:
+        """The investor registration form (a ``?lang=`` choice is kept for what follows)."""
+        remember_language(request)
         return page("register.html", form=Form())
 
     @post("/register")
@@ -98,22 +108,28 @@ class AccountController(Controller):
         data: Data,
         pool: NamedDependency[asyncpg.Pool],
         passwords: NamedDependency[Passwords],
+        client: NamedDependency[str],
     ) -> Template | Redirect:
-        """Open an investor account and sign in."""
+        """Open an investor account and sign in (throttled per address, as the API)."""
         form = _required(Form.from_data(data, ("display_name", "email")), "display_name", "email")
         password = _new_password(form, data)
         if form.valid:
             try:
-                user = await accounts.create_user(
+                user = await registration.register_investor(
                     pool=pool,
                     passwords=passwords,
+                    client=client,
                     email=form.values["email"],
                     display_name=form.values["display_name"],
-                    role=INVESTOR,
                     password=password,
                 )
             except AccountError as error:
                 _account_error(form, error)
+            except LoginThrottledError as blocked:
+                form.error("email", TOO_MANY_ACCOUNTS)
+                response = page("register.html", 429, form=form)
+                response.headers["Retry-After"] = str(blocked.retry_after)
+                return response
             else:
                 log_in(request, user)
                 return see_other("/my/files")
@@ -121,9 +137,12 @@ class AccountController(Controller):
 
     @get("/login", sync_to_thread=False)
     def login_form(
-        self, next_: Annotated[str | None, QueryParameter(name="next")] = None
+        self,
+        request: Request[Any, Any, Any],
+        next_: Annotated[str | None, QueryParameter(name="next")] = None,
     ) -> Template:
-        """The log-in form."""
+        """The log-in form (a ``?lang=`` choice is kept for what follows)."""
+        remember_language(request)
         return page("login.html", form=Form({"next": safe_next(next_, "")}))
 
     @post("/login")
@@ -174,11 +193,12 @@ class AccountController(Controller):
     async def logout(
         self, request: Request[Any, Any, Any], client: NamedDependency[str]
     ) -> Redirect:
-        """End the session on the server."""
+        """End the session on the server; a language chosen in it goes on in the link."""
         user = request.scope.get("user")
+        chosen = session_data(request).get("lang")
         log_out(request)
         audit.audit(audit.LOGOUT, user_id=user.id if user else None, client=client)
-        return see_other("/")
+        return see_other(f"/?lang={chosen}" if chosen in LANGUAGES else "/")
 
     @get("/account/password", guards=[requires_login], sync_to_thread=False)
     def password_form(self) -> Template:

@@ -6,6 +6,7 @@ from litestar import get
 from litestar.response import Template
 
 from web.common.views import page
+from web.pages.admin.call_texts import CallTextsController
 from web.pages.admin.common import OFFICERS_ONLY
 from web.pages.admin.programme import CallController, EnvelopeController
 from web.pages.admin.projections import ProjectionController
@@ -23,6 +24,7 @@ ROUTES = (
     admin_index,
     EnvelopeController,
     CallController,
+    CallTextsController,
     RubricController,
     UserController,
     ProjectionController,

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import secrets
-from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from uuid import UUID
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import asyncpg
 from litestar import Controller, Request, get, post
@@ -17,6 +15,7 @@ from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from domain.errors import DomainError
+from domain.local_time import MOROCCO
 from domain.reference import PROVINCES, SECTORS
 from projections import envelopes as envelope_model
 from projections import programme as programme_model
@@ -31,18 +30,13 @@ from web.pages.admin.common import OFFICERS_ONLY, REQUIRED, amount_field, field_
 Data = URLEncodedBody[dict[str, str]]
 BAD_DATE = N_("Enter a date as YYYY-MM-DD.")
 CALL_STATUS = {"upcoming": N_("Upcoming"), "open": N_("Open"), "closed": N_("Closed")}
-CALL_FIELDS = ("envelope_id", "title", "min_request", "max_request", "opens_on", "closes_on")
+CALL_FIELDS = (
+    "envelope_id", "title", "min_request", "max_request", "max_share", "opens_on", "closes_on",
+)  # fmt: skip
+BAD_SHARE = N_("Enter a whole percentage from 1 to 100, for example 30.")
 
 
-def _morocco() -> tzinfo:
-    # Morocco keeps UTC+1 except during Ramadan; the fixed offset is the fallback where the
-    # system has no time-zone database (slim containers).
-    with contextlib.suppress(ZoneInfoNotFoundError):
-        return ZoneInfo("Africa/Casablanca")
-    return timezone(timedelta(hours=1))
-
-
-LOCAL = _morocco()
+LOCAL = MOROCCO
 
 
 def call_status(call: programme_model.CallView, now: datetime) -> str:
@@ -149,7 +143,11 @@ class CallController(Controller):
         self, request: Request[Any, Any, Any], done: FromQuery[str | None] = None
     ) -> Template:
         """Every call with its status; the open form."""
-        form = Form({"key": _new_key(), "opens_on": datetime.now(LOCAL).date().isoformat()})
+        share = request.app.state.settings.max_share_basis_points // 100
+        form = Form(
+            {"key": _new_key(), "opens_on": datetime.now(LOCAL).date().isoformat(),
+             "max_share": str(share)}
+        )  # fmt: skip
         return await self._page(request, form, notice=notice(done))
 
     @post("/")
@@ -188,6 +186,10 @@ class CallController(Controller):
         minimum, maximum = amount_field(form, "min_request"), amount_field(form, "max_request")
         if minimum and maximum and maximum < minimum:
             form.error("max_request", N_("The maximum must not be below the minimum."))
+        # Left empty: the programme's 30 %.
+        share = form.values.get("max_share", "").strip().removesuffix("%").strip() or "30"
+        if not share.isdigit() or not 1 <= int(share) <= 100:
+            form.error("max_share", BAD_SHARE)
         opens, closes = _day(form, "opens_on"), _day(form, "closes_on")
         if opens and closes and closes < opens:
             form.error("closes_on", N_("The closing date must be after the opening date."))
@@ -196,6 +198,7 @@ class CallController(Controller):
             "title": form.values["title"],
             "min_request_centimes": minimum,
             "max_request_centimes": maximum,
+            "max_share_basis_points": int(share) * 100 if share.isdigit() else 3_000,
             "opens_at": _start_of(opens) if opens else None,
             # A call closes at the end of its last day, Moroccan time.
             "closes_at": _start_of(closes + timedelta(days=1)) if closes else None,

@@ -20,11 +20,12 @@ from litestar.response import Redirect, ServerSentEvent, Template
 from litestar.response.sse import ServerSentEventMessage
 
 from domain.errors import DomainError
+from domain.reference import SOLE_TRADER
 from domain.rubrics import SCALE_MAX
 from projections import programme, review_queue, tracking
 from projections.queue_page import UnknownCursorError
 from projections.queue_page import queue_page as queue_rows
-from service import accounts
+from service import accounts, personal_data
 from service import applications as apps
 from service.accounts import CHAIR, OFFICER, REVIEWER, User
 from service.settings import Settings
@@ -153,8 +154,13 @@ async def file_page(
         everyone = await accounts.users_with_role(pool=pool, role=REVIEWER)
         context["reviewer_accounts"] = [u for u in everyone if u.id not in taken]
     left = await review_queue.remaining(pool)
+    company = shown_company(facts, user)
+    if not company and user.role in (CHAIR, OFFICER) and facts.get("applicant_kind") == SOLE_TRADER:
+        # A sole trader's name is sealed with their key: opened for staff, never projected.
+        who = await personal_data.identity_of(request.app.state.store, application_id)
+        company = who["company_name"] if who else None
     return page(
-        "committee_file.html", status, file=facts, company=shown_company(facts, user),
+        "committee_file.html", status, file=facts, company=company,
         remaining=left.get(facts["envelope_id"], 0), forms=forms or {}, form_blank=Form(),
         role=user.role, form_key=new_form_key(),
         flash=session_data(request).pop(FLASH, None), **context, **labels(request),

@@ -35,7 +35,9 @@ if TYPE_CHECKING:
     from projections.programme import CallView
     from web.common.forms import Form
 
-COMPANY_FIELDS: Final = ("company_name", "legal_form", "ice", "rc_court", "rc_number")
+COMPANY_FIELDS: Final = (
+    "company_name", "legal_form", "ice", "rc_court", "rc_number", "rnae_number",
+)  # fmt: skip
 CONTACT_FIELDS: Final = ("contact_name", "contact_email", "contact_phone")
 PROJECT_FIELDS: Final = (
     "title", "summary", "sector", "province", "commune", "total_investment", "requested",
@@ -59,11 +61,19 @@ POSITIVE = N_("Enter a number greater than zero.")
 TOO_LONG = N_("This text is too long.")
 ICE_INVALID = N_("An ICE has 15 digits and its last two are a check: please check the number.")
 RC_NUMBER = N_("Enter the register number: 1 to 10 digits.")
+RNAE_NUMBER = N_("Enter your auto-entrepreneur (RNAE) number: 4 to 12 digits.")
+RNAE_OR_ICE = N_("An auto-entrepreneur gives an RNAE number or an ICE.")
+NO_RC_FOR_SOLE_TRADER = N_(
+    "An auto-entrepreneur is not in the commercial register: leave it empty."
+)
 EMAIL_INVALID = N_("Enter a valid e-mail address.")
 PHONE_INVALID = N_("Enter a phone number of 9 to 15 digits, for example +212 6 12 34 56 78.")
 COMMUNE_PROVINCE = N_("Choose a commune of the province you chose.")
 ABOVE_TOTAL = N_("The requested amount cannot be more than the total investment.")
 OUTSIDE_CALL = N_("The requested amount is outside the limits of the chosen call.")
+ABOVE_SHARE = N_(
+    "The requested amount is above the share of the total investment the chosen call allows (see the call's page)."
+)
 WOMEN_ABOVE_JOBS = N_("Jobs for women cannot be more than the jobs created.")
 CALL_CLOSED = N_("This call no longer accepts applications.")
 SECTOR_INELIGIBLE = N_("The chosen call does not accept this sector.")
@@ -197,8 +207,23 @@ def parse_application(form: Form, calls: Sequence[CallView]) -> Application | No
     call_id = read.choice("call_id", [str(c.call_id) for c in calls])
     call = next((c for c in calls if str(c.call_id) == call_id), None)
     legal_form = read.choice("legal_form", [t.key for t in LEGAL_FORMS])
+    applicant = _sole_trader(read) if legal_form == SOLE_TRADER else _company(read, legal_form)
+    contact = _contact(read)
+    sector = read.choice("sector", [t.key for t in SECTORS])
+    province = read.choice("province", [p.key for p in PROVINCES])
+    facts = _project(read, province)
+    _within_call(form, call, facts["requested_centimes"])
+    if not form.valid or call is None or contact is None:
+        return None
+    project = Project(sector=sector, province=province, **facts)
+    return Application(call=call, applicant=applicant, contact=contact, project=project)
+
+
+def _company(read: _Reader, legal_form: str) -> Applicant:
+    """A company: ICE and commercial register (court and number)."""
+    form = read.form
     applicant = Applicant(
-        applicant_kind=SOLE_TRADER if legal_form == SOLE_TRADER else "company",
+        applicant_kind="company",
         company_name=read.text("company_name"),
         legal_form=legal_form,
         ice=plain_number(read.text("ice")),
@@ -209,15 +234,27 @@ def parse_application(form: Form, calls: Sequence[CallView]) -> Application | No
         form.error("ice", ICE_INVALID)
     if "rc_number" not in form.errors and not re.fullmatch(r"[0-9]{1,10}", applicant.rc_number):
         form.error("rc_number", RC_NUMBER)
-    contact = _contact(read)
-    sector = read.choice("sector", [t.key for t in SECTORS])
-    province = read.choice("province", [p.key for p in PROVINCES])
-    facts = _project(read, province)
-    _within_call(form, call, facts["requested_centimes"])
-    if not form.valid or call is None or contact is None:
-        return None
-    project = Project(sector=sector, province=province, **facts)
-    return Application(call=call, applicant=applicant, contact=contact, project=project)
+    return applicant
+
+
+def _sole_trader(read: _Reader) -> Applicant:
+    """An auto-entrepreneur: RNAE number or ICE (or both), never an RC."""
+    form, values = read.form, read.form.values
+    ice = plain_number(values.get("ice", "").strip())
+    rnae = plain_number(values.get("rnae_number", "").strip())
+    if not ice and not rnae:
+        form.error("rnae_number", RNAE_OR_ICE)
+    if ice and not is_valid_ice(ice):
+        form.error("ice", ICE_INVALID)
+    if rnae and not re.fullmatch(r"[0-9]{4,12}", rnae):
+        form.error("rnae_number", RNAE_NUMBER)
+    for name in ("rc_court", "rc_number"):
+        if values.get(name, "").strip():
+            form.error(name, NO_RC_FOR_SOLE_TRADER)
+    return Applicant(
+        applicant_kind=SOLE_TRADER, company_name=read.text("company_name"),
+        legal_form=SOLE_TRADER, ice=ice, rc_court="", rc_number="", rnae_number=rnae,
+    )  # fmt: skip
 
 
 def _contact(read: _Reader) -> Contact | None:
@@ -264,6 +301,8 @@ def field_of(error: DomainError) -> tuple[str, str]:
     if isinstance(error, CallClosedError):
         return "call_id", CALL_CLOSED
     if isinstance(error, IneligibleError):
+        if error.rule == "max_share":
+            return "requested", ABOVE_SHARE
         return _INELIGIBLE.get(error.field, (FORM, INVALID))
     if isinstance(error, UnknownReferenceError):
         return (error.kind, COMMUNE_PROVINCE if error.kind == "commune" else CHOOSE)
@@ -273,9 +312,8 @@ def field_of(error: DomainError) -> tuple[str, str]:
         if error.field == "changes":
             return FORM, NOTHING_CHANGED
         name = _FORM_FIELDS.get(error.field, error.field)
-        return (
-            (name, ICE_INVALID if name == "ice" else INVALID) if name in FIELDS else (FORM, INVALID)
-        )
+        message = {"ice": ICE_INVALID, "rnae_number": RNAE_OR_ICE, "rc_number": RC_NUMBER}
+        return (name, message.get(name, INVALID)) if name in FIELDS else (FORM, INVALID)
     return FORM, INVALID
 
 

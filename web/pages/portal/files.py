@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -21,11 +22,11 @@ from litestar.response import Redirect, Template
 from domain.applications import GrantApplication, Status
 from domain.errors import DomainError, InvalidTransitionError
 from domain.reference import LEGAL_FORMS, PROVINCES, SECTORS, Province
-from projections import dashboard, programme
+from projections import call_pages, dashboard, programme
+from projections.call_pages import time_left
 from projections.programme import CallView
 from service import applications, drafts, investors
 from service.accounts import INVESTOR, User
-from service.clock import utc_now
 from service.privacy import PersonErasedError
 from service.store import EventStore
 from web.common.auth import requires_role
@@ -82,10 +83,17 @@ async def _application_page(
     saved: bool = False,
 ) -> Template:
     lang = language_of(request)
-    calls = await programme.open_calls(pool, utc_now())
+    now: datetime = await pool.fetchval("SELECT now()")
+    calls = await programme.open_calls(pool, now)
+    pages = {p.call_id: p for p in await call_pages.call_pages(pool)}
+    deadlines = [
+        {"call_id": c.call_id, "title": c.title, "page": pages[c.call_id],
+         "left": time_left(pages[c.call_id], now)}
+        for c in calls if c.call_id in pages
+    ]  # fmt: skip
     return page(
         "portal_apply.html", status, form=form, draft_id=draft_id, saved=saved,
-        calls=[_call_option(c, lang) for c in calls],
+        calls=[_call_option(c, lang) for c in calls], deadlines=deadlines,
         legal_forms=[(t.key, t.labels.get(lang)) for t in LEGAL_FORMS],
         sectors=[(t.key, t.labels.get(lang)) for t in SECTORS],
         provinces=[(p.key, p.labels.get(lang)) for p in PROVINCES],
@@ -119,10 +127,15 @@ class PortalController(Controller):
 
     @get("/applications/new")
     async def new(
-        self, request: Request[Any, Any, Any], pool: NamedDependency[asyncpg.Pool]
+        self,
+        request: Request[Any, Any, Any],
+        pool: NamedDependency[asyncpg.Pool],
+        call_id: FromQuery[UUID | None] = None,
     ) -> Template:
-        """An empty application form, with a fresh idempotency key."""
-        return await _application_page(request, pool, _with_key(Form()))
+        """An empty application form, with a fresh idempotency key (the call chosen on its
+        public page already selected)."""
+        form = Form({"call_id": str(call_id)} if call_id else {})
+        return await _application_page(request, pool, _with_key(form))
 
     @get("/drafts/{draft_id:uuid}")
     async def draft(
@@ -159,7 +172,9 @@ class PortalController(Controller):
             if saved is None:  # someone else's draft id
                 raise NotFoundException
             return see_other(f"/my/drafts/{saved}?saved=true")
-        parsed = af.parse_application(form, await programme.open_calls(pool, utc_now()))
+        # Every call, not only those open by this process's clock: whether the call still takes
+        # applications is decided by the submission itself, on the database's clock.
+        parsed = af.parse_application(form, await programme.calls(pool))
         if parsed is None:
             return await _application_page(request, pool, form, 422, draft_id=draft_id)
         try:
