@@ -37,6 +37,8 @@ LANDINGS = {
     CHAIR: "/committee/queue",
     OFFICER: "/committee/queue",
 }
+
+
 class QrCode(NamedTuple):
     """A QR code as an image source and its width (= height) in CSS pixels."""
 
