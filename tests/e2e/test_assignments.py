@@ -49,7 +49,7 @@ async def _sole_trader(world: Programme) -> UUID:
         call_id=world.call_id, project=demo_data.project(world.rng, "crafts"),
         applicant=apps.Applicant(applicant_kind="sole_trader", company_name="Hassan Aït Baha",
                                  legal_form="sole_trader", ice=ice_with_check("0012345678901"),
-                                 rc_court="Zagora", rc_number="4411"),
+                                 rc_court="", rc_number="", rnae_number="4411"),
         contact=apps.Contact(name="Hassan Aït Baha", email="h@exemple.ma", phone="+212611"),
     )  # fmt: skip
 
