@@ -1,6 +1,9 @@
 """The committee's workspace in a real Chromium (Arabic and French, 1280 and 390 px wide): a
 reviewer scores from the landing page's list without leaving it; the chair compares two
-selection policies; every money-moving form sent twice at once records one decision."""
+selection policies; every money-moving form sent twice at once records one decision.
+
+Named to run after test_committee_journey.py on the shared demo server: funding files here takes
+them out of the reviewers' queues that journey scores from."""
 
 from __future__ import annotations
 
@@ -26,6 +29,7 @@ if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
 REVIEWER = {"ar": "reviewer1@demo.ma", "fr": "reviewer2@demo.ma"}
+REVIEWER_NAME = {"ar": "Reviewer One", "fr": "Reviewer Two"}
 RECORDED = {"ar": "تم تسجيل تقييمك", "fr": "Votre évaluation est enregistrée"}
 COMPARE = {"ar": "قارن", "fr": "Comparer"}
 WIDTHS = (1280, 390)
@@ -51,6 +55,7 @@ def test_a_reviewer_scores_from_the_landing_list_without_leaving_it(
     page: Page, server: str, language: str
 ) -> None:
     caught_up(server)
+    _give_work(page.context.browser, server, REVIEWER_NAME[language])  # whatever ran before
     sign_in(page, server, REVIEWER[language])
     assert page.url.endswith("/committee/assignments")  # staff land on their work
     switch_language(page, language)
@@ -141,11 +146,32 @@ def _fresh_file(browser: Browser, server: str, points: str, shift: int = 0) -> s
         reviewer.goto(f"{server}/committee/files/{app_id}/score")
         score_all(reviewer, points)
         reviewer.locator("form[data-score-form] button[type=submit]").click()
-        reviewer.wait_for_load_state()
+        expect(reviewer.locator(".notice")).to_have_count(1, timeout=15_000)
         assert RECORDED["ar"] in notice(reviewer), (email, reviewer.url)
         reviewer.context.close()
     caught_up(server)
     return app_id
+
+
+def _give_work(browser: Browser | None, server: str, name: str) -> None:
+    """The officer assigns the reviewer one more file in review (the demo server is shared by
+    every browser test: earlier ones may have scored or decided this reviewer's files)."""
+    assert browser is not None
+    officer = browser.new_context(locale="ar-MA").new_page()
+    sign_in(officer, server, "officer@demo.ma")
+    officer.goto(f"{server}/committee/queue?status=in_review&sort=amount")
+    for app_id in officer.locator("tr[data-file]").evaluate_all(
+        "rows => rows.map((r) => r.dataset.file)"
+    ):
+        officer.goto(f"{server}/committee/files/{app_id}")
+        offered = [
+            o.strip() for o in officer.locator("#assign-reviewer_id option").all_inner_texts()
+        ]
+        if name in offered:
+            assign_reviewers(officer, server, app_id, (name,))
+            break
+    officer.context.close()
+    caught_up(server)
 
 
 def _send_twice(page: Page, action: str) -> list[int]:
@@ -180,7 +206,8 @@ def test_money_moving_forms_sent_twice_record_one_decision(browser: Browser, ser
     expect(chair.locator("form[action$='/fund'] button.danger")).to_be_visible()
     screenshot(chair, "committee-decisive-forms")
     chair.locator("form[action$='/fund'] button[type=submit]").dblclick()  # a real double click
-    chair.wait_for_load_state()
+    # the click navigates: wait for the page it lands on (same address, with the confirmation)
+    expect(chair.locator(".notice")).to_have_count(1, timeout=15_000)
     screenshot(chair, "committee-funded-after-double-click")
     notice(chair)
     caught_up(server)
