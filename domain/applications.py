@@ -14,6 +14,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.documents import STAFF_KINDS, UnknownDocumentError
 from domain.errors import DomainError, InvalidTransitionError, InvalidValueError, require_positive
 from domain.money import share_of
 from domain.reviews import (
@@ -170,6 +171,8 @@ class GrantApplication(Aggregate):
         self.reviews: dict[UUID, Review] = {}
         self.funded_centimes = 0
         self.disbursed_centimes = 0
+        self.documents: dict[UUID, str] = {}  # document id -> kind
+        self.documents_bytes = 0
 
     # -- queries ---------------------------------------------------------------------------
 
@@ -222,6 +225,69 @@ class GrantApplication(Aggregate):
     @event("Withdrawn", topic="grants.application:Withdrawn")
     def _withdrawn(self, investor_id: UUID, timestamp: datetime) -> None:
         self.status = Status.WITHDRAWN
+
+    def attach_document(
+        self, *, by: UUID, document_id: UUID, kind: str, size: int, sha256: str,
+        media_type: str, staff: bool, at: datetime,
+    ) -> None:  # fmt: skip
+        """Record a document attached to the file (its bytes are stored apart, sealed)."""
+        if staff:
+            self._require("attach the signed agreement", S.FUNDED, S.AGREEMENT_SIGNED)
+        else:
+            self._require_investor(by)
+            if kind in STAFF_KINDS:
+                raise InvalidValueError("kind", kind, "attached by programme staff only")
+            self._require("attach a document", *_OPEN, S.FUNDED, S.AGREEMENT_SIGNED)
+        require_positive("size", size)
+        self._document_attached(
+            by=by, document_id=document_id, kind=kind, size=size, sha256=sha256,
+            media_type=media_type, timestamp=at,
+        )  # fmt: skip
+
+    @event("DocumentAttached", topic="grants.application:DocumentAttached")
+    def _document_attached(
+        self, by: UUID, document_id: UUID, kind: str, size: int, sha256: str, media_type: str,
+        timestamp: datetime,
+    ) -> None:  # fmt: skip
+        self.documents[document_id] = kind
+        self.documents_bytes += size
+
+    def reply_to_information(
+        self,
+        investor_id: UUID,
+        *,
+        message: bytes,
+        document_ids: list[UUID],
+        changes: Mapping[str, Any],
+        at: datetime,
+    ) -> None:
+        """Answer the committee's question: a sealed message, documents, perhaps an amendment.
+
+        The file returns to where it stood through an ``Amended`` event (with no changes when
+        none were made), which every read model already follows.
+        """
+        self._require_investor(investor_id)
+        self._require("reply", S.INFORMATION_REQUESTED)
+        for document_id in document_ids:
+            if document_id not in self.documents:
+                raise UnknownDocumentError(self.id, document_id)
+        if not message and not document_ids and not changes:
+            raise InvalidValueError(
+                "message", "", "a reply needs a message, a document or a change"
+            )
+        if changes:
+            check_changes(self.project, changes)
+        self._information_replied(
+            investor_id=investor_id, message=message, document_ids=list(document_ids),
+            timestamp=at,
+        )  # fmt: skip
+        self._amended(investor_id=investor_id, changes=dict(changes), timestamp=at)
+
+    @event("InformationReplied", topic="grants.application:InformationReplied")
+    def _information_replied(
+        self, investor_id: UUID, message: bytes, document_ids: list[UUID], timestamp: datetime
+    ) -> None:
+        pass  # the status returns with the Amended event that always follows
 
     # -- the committee ---------------------------------------------------------------------
 

@@ -139,6 +139,17 @@ def _step_handler(
     return handle
 
 
+_amended_step = _step_handler("amended", AMENDED, lambda e: {"fields": sorted(e.changes)})
+
+
+async def _amended(conn: asyncpg.Connection, e: Any, n: LogNotification) -> None:
+    """An amendment; one with no changes (a reply that only answers) moves the status only."""
+    if e.changes:
+        await _amended_step(conn, e, n)
+    else:
+        await conn.execute(UPDATE_FILE, e.originator_id, AMENDED, e.timestamp, 0, 0, None, None)
+
+
 A = "grants.application:"
 PROJECTION = Projection(
     name="dashboard",
@@ -147,8 +158,10 @@ PROJECTION = Projection(
     ddl=DDL,
     handlers={
         A + "Submitted": _submitted,
-        A + "Amended": _step_handler(
-            "amended", AMENDED, lambda e: {"fields": sorted(e.changes)}
+        A + "Amended": _amended,
+        A + "DocumentAttached": _step_handler("document_attached", None, lambda e: {"kind": e.kind}),
+        A + "InformationReplied": _step_handler(
+            "information_replied", None, lambda e: {"documents": len(e.document_ids)}
         ),
         A + "Withdrawn": _step_handler("withdrawn", "withdrawn"),
         A + "InformationRequested": _step_handler(

@@ -12,16 +12,18 @@ from uuid import UUID, uuid4
 
 from domain.applications import GrantApplication
 from domain.calls import Call
+from domain.documents import check_complete, required_of
 from domain.errors import InvalidValueError
 from domain.reference import SOLE_TRADER
 from domain.rubrics import Rubric
 from domain.submissions import SOLE_TRADER_IDENTITY, check_applicant
 from service.clock import Clock, database_now
 from service.commands import Unit, execute
+from service.documents import DocumentInfo, record_draft_documents
 from service.privacy import encrypt_and_now, encrypt_for
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
 
     from service.store import EventStore
 
@@ -77,14 +79,20 @@ async def submit(
     person_id: UUID | None = None,
     clock: Clock = database_now,
     idempotency_key: str | None = None,
+    documents: Sequence[DocumentInfo] | None = None,
 ) -> UUID:
-    """Submit an application (to a call, if given); returns the new application's id."""
+    """Submit an application (to a call, if given); returns the new application's id.
+
+    ``documents`` (kept with the draft) are checked against the call's mandatory list and
+    recorded on the application in the same append; None leaves documents unchecked.
+    """
     application_id, person = uuid4(), person_id or investor_id
 
     async def decide(unit: Unit) -> UUID:
         # the key's statement also reads now(): no round trip of its own for the time
         sealed, unit.database_time = await encrypt_and_now(unit.conn, person, asdict(contact))
         at = await unit.now(clock)
+        call: Call | None = None
         if call_id is not None:
             call = await unit.get(call_id, Call)
             if call.envelope_id != envelope_id:
@@ -93,6 +101,8 @@ async def submit(
                 project.sector, project.province, project.requested_centimes, at,
                 total_investment_centimes=project.total_investment_centimes,
             )  # fmt: skip
+        if documents is not None:
+            check_complete(required_of(call), (d.kind for d in documents))
         applicant_facts = await _sealed_if_sole_trader(unit, person, asdict(applicant))
         facts: dict[str, Any] = {**applicant_facts, **asdict(project)}
         app = GrantApplication.submit(
@@ -101,6 +111,7 @@ async def submit(
             **facts,
         )  # fmt: skip
         unit.add(app)
+        record_draft_documents(app, list(documents or ()), at)
         return application_id
 
     return await execute(store, decide, idempotency=("submit", idempotency_key))

@@ -2,8 +2,8 @@
 
 In one transaction: destroy the person's encryption key (their data in events becomes
 unreadable, see :mod:`service.privacy`), and remove the plaintext kept outside events: their
-account's sessions, password-reset tokens, failed-log-in counters, mail in the outbox and
-drafts of applications; the
+account's sessions, password-reset tokens, failed-log-in counters, mail in the outbox,
+drafts of applications and their sealed documents; the
 account itself stays (ids in events point at it) with the e-mail and name replaced by an erased
 marker and log-in disabled. Amounts, decisions and the public ledger hold no personal data and
 are untouched, so the ledger still verifies and every projection still rebuilds.
@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from service import drafts, privacy, sessions
+from service import documents, drafts, privacy, sessions
 
 if TYPE_CHECKING:
     from uuid import UUID
@@ -68,6 +68,7 @@ async def erase_person(pool: asyncpg.Pool, person_id: UUID) -> Erasure:
         if email is not None:
             await _erase_account(conn, person_id, email)
         await drafts.erase_drafts(conn, person_id)
+        await documents.erase_documents(conn, person_id)
     return Erasure(
         person_id=person_id,
         key_destroyed=key_destroyed,

@@ -65,11 +65,20 @@ class LogSender:
         )
 
 
+class OutboxWorkerSender:
+    """With ``GRANTS_SMTP_URL`` set: leave each message in the outbox for the SMTP worker."""
+
+    async def send(self, message: Message, *, outbox_id: int) -> None:
+        """Nothing to do here: the worker leases and delivers the row."""
+
+
 async def send(pool: asyncpg.Pool, sender: MailSender, message: Message) -> int:
     """Record ``message`` in the outbox, deliver it, and mark it sent; its outbox id."""
     outbox_id: int = await pool.fetchval(
         INSERT_MAIL, message.recipient, message.subject, message.body
     )
+    if isinstance(sender, OutboxWorkerSender):
+        return outbox_id  # the SMTP worker (service/mail_delivery.py) delivers it
     try:
         await sender.send(message, outbox_id=outbox_id)
     except Exception:

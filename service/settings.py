@@ -67,6 +67,10 @@ class Settings:
     review_quorum: int = 2
     funding_threshold_hundredths: int = 5_000
     max_share_basis_points: int = 3_000
+    document_max_bytes: int = 10 * 1_048_576
+    documents_total_bytes: int = 50 * 1_048_576
+    smtp_url: str | None = field(default=None, repr=False)  # may carry a password
+    mail_from: str = "no-reply@localhost"
     # The transparency log: its name (the checkpoints' origin line and the key name), the
     # Ed25519 signing key (PRIVATE+KEY+... form) and how long changes gather before a checkpoint.
     ledger_origin: str = LEDGER_ORIGIN
@@ -153,11 +157,21 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         funding_threshold_hundredths=_integer(env, "GRANTS_FUNDING_THRESHOLD", 5_000, 0, 10_000),
         # Given in percent, kept in basis points like every share in the domain.
         max_share_basis_points=_integer(env, "GRANTS_MAX_SHARE_PERCENT", 30, 1, 100) * 100,
+        document_max_bytes=_integer(
+            env, "GRANTS_DOCUMENT_MAX_BYTES", 10 * 1_048_576, 1_024, 1_073_741_824
+        ),
+        documents_total_bytes=_integer(
+            env, "GRANTS_DOCUMENTS_TOTAL_BYTES", 50 * 1_048_576, 1_024, 10_737_418_240
+        ),
+        smtp_url=env.get("GRANTS_SMTP_URL") or None,
+        mail_from=env.get("GRANTS_MAIL_FROM", "no-reply@localhost"),
         ledger_origin=env.get("GRANTS_LEDGER_ORIGIN", LEDGER_ORIGIN).strip() or LEDGER_ORIGIN,
         ledger_checkpoint_seconds=_integer(env, "GRANTS_LEDGER_CHECKPOINT_MS", 1_000, 0, 3_600_000)
         / 1000,
         contact_email=env.get("GRANTS_CONTACT_EMAIL", "").strip() or Settings.contact_email,
     )
+    if settings.smtp_url is not None:
+        _check_smtp_url(settings.smtp_url)
     secret = env.get("GRANTS_SECRET_KEY", "")
     if settings.production:
         if len(secret) < MIN_SECRET_LENGTH or _looks_like_a_placeholder(secret):
@@ -221,6 +235,15 @@ def _with_secret(settings: Settings, secret: str) -> Settings:
         raise SettingsError(
             f"cannot keep the development secret in {settings.data_dir}: {error.strerror}"
         ) from error
+
+
+def _check_smtp_url(url: str) -> None:
+    from service.mail_delivery import SmtpServer  # imported here: aiosmtplib only when mail is set
+
+    try:
+        SmtpServer.from_url(url, "x@localhost")
+    except ValueError as error:
+        raise SettingsError(str(error)) from None
 
 
 def _check_database_url(url: str, name: str = "GRANTS_DATABASE_URL") -> None:

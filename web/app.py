@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import functools
 import logging
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 # types they name are imported for real, not only under TYPE_CHECKING.
 import asyncpg
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
-from litestar import Litestar, Request, get
+from litestar import Litestar, Request, Router, get
 from litestar.config.allowed_hosts import AllowedHostsConfig
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
@@ -24,10 +25,10 @@ from litestar.template.config import TemplateConfig
 
 from projections import registry, transparency
 from projections.supervisor import Supervisor
-from service import db, sessions
+from service import db, mail_delivery, notifier, sessions
 from service.checkpoints import ledger_signer
 from service.live import PROJECTIONS_CHANNEL, Broadcast
-from service.mail import LogSender
+from service.mail import LogSender, OutboxWorkerSender
 from service.passwords import Passwords
 from service.replica import ReadRouter
 from service.settings import Settings
@@ -35,8 +36,11 @@ from service.store import EventStore
 from service.throttle import ThrottlePolicy
 from web.api import api_router
 from web.api.docs import StrictStructSchemaPlugin, openapi_config
+from web.api.documents import document_api
 from web.common import auth, i18n
+from web.common.downloads import MULTIPART_OVERHEAD
 from web.common.errors import exception_handlers
+from web.common.notifications import DIGEST_HOUR, MOROCCO, MailComposer
 from web.common.replica import remember_position
 from web.common.security import client_address, csp_nonce, security_headers
 from web.common.sessions import SessionMiddleware, check_csrf, csrf_field
@@ -47,8 +51,11 @@ from web.pages.admin.privacy import PrivacyAdminController
 from web.pages.committee import actions as committee_actions
 from web.pages.committee import as_seen as committee_as_seen
 from web.pages.committee import assignments as committee_assignments
+from web.pages.committee import documents as committee_documents
 from web.pages.committee import what_if as committee_what_if
 from web.pages.committee import workspace as committee
+from web.pages.committee.documents import committee_document_routes
+from web.pages.portal.documents import portal_document_routes
 from web.pages.portal.files import PortalController
 from web.pages.public import calls as public_calls
 from web.pages.public import language as pages
@@ -85,7 +92,11 @@ def create_app(settings: Settings, *, database_url: str | None = None) -> Litest
             await registry.ensure_all(pool, settings.policy)
             purger = asyncio.create_task(_purge_sessions(pool))
             app.state.supervisor = Supervisor()
-            async with _projections(settings, pool, app.state.store, app.state.supervisor):
+            async with (
+                _projections(settings, pool, app.state.store, app.state.supervisor),
+                _mail_worker(settings, pool),
+                _notifier(settings, pool, app.state.store, catalogs),
+            ):
                 yield
             purger.cancel()
             await app.state.store.close()
@@ -109,8 +120,15 @@ def create_app(settings: Settings, *, database_url: str | None = None) -> Litest
             AccountController,
             SecondFactorController,
             *admin.ROUTES,
-            # investor portal
-            PortalController,
+            # investor portal; the application form carries its documents (body limit to match)
+            Router(
+                path="/",
+                route_handlers=[PortalController],
+                request_max_body_size=settings.documents_total_bytes + MULTIPART_OVERHEAD,
+            ),
+            portal_document_routes(settings),
+            *committee_documents.ROUTES,
+            committee_document_routes(settings),
             # committee workspace
             committee.queue_page,
             committee.file_view,
@@ -125,6 +143,7 @@ def create_app(settings: Settings, *, database_url: str | None = None) -> Litest
             create_static_files_router(path="/static", directories=[HERE / "static"]),
             # The JSON API and its OpenAPI document (/schema); pages stay out of the schema.
             api_router(),
+            document_api(settings),
         ],
         openapi_config=openapi_config(settings),
         plugins=[StrictStructSchemaPlugin()],
@@ -135,7 +154,9 @@ def create_app(settings: Settings, *, database_url: str | None = None) -> Litest
                 "settings": settings,
                 "catalogs": catalogs,
                 "passwords": Passwords(),
-                "mailer": LogSender(redact=settings.production),
+                "mailer": OutboxWorkerSender()
+                if settings.smtp_url
+                else LogSender(redact=settings.production),
                 "throttle_policy": ThrottlePolicy(),
             }
         ),
@@ -166,6 +187,48 @@ def create_app(settings: Settings, *, database_url: str | None = None) -> Litest
         # escaped); Litestar's default config would replace the root handler with its own.
         logging_config=None,
     )
+
+
+@contextlib.asynccontextmanager
+async def _notifier(
+    settings: Settings, pool: asyncpg.Pool, store: EventStore, catalogs: dict[str, Any]
+) -> AsyncIterator[None]:
+    """Mail what happens (receipts, questions, decisions ...) and each staff member's daily
+    digest, where background work runs: with the projections, or wherever SMTP is set."""
+    if not (settings.run_projections or settings.smtp_url):
+        yield
+        return
+    composer = MailComposer(store, catalogs, settings.public_url)
+    digest = composer.digest(pool)
+
+    async def daily() -> None:
+        now = datetime.now(MOROCCO)
+        if now.hour >= DIGEST_HOUR:
+            await notifier.send_digests(pool, now.date(), digest)
+
+    stop = asyncio.Event()
+    task = asyncio.create_task(notifier.run(pool, store, composer, stop, digest=daily))
+    try:
+        yield
+    finally:
+        stop.set()
+        await task
+
+
+@contextlib.asynccontextmanager
+async def _mail_worker(settings: Settings, pool: asyncpg.Pool) -> AsyncIterator[None]:
+    """With ``GRANTS_SMTP_URL``: deliver the outbox in this process (safe in every replica)."""
+    if not settings.smtp_url:
+        yield
+        return
+    server = mail_delivery.SmtpServer.from_url(settings.smtp_url, settings.mail_from)
+    stop = asyncio.Event()
+    task = asyncio.create_task(mail_delivery.run(pool, server, stop))
+    try:
+        yield
+    finally:
+        stop.set()
+        await task
 
 
 @contextlib.asynccontextmanager

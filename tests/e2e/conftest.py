@@ -67,11 +67,15 @@ def csrf_of(response: httpx.Response) -> str:
 
 
 async def post_form(
-    client: AsyncTestClient[Litestar], path: str, data: dict[str, str], page: str | None = None
+    client: AsyncTestClient[Litestar],
+    path: str,
+    data: dict[str, str],
+    page: str | None = None,
+    files: dict[str, tuple[str, bytes, str]] | None = None,
 ) -> httpx.Response:
-    """GET ``page`` (default ``path``) for its token, then POST the form with it."""
+    """GET ``page`` (default ``path``) for its token, then POST the form (and ``files``) with it."""
     token = csrf_of(await client.get(page or path))
-    return await client.post(path, data={**data, "_csrf": token})
+    return await client.post(path, data={**data, "_csrf": token}, files=files)
 
 
 async def make_user(

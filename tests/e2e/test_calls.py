@@ -12,7 +12,7 @@ import pytest
 from service import applications, programme
 from tests.e2e.api_support import Api, catch_up
 from tests.e2e.conftest import csrf_of, log_in, make_user
-from tests.e2e.test_portal import VALID, field_error
+from tests.e2e.test_portal import MANDATORY_FILES, VALID, field_error
 from tests.integration.service import support
 
 if TYPE_CHECKING:
@@ -262,7 +262,9 @@ async def test_a_visitor_who_chose_french_keeps_it_through_register_log_in_apply
     assert share.status_code == 422
     assert field_error(share.text, "requested").startswith("Le montant demandé dépasse la part")
     data |= {"requested": "2 500 000"}
-    applied = await client.post("/my/applications/new", data=data, headers=english_browser)
+    applied = await client.post(
+        "/my/applications/new", data=data, headers=english_browser, files=MANDATORY_FILES
+    )
     assert applied.status_code == 303, applied.text
     missing = await client.get(
         "/my/files/00000000-0000-0000-0000-000000000000", headers=english_browser

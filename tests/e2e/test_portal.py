@@ -51,6 +51,13 @@ VALID = {
     "timeline_months": "18",
 }
 EN = {"Accept-Language": "en"}
+PDF = b"%PDF-1.4\n%test document\n%%EOF\n"
+#: The mandatory documents of a call opened with the default texts (service/call_content.py).
+MANDATORY_FILES = {
+    "doc_business_plan": ("plan.pdf", PDF, "application/pdf"),
+    "doc_ice_certificate": ("ice.pdf", PDF, "application/pdf"),
+    "doc_tax_certificate": ("impots.pdf", PDF, "application/pdf"),
+}
 GOOD_SCORES = [c.key for c in DEFAULT_CRITERIA]
 
 
@@ -92,16 +99,19 @@ async def apply(
     call_id: UUID,
     changes: dict[str, str] | None = None,
     headers: dict[str, str] | None = None,
+    files: dict[str, tuple[str, bytes, str]] | None = None,
     **extra: str,
 ) -> httpx.Response:
+    """Fill in the form and submit it, with the call's mandatory documents unless ``files``."""
     form = await client.get("/my/applications/new", headers=headers)
     key = KEY.search(form.text)
     assert key, "no idempotency key in the form"
     data = {**VALID, "call_id": str(call_id), "submission_key": key[1], "action": "submit"}
     data |= (changes or {}) | extra
     return await client.post(
-        "/my/applications/new", data={**data, "_csrf": csrf_of(form)}, headers=headers
-    )
+        "/my/applications/new", data={**data, "_csrf": csrf_of(form)}, headers=headers,
+        files=MANDATORY_FILES if files is None else files,
+    )  # fmt: skip
 
 
 def file_id(response: httpx.Response) -> UUID:
@@ -232,10 +242,13 @@ async def test_a_double_submission_creates_one_application(
     form = await client.get("/my/applications/new")
     key = KEY.search(form.text)
     assert key
-    data = {**VALID, "call_id": str(call_id), "submission_key": key[1], "action": "submit"}
+    documents_key = re.search(r'name="documents_key" value="([^"]*)"', form.text)
+    assert documents_key
+    data = {**VALID, "call_id": str(call_id), "submission_key": key[1], "action": "submit",
+            "documents_key": documents_key[1]}  # fmt: skip
     data["_csrf"] = csrf_of(form)
-    first = await client.post("/my/applications/new", data=data)
-    second = await client.post("/my/applications/new", data=data)
+    first = await client.post("/my/applications/new", data=data, files=MANDATORY_FILES)
+    second = await client.post("/my/applications/new", data=data, files=MANDATORY_FILES)
     assert file_id(first) == file_id(second)
     await catch_up(db, store)
     listing = await client.get("/my/files")
@@ -249,7 +262,10 @@ async def test_a_draft_is_saved_reopened_and_gone_once_submitted(
     key = KEY.search(form.text)
     assert key
     partial = {"title": "Gîte à Skoura", "ice": "12", "submission_key": key[1], "action": "draft"}
-    saved = await client.post("/my/applications/new", data={**partial, "_csrf": csrf_of(form)})
+    plan = {"doc_business_plan": MANDATORY_FILES["doc_business_plan"]}
+    saved = await client.post(
+        "/my/applications/new", data={**partial, "_csrf": csrf_of(form)}, files=plan
+    )
     assert saved.status_code == 303
     match = re.fullmatch(r"/my/drafts/([0-9a-f-]{36})\?saved=true", saved.headers["location"])
     assert match
@@ -261,10 +277,23 @@ async def test_a_draft_is_saved_reopened_and_gone_once_submitted(
     assert f'name="submission_key" value="{key[1]}"' in reopened.text
     assert "Your draft is saved" in reopened.text
     assert f'href="/my/drafts/{draft_id}"' in (await client.get("/my/files")).text
-    data = {**VALID, "call_id": str(call_id), "submission_key": key[1], "action": "submit"}
-    submitted = await client.post(
-        "/my/applications/new", data={**data, "draft_id": draft_id, "_csrf": csrf_of(reopened)}
-    )
+    assert (
+        "Attached: <bdi>business_plan-" in reopened.text
+    )  # the file chosen with the draft is kept
+    documents_key = re.search(r'name="documents_key" value="([^"]+)"', reopened.text)
+    assert documents_key
+    data = {**VALID, "call_id": str(call_id), "submission_key": key[1], "action": "submit",
+            "documents_key": documents_key[1], "draft_id": draft_id, "_csrf": csrf_of(reopened)}  # fmt: skip
+    lacking = await client.post("/my/applications/new", data=data, files={}, headers=EN)
+    assert lacking.status_code == 422
+    for kind in ("ice_certificate", "tax_certificate"):  # each one named next to its input
+        assert field_error(lacking.text, f"doc_{kind}") == (
+            "This document is required: please attach it."
+        )
+    assert 'value="Gîte à Skoura"' not in lacking.text  # VALID's title replaced the draft's
+    assert "Attached: <bdi>business_plan-" in lacking.text
+    rest = {k: v for k, v in MANDATORY_FILES.items() if k != "doc_business_plan"}
+    submitted = await client.post("/my/applications/new", data=data, files=rest)
     file_id(submitted)
     assert (await client.get(f"/my/drafts/{draft_id}")).status_code == 404
     assert await drafts.drafts(db, investor_id=investor.id) == []
@@ -346,7 +375,9 @@ async def test_the_data_download_holds_everything_about_the_investor_only(
     assert record["contact"]["phone"] == "+212612345678"
     assert record["applicant"]["ice"] == ICE
     assert record["project"]["requested_centimes"] == 250_000_050
-    assert [step["kind"] for step in record["timeline"]] == ["submitted"]
+    assert [step["kind"] for step in record["timeline"]] == [
+        "submitted", "document_attached", "document_attached", "document_attached",
+    ]  # fmt: skip
     assert [d["values"]["title"] for d in data["drafts"]] == ["Mine, later"]
     assert "Not mine" not in response.text
 
@@ -433,3 +464,37 @@ async def test_the_timeline_tells_the_decision_and_the_payments_in_plain_words(
     assert f"/my/files/{app_id}/withdraw" not in page.text
     french = await client.get(f"/my/files/{app_id}", headers={"Accept-Language": "fr"})
     assert "Une tranche de 500\u202f000,00\xa0MAD vous a été versée." in french.text
+
+
+async def test_the_investor_answers_a_question_with_a_file_all_or_nothing(
+    client: AsyncTestClient[Litestar], db: asyncpg.Pool, store: EventStore, investor: User,
+    call_id: UUID,
+) -> None:  # fmt: skip
+    app_id = file_id(await apply(client, call_id))
+    await catch_up(db, store)
+    reply = {"file": ("impots.pdf", PDF, "application/pdf")}
+    early = await post_form(
+        client, f"/my/files/{app_id}/reply", {"message": "Voici"}, page="/my/files", files=reply
+    )
+    assert early.headers["location"].endswith("?reply=invalid_transition#thread")
+    assert await db.fetchval("SELECT count(*) FROM documents") == 3  # those submitted only
+    await applications.request_information(
+        store, application_id=app_id, by=uuid4(), question="Votre attestation fiscale ?"
+    )
+    await catch_up(db, store)
+    sent = await post_form(
+        client, f"/my/files/{app_id}/reply", {"message": "Voici l'attestation."},
+        page="/my/files", files=reply,
+    )  # fmt: skip
+    assert sent.headers["location"].endswith("?reply=sent#thread")
+    await catch_up(db, store)
+    page = await client.get(f"/my/files/{app_id}?reply=sent", headers=EN)
+    assert "Your answer was sent to the committee." in page.text
+    assert "Voici l&#39;attestation." in page.text
+    assert "The applicant answered:" in page.text
+    assert 'class="status">Submitted, waiting for screening' in page.text
+    doc = re.search(rf'href="/applications/{app_id}/documents/([0-9a-f-]{{36}})" download>'
+                    r"Document for the committee", page.text)  # fmt: skip
+    assert doc
+    got = await client.get(f"/applications/{app_id}/documents/{doc[1]}")
+    assert got.content == PDF

@@ -15,7 +15,7 @@ from service import accounts, programme
 from service.passwords import Passwords
 from tests.e2e.api_support import catch_up
 from tests.e2e.conftest import PASSWORD, log_in, make_user, post_form, totp_secret_for
-from tests.e2e.test_portal import VALID
+from tests.e2e.test_portal import MANDATORY_FILES, VALID
 from tests.security.support import csrf_token, endpoints, fill, load_matrix
 from web.app import create_app
 from web.common.audit import OneLineFormatter, audit
@@ -130,7 +130,9 @@ async def _canaries_through_the_application_form(
     page = "/my/applications/new"
     key = re.search(r'name="submission_key" value="([^"]+)"', (await client.get(page)).text)
     assert key
-    submitted = await post_form(client, page, {**form, "submission_key": key[1]})
+    submitted = await post_form(
+        client, page, {**form, "submission_key": key[1]}, files=MANDATORY_FILES
+    )
     assert submitted.status_code == 303, submitted.text
     await post_form(client, page, {**form, "action": "draft"})
     wrong = await post_form(client, page, {**form, "requested": "-1", "submission_key": key[1]})

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from tests.security.support import Endpoint
 
 UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
+PDF = b"%PDF-1.4\n%%EOF\n"
 
 
 def _takes_an_id(endpoint: Endpoint) -> bool:
@@ -54,9 +55,16 @@ async def test_another_investors_objects_are_not_found(
             if endpoint.method in UNSAFE:
                 token = await csrf_token(client)
                 headers = {"X-CSRF-Token": token}
-                if path.startswith("/api/"):  # a valid body: only the owner check may refuse
+                if endpoint.path.endswith(("/documents", "/reply")):  # multipart: a real PDF
                     response = await client.request(
-                        endpoint.method, path, json={"title": "Taken"}, headers=headers
+                        endpoint.method, path, files={"file": ("x.pdf", PDF, "application/pdf")},
+                        data={"kind": "business_plan", "message": "x", "_csrf": token},
+                        headers=headers,
+                    )  # fmt: skip
+                elif path.startswith("/api/"):  # a valid body: only the owner check may refuse
+                    body = {"message": "Taken"} if path.endswith("-reply") else {"title": "Taken"}
+                    response = await client.request(
+                        endpoint.method, path, json=body, headers=headers
                     )
                 else:
                     response = await client.request(
@@ -77,6 +85,12 @@ async def test_another_investors_objects_are_not_found(
         "GET /api/v1/applications/{application_id:uuid}/timeline",
         "POST /api/v1/applications/{application_id:uuid}/amendment",
         "POST /api/v1/applications/{application_id:uuid}/withdrawal",
+        "GET /api/v1/applications/{application_id:uuid}/documents",
+        "POST /api/v1/applications/{application_id:uuid}/documents",
+        "POST /api/v1/applications/{application_id:uuid}/information-reply",
+        "GET /api/v1/applications/{application_id:uuid}/decision-letter.pdf",
+        "POST /my/files/{application_id:uuid}/documents", "POST /my/files/{application_id:uuid}/reply",
+        "GET /applications/{application_id:uuid}/decision-letter.pdf",
     ):  # fmt: skip
         assert key in checked, key
     assert await db.fetchval("SELECT count(*) FROM events") == events

@@ -180,3 +180,29 @@ def test_timeouts_and_limits_reach_every_connection(tmp_path: Path) -> None:
     assert settings.request_max_body_bytes == 65_536
     with pytest.raises(SettingsError, match="GRANTS_LOCK_TIMEOUT_MS"):
         load_settings({"GRANTS_DATA_DIR": str(tmp_path), "GRANTS_LOCK_TIMEOUT_MS": "soon"})
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("http://mail.example.ma", "must look like smtp://"),
+        ("smtp://", "must look like smtp://"),
+        ("smtp://user:pw@mail.example.ma:25?tls=none", "never sent without TLS"),
+    ],
+)
+def test_an_unusable_smtp_url_is_refused_in_one_line(tmp_path: Path, url: str, reason: str) -> None:
+    with pytest.raises(SettingsError, match=reason) as caught:
+        load_settings({"GRANTS_SMTP_URL": url, "GRANTS_DATA_DIR": str(tmp_path)})
+    assert "\n" not in str(caught.value)
+    assert "pw" not in str(caught.value)  # the password is never echoed
+
+
+def test_document_limits_come_from_the_environment(tmp_path: Path) -> None:
+    settings = load_settings({
+        "GRANTS_DOCUMENT_MAX_BYTES": "2048", "GRANTS_DOCUMENTS_TOTAL_BYTES": "8192",
+        "GRANTS_DATA_DIR": str(tmp_path),
+    })  # fmt: skip
+    assert (settings.document_max_bytes, settings.documents_total_bytes) == (2048, 8192)
+    assert load_settings({"GRANTS_DATA_DIR": str(tmp_path)}).document_max_bytes == 10 * 1_048_576
+    assert "smtp_url" not in repr(load_settings({"GRANTS_SMTP_URL": "smtp://u:secretpw@h:587",
+                                                  "GRANTS_DATA_DIR": str(tmp_path)}))  # fmt: skip

@@ -20,6 +20,8 @@ PUBLIC: Final = frozenset(
         "GET /api/v1/envelopes", "GET /api/v1/envelopes/{envelope_id}", "GET /api/v1/calls",
         "GET /api/v1/calls/{call_id}", "GET /api/v1/rubrics", "GET /api/v1/reference",
         "GET /api/v1/ledger", "GET /api/v1/ledger/head", "GET /api/v1/statistics",
+        "GET /api/v1/ledger/entries", "GET /api/v1/ledger/proof/inclusion",
+        "GET /api/v1/ledger/proof/consistency",
     }
 )  # fmt: skip
 _APPLY: Final = (
@@ -55,6 +57,15 @@ RULES: Final[dict[str, tuple[str, ...]]] = {
     "GET /api/v1/applications": ("invalid_cursor",),
     "GET /api/v1/queue": ("invalid_cursor",),
     "POST /api/v1/users": ("invalid_email", "invalid_name", "email_taken"),
+    "GET /api/v1/ledger/entries": ("bad_range", "range_too_large"),
+    "GET /api/v1/ledger/proof/inclusion": ("bad_proof_request",),
+    "GET /api/v1/ledger/proof/consistency": ("bad_proof_request",),
+    "POST /api/v1/applications/{application_id}/documents": (
+        "document_too_large", "unsupported_media_type", "payload_too_large", "unknown_document",
+        "invalid_value", *_DECIDE),
+    "POST /api/v1/applications/{application_id}/information-reply": (
+        "document_too_large", "unsupported_media_type", "payload_too_large", "unknown_document",
+        "unknown_reference", *_DECIDE),
 }  # fmt: skip
 
 

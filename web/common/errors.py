@@ -77,6 +77,10 @@ DOMAIN_STATUS = {
     "tranche_exceeds_funding": 422,
     "not_your_application": 404,
     "reviewer_not_assigned": 404,
+    "document_too_large": 413,
+    "unsupported_media_type": 415,
+    "missing_document": 422,
+    "unknown_document": 422,
 }
 #: Account errors: (status, code).
 ACCOUNT_STATUS = {
@@ -95,6 +99,8 @@ STATUS_CODES = {
     404: "not_found",
     405: "method_not_allowed",
     409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
     422: "validation_failed",
     429: "throttled",
     500: "server_error",

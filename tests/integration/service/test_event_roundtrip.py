@@ -13,7 +13,9 @@ from domain.applications import GrantApplication
 from domain.calls import Call
 from domain.envelopes import SupportEnvelope
 from domain.rubrics import DEFAULT_CRITERIA, Rubric
-from service import applications, decisions, programme
+from service import applications, correspondence, decisions, programme
+from service.accounts import User
+from service.documents import Limits
 from service.repository import Repository, new_mapper
 from tests.integration.service.support import (
     CHAIR,
@@ -71,6 +73,14 @@ async def every_event(store: EventStore) -> dict[str, UUID]:
     await applications.amend(
         store, application_id=amended, investor_id=investor, changes={"jobs": 99}, clock=clock
     )
+    await applications.request_information(
+        store, application_id=amended, by=OFFICER, question="Votre RC ?", clock=clock
+    )
+    await correspondence.reply_with_document(
+        store, application_id=amended, investor=User(id=investor, email="i@x.ma",
+        display_name="I", role="investor"), message="Le voici.", content=b"%PDF-1.4 rc",
+        limits=Limits(each=1_000, total=10_000), clock=clock,
+    )  # fmt: skip
     await applications.declare_conflict(store, application_id=amended, reviewer_id=R3)
     await applications.withdraw(store, application_id=amended, investor_id=investor)
     screened = await submit(store, prog)

@@ -8,6 +8,7 @@ from litestar.response import Template
 from web.common.views import page
 from web.pages.admin.call_texts import CallTextsController
 from web.pages.admin.common import OFFICERS_ONLY
+from web.pages.admin.mail import MailController
 from web.pages.admin.programme import CallController, EnvelopeController
 from web.pages.admin.projections import ProjectionController
 from web.pages.admin.rubrics import RubricController
@@ -28,4 +29,5 @@ ROUTES = (
     RubricController,
     UserController,
     ProjectionController,
+    MailController,
 )

@@ -36,6 +36,7 @@ from web.common.i18n import N_, format_hundredths, language_of, translations_of
 from web.common.live import for_at_most
 from web.common.sessions import session_data
 from web.common.views import page, see_other
+from web.pages.committee import documents as committee_documents
 from web.pages.committee.assignments import (
     LEVELS,
     RETURN_HERE,
@@ -159,6 +160,7 @@ async def file_page(
         # A sole trader's name is sealed with their key: opened for staff, never projected.
         who = await personal_data.identity_of(request.app.state.store, application_id)
         company = who["company_name"] if who else None
+    context |= await committee_documents.file_extras(request, user, application_id)
     return page(
         "committee_file.html", status, file=facts, company=company,
         remaining=left.get(facts["envelope_id"], 0), forms=forms or {}, form_blank=Form(),

@@ -43,8 +43,12 @@ PROJECT_FIELDS: Final = (
     "title", "summary", "sector", "province", "commune", "total_investment", "requested",
     "jobs", "jobs_women", "timeline_months",
 )  # fmt: skip
-#: Every field of the form, in page order; ``submission_key`` is the hidden idempotency key.
-FIELDS: Final = ("call_id", *COMPANY_FIELDS, *CONTACT_FIELDS, *PROJECT_FIELDS, "submission_key")
+#: Every field of the form, in page order; ``submission_key`` is the hidden idempotency key,
+#: ``documents_key`` the hidden key of the files chosen with it (web/pages/portal/documents.py).
+FIELDS: Final = (
+    "call_id", *COMPANY_FIELDS, *CONTACT_FIELDS, *PROJECT_FIELDS, "submission_key",
+    "documents_key",
+)  # fmt: skip
 #: Form field -> the domain's name for it, where they differ.
 DOMAIN_NAMES: Final = {
     "total_investment": "total_investment_centimes",

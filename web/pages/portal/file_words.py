@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
+from web.common.document_words import kind_words
 from web.common.i18n import N_, format_mad, format_moment
 
 if TYPE_CHECKING:
@@ -41,6 +42,8 @@ STEP_WORDS: Final = {
     "tranche_disbursed": (N_("A tranche of %(amount)s was paid to you."), None),
     "cancelled": (N_("The funding was cancelled. Reason:"), "reason"),
     "completed": (N_("The project was completed."), None),
+    "document_attached": (N_("A document was attached: %(kind)s."), None),
+    "information_replied": (N_("You answered the committee's question."), None),
 }
 FIELD_WORDS: Final = {
     "title": N_("Project title"),
@@ -80,6 +83,8 @@ def step_line(step: Step, t: Translations, language: str) -> StepLine:
         params["fields"] = t.gettext(", ").join(
             t.gettext(FIELD_WORDS.get(name, name)) for name in step.params["fields"]
         )
+    if "kind" in step.params:
+        params["kind"] = t.gettext(kind_words(step.params["kind"]))
     sentence = t.gettext(message) % params if params else t.gettext(message)
     return StepLine(
         when=format_moment(step.occurred_at, language),

@@ -20,20 +20,23 @@ from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from domain.applications import GrantApplication, Status
+from domain.documents import MissingDocumentError
 from domain.errors import DomainError, InvalidTransitionError
 from domain.reference import LEGAL_FORMS, PROVINCES, SECTORS, Province
 from projections import call_pages, dashboard, programme
 from projections.call_pages import time_left
 from projections.programme import CallView
-from service import applications, drafts, investors
+from service import applications, documents, drafts, investors
 from service.accounts import INVESTOR, User
 from service.privacy import PersonErasedError
+from service.settings import Settings
 from service.store import EventStore
 from web.common.auth import requires_role
 from web.common.forms import Form
 from web.common.i18n import N_, format_mad, language_of, translations_of
 from web.common.views import page, see_other
 from web.pages.portal import application_form as af
+from web.pages.portal import documents as portal_documents
 from web.pages.portal import my_data
 from web.pages.portal.file_words import DRAFT, status_words, step_line
 
@@ -91,8 +94,13 @@ async def _application_page(
          "left": time_left(pages[c.call_id], now)}
         for c in calls if c.call_id in pages
     ]  # fmt: skip
+    user: User = request.scope["user"]
+    required = await portal_documents.form_documents(
+        request.app.state.store, [c.call_id for c in calls]
+    )
     return page(
         "portal_apply.html", status, form=form, draft_id=draft_id, saved=saved,
+        documents=await portal_documents.slots(pool, user, form, required, lang),
         calls=[_call_option(c, lang) for c in calls], deadlines=deadlines,
         legal_forms=[(t.key, t.labels.get(lang)) for t in LEGAL_FORMS],
         sectors=[(t.key, t.labels.get(lang)) for t in SECTORS],
@@ -157,14 +165,21 @@ class PortalController(Controller):
     async def apply(
         self,
         request: Request[Any, Any, Any],
-        data: Data,
         pool: NamedDependency[asyncpg.Pool],
         store: NamedDependency[EventStore],
         user: NamedDependency[User],
+        settings: NamedDependency[Settings],
     ) -> Template | Redirect:
-        """``action=draft`` keeps what was typed; ``action=submit`` checks and submits."""
+        """``action=draft`` keeps what was typed; ``action=submit`` checks and submits.
+
+        Files chosen are kept either way (see ``web.pages.portal.documents``).
+        """
+        data = await portal_documents.form_of(request)
         form = _with_key(Form.from_data(data, af.FIELDS))
         draft_id = _uuid(data.get("draft_id"))
+        open_calls = await programme.open_calls(pool, await pool.fetchval("SELECT now()"))
+        required = await portal_documents.form_documents(store, [c.call_id for c in open_calls])
+        await portal_documents.keep_uploads(pool, user, form, data, settings, required)
         if data.get("action") == "draft":
             saved = await drafts.save_draft(
                 pool, investor_id=user.id, values=form.values, draft_id=draft_id
@@ -175,20 +190,27 @@ class PortalController(Controller):
         # Every call, not only those open by this process's clock: whether the call still takes
         # applications is decided by the submission itself, on the database's clock.
         parsed = af.parse_application(form, await programme.calls(pool))
-        if parsed is None:
+        if parsed is None or not form.valid:
             return await _application_page(request, pool, form, 422, draft_id=draft_id)
+        held = await portal_documents.held(pool, user, form)
         try:
             application_id = await applications.submit(
                 store, investor_id=user.id, envelope_id=parsed.call.envelope_id,
                 call_id=parsed.call.call_id, applicant=parsed.applicant, contact=parsed.contact,
                 project=parsed.project,
-                idempotency_key=f"{user.id}:{form.values['submission_key']}",
+                idempotency_key=f"{user.id}:{form.values['submission_key']}", documents=held,
             )  # fmt: skip
+        except MissingDocumentError as error:
+            portal_documents.missing_on(form, error)
         except DomainError as error:
             form.error(*af.field_of(error))
         except PersonErasedError:
             form.error(af.FORM, ERASED)
         else:
+            await documents.move_draft_documents(
+                pool, draft_id=portal_documents.documents_key(form),
+                application_id=application_id, investor_id=user.id,
+            )  # fmt: skip
             if draft_id is not None:
                 await drafts.delete_draft(pool, investor_id=user.id, draft_id=draft_id)
             return see_other(f"/my/files/{application_id}?submitted=true")
@@ -203,8 +225,10 @@ class PortalController(Controller):
         store: NamedDependency[EventStore],
         user: NamedDependency[User],
         submitted: FromQuery[bool] = False,
+        document: FromQuery[str | None] = None,
+        reply: FromQuery[str | None] = None,
     ) -> Template:
-        """Status, amounts and the timeline of every step of one of the investor's files."""
+        """Status, amounts, the timeline, documents and the committee's questions of a file."""
         row = await dashboard.file(pool, user.id, application_id)
         if row is None:  # not projected yet, or not theirs
             app = await _own(store, user, application_id)
@@ -212,12 +236,17 @@ class PortalController(Controller):
                         application_id=application_id, submitted=submitted)  # fmt: skip
         t, language = translations_of(request), language_of(request)
         steps = await dashboard.timeline(pool, user.id, application_id)
+        extras = await portal_documents.file_context(
+            store, user, application_id, row["status"], language
+        )
         return page(
             "portal_file.html", file=row, title=row["title"], application_id=application_id,
             submitted=submitted, status_text=status_words(row["status"]),
             steps=[step_line(step, t, language) for step in steps],
             can_amend=row["status"] == Status.INFORMATION_REQUESTED,
             can_withdraw=row["status"] in WITHDRAWABLE,
+            document_notice=portal_documents.notice_of(document),
+            reply_notice=portal_documents.notice_of(reply), **extras,
         )  # fmt: skip
 
     @get("/files/{application_id:uuid}/amend")

@@ -11,7 +11,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import URLEncodedBody
 from litestar.response import Redirect, Template
 
-from service import mail
+from service import mail, notifier
 from service.settings import Settings
 from web.common.i18n import LANGUAGES
 from web.common.sessions import session_data
@@ -20,11 +20,15 @@ from web.common.views import page, safe_next, see_other
 
 @post("/language")
 async def choose_language(
-    request: Request[Any, Any, Any], data: URLEncodedBody[dict[str, str]]
+    request: Request[Any, Any, Any],
+    data: URLEncodedBody[dict[str, str]],
+    pool: NamedDependency[asyncpg.Pool],
 ) -> Redirect:
-    """Keep the visitor's explicit language choice in the session."""
+    """Keep the visitor's explicit language choice in the session (and, signed in, for mails)."""
     if data.get("lang") in LANGUAGES:
         session_data(request)["lang"] = data["lang"]
+        if (user := request.scope.get("user")) is not None:
+            await notifier.set_language(pool, user.id, data["lang"])
     return see_other(safe_next(data.get("next")))
 
 
