@@ -328,14 +328,34 @@ class GrantApplication(Aggregate):
         if self.status == Status.SUBMITTED:
             self.status = Status.IN_REVIEW
 
-    def declare_conflict(self, reviewer_id: UUID, at: datetime) -> None:
-        """A reviewer declares a conflict of interest: they no longer see nor score the file."""
+    def declare_conflict(self, reviewer_id: UUID, at: datetime, reason: str = "") -> None:
+        """A reviewer declares a conflict of interest: they no longer see nor score the file.
+
+        ``reason`` is the reviewer's own account of the conflict, kept for the committee's
+        record (never published); the web form requires one, older clients may send none.
+        """
         self._require("declare a conflict", *_OPEN)
         if reviewer_id not in self.conflicts:
-            self._conflict_declared(reviewer_id=reviewer_id, timestamp=at)
+            self._conflict_declared(reviewer_id=reviewer_id, reason=reason.strip(), timestamp=at)
 
-    @event("ConflictDeclared", topic="grants.application:ConflictDeclared")
-    def _conflict_declared(self, reviewer_id: UUID, timestamp: datetime) -> None:
+    class ConflictDeclared(Aggregate.Event):
+        """A reviewer declared a conflict of interest on the file.
+
+        Version 2 added ``reason``; version-1 events are upcast with an empty reason.
+        """
+
+        TOPIC = "grants.application:ConflictDeclared"
+        class_version = 2
+        reviewer_id: UUID
+        reason: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Version 1 had no reason."""
+            state["reason"] = ""
+
+    @event(ConflictDeclared)
+    def _conflict_declared(self, reviewer_id: UUID, reason: str, timestamp: datetime) -> None:
         self.conflicts.add(reviewer_id)
 
     def score(

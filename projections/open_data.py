@@ -15,13 +15,15 @@ from typing import TYPE_CHECKING, Any
 
 from domain.local_time import in_morocco
 from domain.reference import SOLE_TRADER, french_of, province, sector
-from projections import ledger, transparency
+from projections import ledger, public_grants, transparency
 from projections.chain import content_of
 
 if TYPE_CHECKING:
     import asyncpg
 
 PREFIX = "360G-draatafilalet"
+#: Additional field on each grant (360Giving allows them; documented in docs/public-site.md).
+OVERRIDE_FIELD = "fundedByOverride"
 FUNDER = {"id": "XI-DRAATAFILALET-REGION", "name": "Conseil de la Région Drâa-Tafilalet"}
 #: ``issued`` of the package while the ledger is empty: the council's decision opening the programme.
 EMPTY_ISSUED = "2022-06-01T00:00:00+00:00"
@@ -40,7 +42,7 @@ CSV_COLUMNS = (
     "Recipient Ind:Name", "Beneficiary Location:Name", "Beneficiary Location:Country Code",
     "Beneficiary Location:Geographic Code", "Funding Org:Identifier", "Funding Org:Name",
     "Grant Programme:Code", "Grant Programme:Title", "Classifications:Code",
-    "Classifications:Title", "Last modified",
+    "Classifications:Title", "Last modified", "Funded By Override",
 )  # fmt: skip
 
 
@@ -56,7 +58,14 @@ async def grants(pool: asyncpg.Pool) -> list[dict[str, Any]]:
     for row in await pool.fetch(SELECT_ENTRIES):
         by_application[row["application_id"]].append(row)
     funded = [rows for rows in by_application.values() if rows[0]["kind"] == "funding_decision"]
-    return [_grant(rows) for rows in funded]
+    overrides = await public_grants.overrides(pool)
+    return [_grant(rows) | _override(rows[0]["application_id"], overrides) for rows in funded]
+
+
+def _override(application_id: Any, overrides: set[Any]) -> dict[str, Any]:
+    """The documented additional field (docs/public-site.md): funded below the threshold by the
+    chair's override, whose justification the grant's public page publishes."""
+    return {OVERRIDE_FIELD: application_id in overrides}
 
 
 def _grant(rows: list[Any]) -> dict[str, Any]:
@@ -144,7 +153,7 @@ def to_csv(items: list[dict[str, Any]]) -> str:
             location["name"], location["countryCode"], location["geoCode"], FUNDER["id"],
             FUNDER["name"],
             PROGRAMME["code"], PROGRAMME["title"], classification["code"],
-            classification["title"], g["dateModified"],
+            classification["title"], g["dateModified"], g.get(OVERRIDE_FIELD, False),
         ]])  # fmt: skip
     return out.getvalue()
 
@@ -184,4 +193,19 @@ async def ledger_document(pool: asyncpg.Pool) -> dict[str, Any]:
             {**content_of(e), "prev_hash": e["prev_hash"], "entry_hash": e["entry_hash"]}
             for e in entries
         ],
+        # Beside the hashed entries (whose content the chain fixes): the grants funded by an
+        # override, with the chair's published justification.
+        "overrides": await _overrides(pool),
     }
+
+
+async def _overrides(pool: asyncpg.Pool) -> list[dict[str, Any]]:
+    found = [await public_grants.grant(pool, a) for a in await public_grants.overrides(pool)]
+    return sorted(
+        (
+            {"application_id": str(g.application_id), "decided_at": g.decided_at.isoformat(),
+             "justification": g.justification}
+            for g in found if g is not None
+        ),
+        key=lambda o: (o["decided_at"], o["application_id"]),
+    )  # fmt: skip

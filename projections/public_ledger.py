@@ -2,14 +2,17 @@
 
 Pages are keyset-paginated on ``seq`` (``before``/``after`` an entry), so a link to a page keeps
 showing the same entries however many are appended later. Filters: sector, province, year (of
-the entry, UTC) and a case-insensitive search in the organisation's name.
+the entry, UTC) and a search, accent- and case-insensitive, in the organisation's name and
+the names of places (province, commune) and sectors in any language; totals of what matches.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from domain.reference import PROVINCES, SECTORS
 from projections.ledger import COLUMNS, SELECT_HEAD
 
 if TYPE_CHECKING:
@@ -18,22 +21,37 @@ if TYPE_CHECKING:
 
     import asyncpg
 
-WHERE = """
+#: Accents folded away in SQL as ``fold`` does in Python, so that ``energie`` finds ``Énergie``.
+ACCENTED = "àáâãäåāăąçćčďèéêëēėęěìíîïīįıłñńňòóôõöøōőùúûüūůűųýÿźżž"
+PLAIN = "aaaaaaaaacccdeeeeeeeeiiiiiiilnnnoooooooouuuuuuuuyyzzz"
+_FOLD = str.maketrans(ACCENTED, PLAIN)
+# $4 the folded search: in the organisation's name, or the place or sector it names ($5 provinces,
+# $6 sectors, $7 communes whose name matches, in any language).
+WHERE = f"""
 ($1::text IS NULL OR sector = $1) AND ($2::text IS NULL OR province = $2)
 AND ($3::int IS NULL OR extract(year FROM occurred_at AT TIME ZONE 'UTC') = $3)
-AND ($4::text IS NULL OR org_name ILIKE '%' || $4 || '%')
+AND ($4::text IS NULL
+     OR translate(lower(coalesce(org_name, '')), '{ACCENTED}', '{PLAIN}') LIKE '%' || $4 || '%'
+     OR province = ANY($5::text[]) OR sector = ANY($6::text[])
+     OR application_id IN (SELECT application_id FROM public_grants WHERE commune = ANY($7::text[])))
 """
 OLDER = f"""
 SELECT {COLUMNS} FROM ledger_entries
-WHERE {WHERE} AND ($5::bigint IS NULL OR seq < $5) ORDER BY seq DESC LIMIT $6
+WHERE {WHERE} AND ($8::bigint IS NULL OR seq < $8) ORDER BY seq DESC LIMIT $9
 """
 NEWER = f"""
 SELECT * FROM (SELECT {COLUMNS} FROM ledger_entries
-WHERE {WHERE} AND seq > $5 ORDER BY seq LIMIT $6) AS page ORDER BY seq DESC
+WHERE {WHERE} AND seq > $8 ORDER BY seq LIMIT $9) AS page ORDER BY seq DESC
 """
-EXISTS = f"SELECT EXISTS (SELECT 1 FROM ledger_entries WHERE {WHERE} AND seq {{op}} $5)"
-# Counts and years read every matching entry; bounded by the head they are memoised under ($5).
-COUNT = f"SELECT count(*) FROM ledger_entries WHERE {WHERE} AND seq <= $5"
+EXISTS = f"SELECT EXISTS (SELECT 1 FROM ledger_entries WHERE {WHERE} AND seq {{op}} $8)"
+# Counts, totals and years read every matching entry; bounded by the head memoised under ($8).
+COUNT = f"SELECT count(*) FROM ledger_entries WHERE {WHERE} AND seq <= $8"
+TOTALS = f"""
+SELECT coalesce(sum(amount_centimes) FILTER (WHERE kind = 'funding_decision'), 0)::bigint,
+       coalesce(sum(amount_centimes) FILTER (WHERE kind = 'tranche'), 0)::bigint,
+       coalesce(sum(amount_centimes) FILTER (WHERE kind IN ('cancellation', 'release')), 0)::bigint
+FROM ledger_entries WHERE {WHERE} AND seq <= $8
+"""
 YEARS = """
 SELECT DISTINCT extract(year FROM occurred_at AT TIME ZONE 'UTC')::int AS year
 FROM ledger_entries WHERE seq <= $1 ORDER BY 1 DESC
@@ -66,9 +84,28 @@ class Filters:
     search: str | None = None
 
     def args(self) -> tuple[Any, ...]:
-        """The SQL parameters $1..$4 (the search with LIKE's wildcards escaped)."""
-        search = self.search.translate(ESCAPE) if self.search else None
-        return (self.sector, self.province, self.year, search)
+        """The SQL parameters $1..$7: the search folded (``fold``) with LIKE's wildcards
+        escaped, and the provinces, sectors and communes whose name contains it."""
+        if not self.search:
+            return (self.sector, self.province, self.year, None, [], [], [])
+        folded = fold(self.search)
+        return (
+            self.sector, self.province, self.year, folded.translate(ESCAPE),
+            [p.key for p in PROVINCES if _names(p.labels, folded)],
+            [t.key for t in SECTORS if _names(t.labels, folded)],
+            [c.key for p in PROVINCES for c in p.communes if _names(c.labels, folded)],
+        )  # fmt: skip
+
+
+def fold(text: str) -> str:
+    """Lower case without accents (Arabic short vowels too): ``Énergie`` -> ``energie``."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return bare.translate(_FOLD)
+
+
+def _names(labels: Any, folded: str) -> bool:
+    return any(folded in fold(label) for label in (labels.ar, labels.fr, labels.en))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -79,6 +116,15 @@ class Page:
     total: int
     older_than: int | None
     newer_than: int | None
+    #: Over every matching entry: granted (funding decisions), paid (tranches), given back.
+    granted_centimes: int = 0
+    paid_centimes: int = 0
+    given_back_centimes: int = 0
+
+    @property
+    def committed_centimes(self) -> int:
+        """Granted less what cancellations and completions gave back to the envelope."""
+        return self.granted_centimes - self.given_back_centimes
 
 
 async def page(
@@ -98,7 +144,10 @@ async def page(
             rows = await conn.fetch(OLDER, *args, before, size)
         entries = [dict(r) for r in rows]
         total = await _memoised(
-            conn, ("count", *args), lambda head: conn.fetchval(COUNT, *args, head)
+            conn, ("count", *_key(args)), lambda head: conn.fetchval(COUNT, *args, head)
+        )
+        sums = await _memoised(
+            conn, ("totals", *_key(args)), lambda head: conn.fetchrow(TOTALS, *args, head)
         )
         older = newer = None
         if entries:
@@ -107,7 +156,15 @@ async def page(
                 older = last
             if await conn.fetchval(EXISTS.format(op=">"), *args, first):
                 newer = first
-    return Page(entries=entries, total=total, older_than=older, newer_than=newer)
+    return Page(
+        entries=entries, total=total, older_than=older, newer_than=newer,
+        granted_centimes=sums[0], paid_centimes=sums[1], given_back_centimes=sums[2],
+    )  # fmt: skip
+
+
+def _key(args: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The parameters as a memo key (lists are not hashable)."""
+    return tuple(tuple(a) if isinstance(a, list) else a for a in args)
 
 
 async def years(pool: asyncpg.Pool) -> list[int]:

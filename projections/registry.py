@@ -16,6 +16,7 @@ from projections import (
     envelopes,
     ledger,
     programme,
+    public_grants,
     review_queue,
     statistics,
     tracking,
@@ -45,6 +46,7 @@ ALL_PROJECTIONS: tuple[Projection, ...] = (
     envelopes.PROJECTION,
     statistics.PROJECTION,
     programme.PROJECTION,
+    public_grants.PROJECTION,
     call_pages.PROJECTION,
 )
 

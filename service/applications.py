@@ -174,16 +174,22 @@ async def request_information(
 
 
 async def screen_out(
-    store: EventStore, *, application_id: UUID, by: UUID, reason: str, clock: Clock = database_now
+    store: EventStore,
+    *,
+    application_id: UUID,
+    by: UUID,
+    reason: str,
+    clock: Clock = database_now,
+    idempotency_key: str | None = None,
 ) -> None:
-    """Declare the file ineligible before review."""
+    """Declare the file ineligible before review (once per ``idempotency_key``)."""
 
     async def decide(unit: Unit) -> None:
         (await unit.get(application_id, GrantApplication)).screen_out(
             by, reason, await unit.now(clock)
         )
 
-    await execute(store, decide)
+    await execute(store, decide, idempotency=("screen_out", idempotency_key))
 
 
 async def assign_reviewer(
@@ -204,13 +210,18 @@ async def assign_reviewer(
 
 
 async def declare_conflict(
-    store: EventStore, *, application_id: UUID, reviewer_id: UUID, clock: Clock = database_now
+    store: EventStore,
+    *,
+    application_id: UUID,
+    reviewer_id: UUID,
+    reason: str = "",
+    clock: Clock = database_now,
 ) -> None:
     """A reviewer declares a conflict of interest: they no longer see nor score the file."""
 
     async def decide(unit: Unit) -> None:
         (await unit.get(application_id, GrantApplication)).declare_conflict(
-            reviewer_id, await unit.now(clock)
+            reviewer_id, await unit.now(clock), reason
         )
 
     await execute(store, decide)

@@ -10,7 +10,7 @@ a few milliseconds instead of colliding and retrying (the optimistic version che
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from domain.applications import GrantApplication
 from domain.envelopes import SupportEnvelope
@@ -53,13 +53,16 @@ async def fund(
     override_justification: str = "",
     policy: Policy = DEFAULT_POLICY,
     clock: Clock = database_now,
+    idempotency_key: str | None = None,
 ) -> Funding:
     """Fund the application and reserve the amount in its envelope, atomically.
 
     Refused with ``EnvelopeExhaustedError`` (carrying the remaining amount) when it does not fit.
+    With ``idempotency_key``, a second call with the same key decides nothing and returns the
+    first decision (a double click, a retry after a 503).
     """
 
-    async def decide(unit: Unit) -> Funding:
+    async def decide(unit: Unit) -> dict[str, Any]:
         at, app = await unit.now(clock), await unit.get(application_id, GrantApplication)
         app.fund(
             decided_by, amount_centimes, note, at,
@@ -69,13 +72,14 @@ async def fund(
         )  # fmt: skip
         envelope = await _envelope_of(unit, app)
         envelope.reserve(application_id, amount_centimes, at)
-        return Funding(
-            application_id=application_id,
-            amount_centimes=amount_centimes,
-            remaining_centimes=envelope.remaining_centimes,
-        )
+        # A mapping, so that an idempotency key can keep it (the transcoder stores no dataclass).
+        return {
+            "application_id": application_id,
+            "amount_centimes": amount_centimes,
+            "remaining_centimes": envelope.remaining_centimes,
+        }
 
-    return await execute(store, decide)
+    return Funding(**await execute(store, decide, idempotency=("fund", idempotency_key)))
 
 
 async def reject(
@@ -85,15 +89,16 @@ async def reject(
     decided_by: UUID,
     reason: str,
     clock: Clock = database_now,
+    idempotency_key: str | None = None,
 ) -> None:
-    """Decide not to fund the application."""
+    """Decide not to fund the application (once per ``idempotency_key``)."""
 
     async def decide(unit: Unit) -> None:
         (await unit.get(application_id, GrantApplication)).reject(
             decided_by, reason, await unit.now(clock)
         )
 
-    await execute(store, decide)
+    await execute(store, decide, idempotency=("reject", idempotency_key))
 
 
 async def sign_agreement(

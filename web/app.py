@@ -49,7 +49,10 @@ from web.pages.accounts.accounts import AccountController
 from web.pages.accounts.mfa import SecondFactorController
 from web.pages.admin.privacy import PrivacyAdminController
 from web.pages.committee import actions as committee_actions
+from web.pages.committee import as_seen as committee_as_seen
+from web.pages.committee import assignments as committee_assignments
 from web.pages.committee import documents as committee_documents
+from web.pages.committee import what_if as committee_what_if
 from web.pages.committee import workspace as committee
 from web.pages.committee.documents import committee_document_routes
 from web.pages.portal.documents import portal_document_routes
@@ -133,6 +136,9 @@ def create_app(settings: Settings, *, database_url: str | None = None) -> Litest
             committee.score,
             committee.queue_events,
             *committee_actions.ROUTES,
+            *committee_what_if.ROUTES,
+            *committee_assignments.ROUTES,
+            *committee_as_seen.ROUTES,
             healthz,
             create_static_files_router(path="/static", directories=[HERE / "static"]),
             # The JSON API and its OpenAPI document (/schema); pages stay out of the schema.

@@ -198,9 +198,15 @@ def committee_file(page: Page, server: str, app_id: str) -> None:
 
 
 def assign_reviewers(page: Page, server: str, app_id: str, names: tuple[str, ...]) -> None:
-    """The officer (signed in) assigns each reviewer from the file's page."""
+    """The officer (signed in) makes sure each reviewer is assigned, from the file's page: the
+    list offers only eligible reviewers, so one already assigned is listed among the reviews."""
     for name in names:
         committee_file(page, server, app_id)
+        offered = [o.strip() for o in page.locator("#assign-reviewer_id option").all_inner_texts()]
+        if name not in offered:
+            assigned = page.locator("table:has(#reviews-caption) tbody th").all_inner_texts()
+            assert name in [a.strip() for a in assigned], (name, offered, assigned)
+            continue
         page.select_option("#assign-reviewer_id", label=name)
         page.locator("form[action$='/assign'] button[type=submit]").click()
         page.wait_for_load_state()
@@ -208,10 +214,21 @@ def assign_reviewers(page: Page, server: str, app_id: str, names: tuple[str, ...
 
 
 def score_all(page: Page, value: str) -> str:
-    """Type ``value`` for every criterion on the scoring page; the live total it shows."""
-    for field in page.locator("input[data-weight]").all():
+    """Type ``value`` for every criterion a reviewer scores (the fact criteria are scored from
+    the file, read-only); the live total it shows."""
+    for field in page.locator("input[data-weight]:not([readonly])").all():
         field.fill(value)
     return page.locator("#score-total").inner_text()
+
+
+def expected_total(page: Page) -> str:
+    """The weighted total of the values on the scoring page, computed by the domain's rule."""
+    from domain.rubrics import DEFAULT_CRITERIA, weighted_score
+
+    scores = {c.key: int(page.locator(f"#s-{c.key}").input_value()) for c in DEFAULT_CRITERIA}
+    total = weighted_score(DEFAULT_CRITERIA, scores)
+    mark = "." if page.locator("html").get_attribute("lang") == "en" else ","  # the page's mark
+    return f"{total // 100}{mark}{total % 100:02d}"
 
 
 def submit_score(page: Page, language: str, comment: str = "") -> str:
@@ -233,6 +250,7 @@ def fund(page: Page, server: str, app_id: str, amount_mad: str, note: str) -> st
     committee_file(page, server, app_id)
     page.fill("#fund-amount", amount_mad)
     page.fill("#fund-note", note)
+    page.check("#fund-confirm")
     page.locator("form[action$='/fund'] button[type=submit]").click()
     page.wait_for_load_state()
     return notice(page)
@@ -250,6 +268,7 @@ def pay_tranche(page: Page, server: str, app_id: str, amount_mad: str) -> str:
     """The officer (signed in) records a tranche paid; the confirmation shown."""
     committee_file(page, server, app_id)
     page.fill("#tranche-amount", amount_mad)
+    page.check("#tranche-confirm")
     page.locator("form[action$='/tranches'] button[type=submit]").click()
     page.wait_for_load_state()
     return notice(page)

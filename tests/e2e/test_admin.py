@@ -469,7 +469,12 @@ async def test_disabling_ends_the_live_session_and_blocks_login(
     client.cookies.clear()
     await log_in(client, officer.email)
     officer_cookie = client.cookies[COOKIE]
-    response = await post(client, f"/admin/users/{reviewer.id}/active", {"active": "0"})
+    unconfirmed = await post(client, f"/admin/users/{reviewer.id}/active", {"active": "0"})
+    assert unconfirmed.status_code == 422  # disabling asks for the ticked confirmation
+    assert not await db.fetchval("SELECT disabled FROM users WHERE id = $1", reviewer.id)
+    response = await post(
+        client, f"/admin/users/{reviewer.id}/active", {"active": "0", "confirm": "yes"}
+    )
     assert response.status_code == 303
     assert (
         await db.fetchval("SELECT count(*) FROM web_sessions WHERE user_id = $1", reviewer.id) == 0
@@ -510,7 +515,7 @@ async def test_an_officer_cannot_lock_themself_out(
     client: AsyncTestClient[Litestar], officer: User, db: asyncpg.Pool
 ) -> None:
     message = "You cannot disable your own account or change your own role."
-    for path, data in ((f"/admin/users/{officer.id}/active", {"active": "0"}),
+    for path, data in ((f"/admin/users/{officer.id}/active", {"active": "0", "confirm": "yes"}),
                        (f"/admin/users/{officer.id}/role", {"role": "reviewer"})):  # fmt: skip
         response = await post(client, path, data)
         assert response.status_code == 409
@@ -528,7 +533,7 @@ async def test_investors_keep_their_role_and_unknown_accounts_are_not_found(
     assert response.status_code == 422
     assert await db.fetchval("SELECT role FROM users WHERE id = $1", investor.id) == "investor"
     assert (
-        await post(client, f"/admin/users/{SOME_ID}/active", {"active": "0"})
+        await post(client, f"/admin/users/{SOME_ID}/active", {"active": "0", "confirm": "yes"})
     ).status_code == 404
     assert (
         await post(client, f"/admin/users/{SOME_ID}/role", {"role": "chair"})

@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from domain.fact_criteria import fact_scores
+from domain.rubrics import DEFAULT_CRITERIA, weighted_score
 from tests.e2e.api_support import (
     CHAIR,
     INVESTOR,
@@ -91,7 +93,10 @@ async def test_a_file_from_submission_to_the_public_ledger(
     await api.sign_in(REVIEWER1)
     seen = await api.get(f"/applications/{app_id}")
     assert seen.status_code == 200
-    assert seen.json()["raw_score"] == 8000
+    # the fact criteria are scored from the file whatever the reviewers sent (4 each)
+    facts = fact_scores(frozenset(GOOD), province_key=seen.json()["province"],
+                        sector_key=seen.json()["sector"])  # fmt: skip
+    assert seen.json()["raw_score"] == weighted_score(DEFAULT_CRITERIA, {**GOOD, **facts})
     for personal in ("salma@example.ma", "Salma", "+212600000001", "contact"):
         assert personal not in seen.text
     queue = (await api.get("/queue")).json()["items"]
@@ -288,6 +293,10 @@ async def test_the_queue_ranks_only_files_that_can_be_funded_now(
         poor: ("below_threshold", None, None),
         lone: ("below_quorum", None, None),
     }
-    assert items[lone]["raw_score"] == 8000  # a high score alone does not make the line
+    # a high score alone does not make the line (facts of the file scored from it, the rest 4s)
+    lone_facts = fact_scores(frozenset(GOOD), province_key=items[lone]["province"],
+                             sector_key=items[lone]["sector"])  # fmt: skip
+    assert items[lone]["raw_score"] == weighted_score(DEFAULT_CRITERIA, {**GOOD, **lone_facts})
+    assert items[lone]["raw_score"] >= 5000
     assert items[good]["cumulative_requested_centimes"] == items[good]["requested_centimes"]
     assert {items[a]["threshold"] for a in items} == {5000}

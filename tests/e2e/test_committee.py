@@ -20,7 +20,7 @@ import uvicorn
 
 from domain.identifiers import ice_with_check
 from domain.rubrics import DEFAULT_CRITERIA
-from projections import tracking
+from projections import review_queue, tracking
 from service import applications as apps
 from service import demo_data, programme
 from service.accounts import CHAIR, INVESTOR, OFFICER, REVIEWER
@@ -105,10 +105,15 @@ async def as_user(client: AsyncTestClient[Litestar], email: str) -> None:
 async def act(
     client: AsyncTestClient[Litestar], app_id: UUID, action: str, **data: str
 ) -> httpx.Response:
-    """POST an action form with the token of the file page (or the queue's when hidden)."""
+    """POST an action form with the token of the file page (or the queue's when hidden),
+    confirmed and with the page's idempotency key, as a person ticking the box would."""
     page = await client.get(f"/committee/files/{app_id}")
     token = csrf_of(page if page.status_code == 200 else await client.get("/"))
-    return await client.post(f"/committee/files/{app_id}/{action}", data={**data, "_csrf": token})
+    key = re.search(r'name="key" value="([0-9a-f]{32})"', page.text)
+    guard = {"confirm": "yes", "key": key[1] if key else "0" * 32}
+    return await client.post(
+        f"/committee/files/{app_id}/{action}", data={**guard, **data, "_csrf": token}
+    )
 
 
 def queue_ids(response: httpx.Response) -> list[str]:
@@ -235,7 +240,7 @@ async def test_a_reviewer_sees_only_assigned_files_and_loses_a_conflicted_one(
     for personal in ("Fatima Zahra Ouali", "fz.ouali@exemple.ma", "+212600112233", "Test Person"):
         assert personal not in page.text
 
-    declared = await act(english, a2, "conflict")
+    declared = await act(english, a2, "conflict", reason="Mon cousin dirige la société.")
     assert declared.status_code == 303
     assert declared.headers["location"] == "/committee/queue"
     await catch_up(world.pool, world.store)
@@ -305,7 +310,13 @@ async def test_scoring_errors_are_shown_next_to_the_field_with_what_was_typed(
     assert response.status_code == 303
     await catch_up(world.pool, world.store)
     page = await english.get(response.headers["location"])
-    assert "Your review is recorded: 85.00 / 100." in page.text  # 25*5 + 75*4 = 425 -> 85.00
+    # 25*5 + 50*4 on the typed criteria; the fact criteria (province 10, sector 15) are scored
+    # from the file: offshoring -> 5, the province's category -> 3 (A) or 5 (B).
+    facts = await review_queue.file(world.pool, app_id)
+    assert facts is not None
+    province = 10 * (3 if facts["province"] == "ouarzazate" else 5)
+    total = (25 * 5 + 50 * 4 + 15 * 5 + province) * 20
+    assert f"Your review is recorded: {total // 100}.{total % 100:02d} / 100." in page.text
 
 
 # -- the queue ---------------------------------------------------------------------------------
@@ -500,8 +511,8 @@ async def test_the_chair_rejects_and_the_officer_asks_and_screens_out(
 async def test_full_journey_assign_score_fund_sign_disburse(
     english: AsyncTestClient[Litestar], world: Programme
 ) -> None:
-    app_id = await world.submit(requested_centimes=1_000_000 * MAD,
-                                total_investment_centimes=5_000_000 * MAD)  # fmt: skip
+    app_id = await world.submit(requested_centimes=1_000_000 * MAD, province="zagora",
+                                commune="zagora", total_investment_centimes=5_000_000 * MAD)  # fmt: skip
     await catch_up(world.pool, world.store)
     await as_user(english, "officer@region.ma")
     page = await english.get(f"/committee/files/{app_id}")
@@ -528,7 +539,8 @@ async def test_full_journey_assign_score_fund_sign_disburse(
 
     await as_user(english, "chair@region.ma")
     queue = await english.get("/committee/queue")
-    assert "90.00" in queue.text  # mean of 100.00 and 80.00
+    # Facts (offshoring, Zagora: category B) are scored 5 from the file: 100.00 and 85.00.
+    assert "92.50" in queue.text
     assert "Above: fits" in queue.text
     file_page = await english.get(f"/committee/files/{app_id}")
     assert "Projet solide" in file_page.text  # reviews are shown to the chair

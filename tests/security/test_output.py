@@ -85,13 +85,16 @@ REVIEWED_SQL = {
     ("service/embedded.py", "f'CREATE DATABASE \"{database}\"'"),
     ("service/testing.py", "f'CREATE DATABASE \"{name}\"'"),
     ("service/testing.py", "f'DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)'"),
-    # public_ledger.WHERE: a constant filter with $1-$4 parameters; op: "<" or ">" chosen in code
+    # public_ledger.WHERE: a constant filter with $1-$7 parameters (its f-string puts in only the
+    # constant ACCENTED/PLAIN letters of the accent fold); op: "<" or ">" chosen in code
     ("projections/public_ledger.py", 'EXISTS.format(op="<")'),
     ("projections/public_ledger.py", 'EXISTS.format(op=">")'),
-    ("projections/public_ledger.py", 'f""" SELECT * FROM (SELECT {COLUMNS} FROM ledger_entries WHERE {WHERE} AND seq > $5 ORDER '),
-    ("projections/public_ledger.py", 'f""" SELECT {COLUMNS} FROM ledger_entries WHERE {WHERE} AND ($5::bigint IS NULL OR seq < $'),
-    ("projections/public_ledger.py", 'f"SELECT EXISTS (SELECT 1 FROM ledger_entries WHERE {WHERE} AND seq {{op}} $5)"'),
-    ("projections/public_ledger.py", 'f"SELECT count(*) FROM ledger_entries WHERE {WHERE} AND seq <= $5"'),
+    ("projections/public_ledger.py", 'f""" ($1::text IS NULL OR sector = $1) AND ($2::text IS NULL OR province = $2) AND ($3::in'),
+    ("projections/public_ledger.py", 'f""" SELECT * FROM (SELECT {COLUMNS} FROM ledger_entries WHERE {WHERE} AND seq > $8 ORDER '),
+    ("projections/public_ledger.py", 'f""" SELECT {COLUMNS} FROM ledger_entries WHERE {WHERE} AND ($8::bigint IS NULL OR seq < $'),
+    ("projections/public_ledger.py", 'f""" SELECT coalesce(sum(amount_centimes) FILTER (WHERE kind = \'funding_decision\'), 0)::bi'),
+    ("projections/public_ledger.py", 'f"SELECT EXISTS (SELECT 1 FROM ledger_entries WHERE {WHERE} AND seq {{op}} $8)"'),
+    ("projections/public_ledger.py", 'f"SELECT count(*) FROM ledger_entries WHERE {WHERE} AND seq <= $8"'),
     ("projections/public_ledger.py", 'f"SELECT {COLUMNS} FROM ledger_entries WHERE application_id = $1 ORDER BY seq"'),
     # ORDER[sort]: a fixed dict of ORDER BY clauses; sort is a Literal query parameter (else 400)
     # USER_COLUMNS: a constant column list

@@ -8,7 +8,16 @@ from __future__ import annotations
 
 from litestar import Router
 
-from web.api import applications, decisions, newcomers, programme, reads, session, transparency
+from web.api import (
+    applications,
+    decisions,
+    newcomers,
+    programme,
+    reads,
+    session,
+    transparency,
+    what_if,
+)
 
 PREFIX = "/api/v1"
 
@@ -34,6 +43,7 @@ def api_router() -> Router:
             reads.programme_statistics,
             reads.UserController,
             reads.projections,
+            what_if.what_if,
             *newcomers.ROUTES,
         ],
     )

@@ -16,6 +16,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
+from domain.fact_criteria import fact_scores
 from projections import programme, review_queue
 from service import applications, decisions
 from service.accounts import CHAIR, OFFICER, REVIEWER, User
@@ -176,17 +177,28 @@ class ReviewerCommands(Controller):
         pool: NamedDependency[asyncpg.Pool],
         store: NamedDependency[EventStore],
     ) -> ReviewOut:
-        """Against the published rubric (or ``rubric_id``); a second review supersedes the first."""
+        """Against the published rubric (or ``rubric_id``); a second review supersedes the first.
+
+        Criteria that are facts of the file (province category, priority sector) are scored from
+        the file, as on the score form: values sent for them are replaced (they may be left out).
+        """
         await _require_assigned(pool, user, application_id)
-        rubric_id = data.rubric_id
-        if rubric_id is None:
-            published = await programme.published_rubric(pool)
-            if published is None:
-                raise ProblemError(409, "rubric_not_published", "no rubric is published yet")
-            rubric_id = published.rubric_id
+        rubric = (
+            await programme.published_rubric(pool)
+            if data.rubric_id is None
+            else await programme.rubric(pool, data.rubric_id)
+        )
+        if rubric is None:
+            raise ProblemError(409, "rubric_not_published", "no rubric is published yet")
+        file = await review_queue.file(pool, application_id)
+        keys = frozenset(c["key"] for c in rubric.criteria)
+        facts = (
+            fact_scores(keys, province_key=file["province"], sector_key=file["sector"])
+            if file else {}
+        )  # fmt: skip
         score = await applications.review(
-            store, application_id=application_id, reviewer_id=user.id, rubric_id=rubric_id,
-            scores=data.scores, comment=data.comment,
+            store, application_id=application_id, reviewer_id=user.id,
+            rubric_id=rubric.rubric_id, scores={**data.scores, **facts}, comment=data.comment,
         )  # fmt: skip
         return ReviewOut(application_id=application_id, weighted_score=score)
 

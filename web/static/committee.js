@@ -69,7 +69,26 @@ function liveQueue() {
   window.addEventListener("pagehide", () => source.close());
 }
 
+// A decisive form sends once: its button is disabled on the first submit (the server's
+// idempotency key makes a second request harmless anyway), and Enter in a one-line field never
+// sends it: the decision is taken with its button only.
+function decisiveForms() {
+  for (const form of document.querySelectorAll("form[data-decisive]")) {
+    form.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && event.target instanceof HTMLInputElement) event.preventDefault();
+    });
+    form.addEventListener("submit", () => {
+      for (const button of form.querySelectorAll("button[type=submit]")) button.disabled = true;
+    });
+  }
+  // Back to a page kept in the browser's cache: its buttons work again.
+  window.addEventListener("pageshow", () => {
+    for (const button of document.querySelectorAll("form[data-decisive] button")) button.disabled = false;
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   liveScore();
   liveQueue();
+  decisiveForms();
 });

@@ -45,6 +45,28 @@ def test_a_version_1_reviewed_event_is_upcast_with_an_empty_comment() -> None:
     assert app.reviews[R1].comment == ""
 
 
+def test_a_version_1_conflict_declared_event_is_upcast_with_an_empty_reason() -> None:
+    app = given(in_review())
+    declared = given(in_review())
+    declared.declare_conflict(R1, at(2), "  my brother-in-law's firm  ")
+    [conflict] = declared.collect_events()
+    assert conflict.reason == "my brother-in-law's firm"
+    stored = mapper().to_stored_event(conflict)
+    state = json.loads(stored.state)
+    assert (stored.topic, state.pop("class_version")) == ("grants.application:ConflictDeclared", 2)
+    del state["reason"]  # what a version-1 event looked like
+    v1 = StoredEvent(
+        stored.originator_id, stored.originator_version, stored.topic, json.dumps(state).encode()
+    )
+
+    upcast = mapper().to_domain_event(v1)
+
+    assert isinstance(upcast, GrantApplication.ConflictDeclared)
+    assert (upcast.reason, upcast.reviewer_id) == ("", R1)
+    assert upcast.mutate(app) is app
+    assert R1 in app.conflicts
+
+
 def test_a_submitted_event_from_before_rnae_and_sealed_identities_replays() -> None:
     from service.transcoder import MsgspecTranscoder  # the production transcoder
 

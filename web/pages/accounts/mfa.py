@@ -13,7 +13,7 @@ from litestar.params import QueryParameter, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from service import mfa, throttle
-from service.accounts import INVESTOR
+from service.accounts import CHAIR, INVESTOR, OFFICER, REVIEWER
 from service.settings import Settings
 from service.throttle import LoginThrottledError, ThrottlePolicy
 from web.common import audit
@@ -28,6 +28,15 @@ Next = Annotated[str | None, QueryParameter(name="next")]
 PENDING_KEY = "mfa_setup"
 WRONG_CODE = N_("This code is not right, or was used already.")
 THROTTLED = N_("Too many failed attempts. Try again in a few minutes.")
+
+
+#: Everyone lands on their own work after signing in, not on the public home.
+LANDINGS = {
+    INVESTOR: "/my/files",
+    REVIEWER: "/committee/assignments",
+    CHAIR: "/committee/queue",
+    OFFICER: "/committee/queue",
+}
 
 
 class QrCode(NamedTuple):
@@ -47,7 +56,7 @@ def qr_code(text: str, scale: int = 4) -> QrCode:
 
 def landing(user: Any, target: str | None) -> str:
     """Where a user goes once fully signed in."""
-    return safe_next(target, "/my/files" if user.role == INVESTOR else "/")
+    return safe_next(target, LANDINGS.get(user.role, "/"))
 
 
 async def check_second_factor(

@@ -47,6 +47,10 @@ def _message(error: AccountError) -> str:
     return ERRORS.get(type(error).__name__, REQUIRED)
 
 
+#: Shown when a disabling form comes without its ticked confirmation.
+NOT_CONFIRMED = N_("Tick the box to confirm that this account is disabled.")
+
+
 class UserController(Controller):
     """Who may log in, with which role."""
 
@@ -96,8 +100,11 @@ class UserController(Controller):
         self, user_id: FromPath[UUID], data: Data, pool: NamedDependency[asyncpg.Pool],
         user: NamedDependency[User],
     ) -> Template | Redirect:  # fmt: skip
-        """Disable or enable an account; its sessions end either way."""
+        """Disable or enable an account; its sessions end either way. Disabling asks for the
+        ticked confirmation (a misclick would lock a colleague out mid-work)."""
         active = data.get("active") == "1"
+        if not active and data.get("confirm") != "yes":
+            return await self._page(pool, Form({"role": "reviewer"}), 422, error=NOT_CONFIRMED)
         try:
             await accounts.set_active(pool, user_id, active, by=user.id)
         except accounts.UnknownUserError:

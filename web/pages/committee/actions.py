@@ -8,6 +8,7 @@ a justification, the domain's ``override_justification``) and rejects.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -31,8 +32,8 @@ from web.common.i18n import N_, translations_of
 from web.common.numbers import NumberFormatError, parse_mad
 from web.common.sessions import session_data
 from web.common.views import see_other
-from web.pages.committee.views import BLANK, domain_error
-from web.pages.committee.workspace import FLASH, file_page, flash, visible_file
+from web.pages.committee.views import BLANK, FLASH, domain_error, new_form_key
+from web.pages.committee.workspace import file_page, flash, visible_file
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -43,7 +44,13 @@ READ_OWN_WRITE_S = 3.0
 QUEUE = review_queue.PROJECTION.name
 UPDATING = N_("The file's status is being updated: reload the page in a moment to see it.")
 BAD_AMOUNT = N_("Enter an amount in MAD, such as 250000 or 250000.50.")
+NOT_CONFIRMED = N_("Tick the box to confirm this decision.")
+STALE_FORM = N_("This form has expired: check it and send it again.")
 TEXT_MAX = 2000
+#: Hidden and confirmation fields of a decisive form (``Action.decisive``).
+GUARD_FIELDS = ("confirm", "key")
+CONFIRMED = "yes"
+KEY = re.compile(r"[0-9a-f]{32}")
 
 
 @dataclass(frozen=True)
@@ -57,6 +64,7 @@ class Ctx:
     application_id: UUID
     values: dict[str, str]
     amount: int | None
+    key: str | None = None  # this form's idempotency key, scoped to the user and the action
 
 
 @dataclass(frozen=True)
@@ -69,6 +77,9 @@ class Action:
     run: Callable[[Ctx], Awaitable[Any]]
     done: str
     back_to_queue: bool = False
+    #: A decision that cannot be taken back: the form asks for an explicit confirmation and
+    #: carries an idempotency key, so a double click or a retry records it once.
+    decisive: bool = False
 
 
 async def _assign(c: Ctx) -> None:
@@ -86,17 +97,21 @@ async def _fund(c: Ctx) -> None:
         c.store, application_id=c.application_id, decided_by=c.user.id,
         amount_centimes=c.amount or 0, note=c.values.get("note", ""),
         override_justification=c.values.get("justification", ""), policy=c.settings.policy,
+        idempotency_key=c.key,
     )  # fmt: skip
 
 
 async def _conflict(c: Ctx) -> None:
-    await apps.declare_conflict(c.store, application_id=c.application_id, reviewer_id=c.user.id)
+    await apps.declare_conflict(
+        c.store, application_id=c.application_id, reviewer_id=c.user.id, reason=c.values["reason"]
+    )
 
 
 async def _reject(c: Ctx) -> None:
     await decisions.reject(
-        c.store, application_id=c.application_id, decided_by=c.user.id, reason=c.values["reason"]
-    )
+        c.store, application_id=c.application_id, decided_by=c.user.id,
+        reason=c.values["reason"], idempotency_key=c.key,
+    )  # fmt: skip
 
 
 async def _ask(c: Ctx) -> None:
@@ -107,8 +122,9 @@ async def _ask(c: Ctx) -> None:
 
 async def _screen_out(c: Ctx) -> None:
     await apps.screen_out(
-        c.store, application_id=c.application_id, by=c.user.id, reason=c.values["reason"]
-    )
+        c.store, application_id=c.application_id, by=c.user.id, reason=c.values["reason"],
+        idempotency_key=c.key,
+    )  # fmt: skip
 
 
 async def _sign(c: Ctx) -> None:
@@ -117,22 +133,23 @@ async def _sign(c: Ctx) -> None:
 
 async def _disburse(c: Ctx) -> None:
     await decisions.disburse(
-        c.store, application_id=c.application_id, amount_centimes=c.amount or 0, by=c.user.id
-    )
+        c.store, application_id=c.application_id, amount_centimes=c.amount or 0, by=c.user.id,
+        idempotency_key=c.key,
+    )  # fmt: skip
 
 
 ACTIONS = {
     a.name: a
     for a in (
         Action("assign", ("reviewer_id",), ("reviewer_id",), _assign, N_("The reviewer is assigned.")),
-        Action("conflict", (), (), _conflict, N_("Your conflict of interest is recorded; the file is no longer shown to you."), back_to_queue=True),
-        Action("fund", ("amount", "note"), ("amount",), _fund, N_("The funding decision is recorded.")),
-        Action("override", ("amount", "note", "justification"), ("amount", "justification"), _fund, N_("The funding decision is recorded, with its justification.")),
-        Action("reject", ("reason",), ("reason",), _reject, N_("The rejection is recorded.")),
+        Action("conflict", ("reason",), ("reason",), _conflict, N_("Your conflict of interest is recorded; the file is no longer shown to you."), back_to_queue=True, decisive=True),
+        Action("fund", ("amount", "note"), ("amount",), _fund, N_("The funding decision is recorded."), decisive=True),
+        Action("override", ("amount", "note", "justification"), ("amount", "justification"), _fund, N_("The funding decision is recorded, with its justification."), decisive=True),
+        Action("reject", ("reason",), ("reason",), _reject, N_("The rejection is recorded."), decisive=True),
         Action("request-information", ("question",), ("question",), _ask, N_("The question is sent to the investor.")),
-        Action("screen-out", ("reason",), ("reason",), _screen_out, N_("The file is screened out.")),
+        Action("screen-out", ("reason",), ("reason",), _screen_out, N_("The file is screened out."), decisive=True),
         Action("agreement", (), (), _sign, N_("The signed agreement is recorded.")),
-        Action("tranches", ("amount",), ("amount",), _disburse, N_("The tranche is recorded.")),
+        Action("tranches", ("amount",), ("amount",), _disburse, N_("The tranche is recorded."), decisive=True),
     )
 }  # fmt: skip
 
@@ -143,10 +160,16 @@ class _FieldError(Exception):
 
 
 def _check(action: Action, data: dict[str, str]) -> tuple[Form, int | None]:
-    form = Form.from_data(data, action.fields)
+    form = Form.from_data(data, (*action.fields, *(GUARD_FIELDS if action.decisive else ())))
     for name in action.required:
         if not form.values[name]:
             form.error(name, BLANK)
+    if action.decisive:
+        if form.values["confirm"] != CONFIRMED:
+            form.error("confirm", NOT_CONFIRMED)
+        if not KEY.fullmatch(form.values["key"]):
+            form.values["key"] = new_form_key()  # a fresh key for the corrected retry
+            form.error("_form", STALE_FORM)
     for name in ("note", "justification", "reason", "question"):
         if len(form.values.get(name, "")) > TEXT_MAX:
             form.error(name, N_("At most 2000 characters."))
@@ -177,7 +200,8 @@ async def act(
     action = ACTIONS[name]
     form, amount = _check(action, data)
     if form.valid:
-        ctx = Ctx(store, pool, settings, user, application_id, form.values, amount)
+        key = f"{user.id}:{name}:{form.values['key']}" if action.decisive else None
+        ctx = Ctx(store, pool, settings, user, application_id, form.values, amount, key)
         try:
             await action.run(ctx)
         except _FieldError as error:

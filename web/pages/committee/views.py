@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
+from uuid import uuid4
 
 from domain.applications import Status
 from domain.reference import LEGAL_FORMS, PROVINCES, SECTORS, SOLE_TRADER
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
     from web.common.forms import Form
 
 STAFF = (REVIEWER, CHAIR, OFFICER)
+#: The session key of a confirmation shown once on the next committee page.
+FLASH = "committee_flash"
 SORTS = ("score", "date", "amount")
 STATUS_LABELS = {
     Status.SUBMITTED: N_("Submitted"),
@@ -129,6 +132,11 @@ def shown_company(facts: Any, user: User) -> str | None:
     if user.role == REVIEWER and get("applicant_kind") in (SOLE_TRADER, None):
         return None
     return str(get("company_name"))
+
+
+def new_form_key() -> str:
+    """A fresh idempotency key for a decisive form, carried in a hidden field."""
+    return uuid4().hex
 
 
 def domain_error(request: Request[Any, Any, Any], form: Form, error: DomainError) -> Form:

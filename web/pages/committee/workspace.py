@@ -37,7 +37,22 @@ from web.common.live import for_at_most
 from web.common.sessions import session_data
 from web.common.views import page, see_other
 from web.pages.committee import documents as committee_documents
-from web.pages.committee.views import STAFF, Filters, domain_error, labels, shown_company
+from web.pages.committee.assignments import (
+    LEVELS,
+    RETURN_HERE,
+    assignments_view,
+    facts_of,
+    my_review,
+)
+from web.pages.committee.views import (
+    FLASH,
+    STAFF,
+    Filters,
+    domain_error,
+    labels,
+    new_form_key,
+    shown_company,
+)
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -46,7 +61,6 @@ if TYPE_CHECKING:
     from service.live import Broadcast
     from service.store import Position
 
-FLASH = "committee_flash"
 QUERY_KEYS = ("status", "sector", "province", "call", "sort")
 #: Files per page of the queue: computed in SQL a page at a time (``projections.queue_page``).
 QUEUE_PAGE_SIZE = 100
@@ -136,8 +150,10 @@ async def file_page(
             "reviews": [{**r, "name": _name(names, r["reviewer_id"])} for r in reviews],
             "criteria": rubric.criteria if rubric else [],
         }
-    if user.role == OFFICER:
-        context["reviewer_accounts"] = await accounts.users_with_role(pool=pool, role=REVIEWER)
+    if user.role == OFFICER:  # only reviewers not already assigned and not conflicted
+        taken = {r["reviewer_id"] for r in await review_queue.reviewers(pool, application_id)}
+        everyone = await accounts.users_with_role(pool=pool, role=REVIEWER)
+        context["reviewer_accounts"] = [u for u in everyone if u.id not in taken]
     left = await review_queue.remaining(pool)
     company = shown_company(facts, user)
     if not company and user.role in (CHAIR, OFFICER) and facts.get("applicant_kind") == SOLE_TRADER:
@@ -148,7 +164,7 @@ async def file_page(
     return page(
         "committee_file.html", status, file=facts, company=company,
         remaining=left.get(facts["envelope_id"], 0), forms=forms or {}, form_blank=Form(),
-        role=user.role,
+        role=user.role, form_key=new_form_key(),
         flash=session_data(request).pop(FLASH, None), **context, **labels(request),
     )  # fmt: skip
 
@@ -186,7 +202,8 @@ def _score_page(
 ) -> Template:
     return page(
         "committee_score.html", status, form=form, file=facts, rubric=rubric,
-        company=shown_company(facts, user), scale_max=SCALE_MAX, **labels(request),
+        company=shown_company(facts, user), scale_max=SCALE_MAX, levels=LEVELS,
+        facts=facts_of(facts, rubric.criteria), **labels(request),
     )  # fmt: skip
 
 
@@ -200,11 +217,7 @@ async def score_form(
     """One input per criterion of the published rubric; the reviewer's last review, if any."""
     facts = await visible_file(pool, user, application_id)
     rubric = await _rubric(pool)
-    mine = [r for r in await review_queue.reviewers(pool, application_id)
-            if r["reviewer_id"] == user.id and r["scores"]]  # fmt: skip
-    values = {k: str(v) for k, v in mine[0]["scores"].items()} if mine else {}
-    if mine:
-        values["comment"] = mine[0]["comment"] or ""
+    values = await my_review(pool, user, application_id)
     return _score_page(request, facts, user, rubric, Form(values))
 
 
@@ -221,7 +234,10 @@ async def score(
     facts = await visible_file(pool, user, application_id)
     rubric = await _rubric(pool)
     keys = [c["key"] for c in rubric.criteria]
-    form = Form.from_data(data, [*keys, "comment"])
+    automatic = facts_of(facts, rubric.criteria)  # facts of the file, never typed by a reviewer
+    form = Form.from_data({**data, **{k: str(v) for k, v in automatic.items()}},
+                          [*keys, "comment"])  # fmt: skip
+    back_here = data.get("return") == RETURN_HERE
     scores = {key: _score(form, key) for key in keys}
     if len(form.values["comment"]) > COMMENT_MAX:
         form.error("comment", N_("At most 4000 characters."))
@@ -236,7 +252,10 @@ async def score(
         else:
             points = format_hundredths(weighted, language_of(request))  # the page's decimal mark
             flash(request, N_("Your review is recorded: %(score)s / 100."), score=points)
-            return see_other(f"/committee/files/{application_id}")
+            return see_other("/committee/assignments" if back_here
+                             else f"/committee/files/{application_id}")  # fmt: skip
+    if back_here:
+        return await assignments_view(request, pool, user, application_id, form=form, status=422)
     return _score_page(request, facts, user, rubric, form, 422)
 
 

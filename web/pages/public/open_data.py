@@ -17,7 +17,7 @@ from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.response import Response
 
-from projections import open_data
+from projections import open_data, public_grants
 from web.common import caching
 from web.common.replica import PUBLIC_READS
 
@@ -30,7 +30,8 @@ async def _cached(
     make: Any,
     disposition: str = "inline",
 ) -> Response[Any]:
-    etag = caching.etag_of(name, await caching.version(pool))
+    # The override flags come from public_grants: its position is part of the version.
+    etag = caching.etag_of(name, await caching.version(pool, public_grants.PROJECTION.name))
     if caching.not_modified(request, etag):
         return caching.not_modified_response(etag)
     body = await make()

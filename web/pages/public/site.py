@@ -18,7 +18,7 @@ from litestar.response import Response, Template
 
 from domain.money import DEFAULT_ENVELOPE_CENTIMES
 from domain.reference import PROVINCES, SECTORS
-from projections import envelopes, ledger, public_ledger, statistics, transparency
+from projections import envelopes, ledger, public_grants, public_ledger, statistics, transparency
 from projections.audit import audit
 from service.store import EventStore
 from web.common import caching
@@ -187,11 +187,23 @@ async def grant_page(
     if not entries:
         raise NotFoundException
 
+    at = request.query_params.get("at") or ""
+    seen = public_grants.as_of(entries, int(at)) if at.isdecimal() and len(at) < 19 else None
+
     async def load() -> dict[str, Any]:
         checkpoint = await transparency.latest_checkpoint(pool)
-        return {"entries": entries, "grant": entries[0], "checkpoint": checkpoint}
+        facts = await public_grants.grant(pool, application_id)
+        return {"entries": entries, "grant": entries[0], "checkpoint": checkpoint,
+                "facts": facts, "as_of": seen,
+                "communes": _commune_labels(language_of(request))}  # fmt: skip
 
-    return await cached_page(request, pool, "ledger_grant.html", load)
+    return await cached_page(
+        request, pool, "ledger_grant.html", load, public_grants.PROJECTION.name
+    )
+
+
+def _commune_labels(lang: str) -> dict[str, str]:
+    return {c.key: c.labels.get(lang) for p in PROVINCES for c in p.communes}
 
 
 @get("/statistics", dependencies=PUBLIC_READS)
@@ -209,6 +221,7 @@ async def statistics_page(
         return {
             "by": by,
             "summary": await statistics.summary(pool),
+            "overrides": await public_grants.override_summary(pool),
             "sector_chart": charts.bars(by["sector"], sectors, frame),
             "month_chart": charts.columns(by["month"], frame),
             "money_chart": money,
@@ -216,8 +229,12 @@ async def statistics_page(
             "provinces_by_amount": sorted(by["province"], key=lambda r: -r["funded_centimes"]),
         }
 
-    # the ledger head is part of every page's version, so the money chart follows it too
-    return await cached_page(request, pool, "statistics.html", load, statistics.PROJECTION.name)
+    # the ledger head is part of every page's version, so the money chart follows it too; the
+    # override figures follow public_grants
+    return await cached_page(
+        request, pool, "statistics.html", load, statistics.PROJECTION.name,
+        public_grants.PROJECTION.name,
+    )  # fmt: skip
 
 
 @get("/verify")
