@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import pyotp
 
 from tests.browser.conftest import screenshot
-from tests.browser.journeys import assert_language, caught_up
+from tests.browser.journeys import assert_language, attach_mandatory_documents, caught_up
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -54,6 +54,7 @@ def fill(page: Page, *, ice: str, requested: str, title: str, sole_trader: bool 
     page.fill("#f-jobs", "120")
     page.fill("#f-jobs_women", "70")
     page.fill("#f-timeline_months", "18")
+    attach_mandatory_documents(page)  # the call's required documents (business plan, ...)
 
 
 def submit(page: Page) -> None:
