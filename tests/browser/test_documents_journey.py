@@ -187,7 +187,9 @@ def test_documents_questions_mail_and_letter(
             assert_language(reviewer, "ar")
             both_widths(reviewer, "documents-4-reviewer-file-ar")
         reviewer.goto(f"{server}/committee/files/{app_id}/score")
-        assert score_all(reviewer, "4") == "80,00"  # Moroccan Arabic: a decimal comma
+        # Judged criteria at 4; the fact criteria (province category, priority sector) are scored
+        # from the file itself. Moroccan Arabic: a decimal comma.
+        assert score_all(reviewer, "4") == "85,00"
         submit_score(reviewer, "ar", "ملف متكامل.")
         reviewer.context.close()
 
