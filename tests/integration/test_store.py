@@ -177,11 +177,11 @@ async def test_a_long_transaction_in_another_database_does_not_hold_the_fence(
 
 
 async def test_a_prepared_transaction_in_another_database_does_not_hold_the_fence(
-    settings: Settings, admin_url: str
+    settings: Settings,
 ) -> None:
     """A prepared transaction has no session: pg_prepared_xacts places it. On a server of its
     own, since the shared test server has max_prepared_transactions = 0."""
-    with private_server(admin_url, "max_prepared_transactions=4") as server:
+    with private_server("max_prepared_transactions=4") as server:
         async with (
             scratch_database(server) as ours_url,
             scratch_database(server, prefix="other") as other_url,
