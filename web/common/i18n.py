@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from io import BytesIO
 from pathlib import Path
@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 from babel import Locale, negotiate_locale
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal, get_decimal_symbol
@@ -172,6 +172,22 @@ def format_moment(value: datetime, language: str) -> str:
     )
 
 
+def format_deadline(value: datetime, language: str) -> str:
+    """The last moment something is accepted, on Moroccan clocks, to the minute. A deadline kept
+    as the first instant it no longer is (midnight starting 1 July) reads as the end of the day
+    before ("30 June 2027, 23:59"), as people write deadlines; CLDR's own date-time pattern joins
+    the long date and the short time."""
+    local = in_morocco(value)
+    if (local.hour, local.minute, local.second, local.microsecond) == (0, 0, 0, 0):
+        local -= timedelta(minutes=1)
+    locale = Locale.parse(FORMAT_LOCALES[language])
+    pattern: str = locale.datetime_formats["long"]
+    return pattern.format(
+        format_time(local, format="short", locale=locale),
+        format_date(local.date(), format="long", locale=locale),
+    )
+
+
 def _language(context: Context) -> str:
     return language_of(context["request"])
 
@@ -194,6 +210,7 @@ def install(env: Environment, catalogs: dict[str, Translations]) -> None:
     env.globals["decimal_mark"] = pass_context(lambda ctx: decimal_mark(_language(ctx)))
     env.filters["date"] = pass_context(lambda ctx, v: format_day(v, _language(ctx)))
     env.filters["datetime"] = pass_context(lambda ctx, v: format_moment(v, _language(ctx)))
+    env.filters["deadline"] = pass_context(lambda ctx, v: format_deadline(v, _language(ctx)))
     env.globals["language"] = pass_context(_language)
     env.globals["direction"] = pass_context(lambda ctx: text_direction(_language(ctx)))
     env.globals["languages"] = LANGUAGE_NAMES
