@@ -82,9 +82,9 @@ async def _tree(
 ) -> tuple[Tree, asyncpg.Pool]:
     """The published tree and the pool it was read from: the primary instead of a replica that
     has fewer than ``size`` entries (the request names a size its client has seen)."""
-    tree = await transparency.cached_tree(pool)
+    tree = await transparency.tree_covering(pool, size)
     if len(tree) < size and (primary := primary_instead(request)) is not None:
-        return await transparency.cached_tree(primary), primary
+        return await transparency.tree_covering(primary, size), primary
     return tree, pool
 
 
