@@ -20,6 +20,7 @@ import base64
 import contextlib
 import datetime as dt
 import logging
+import math
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -208,12 +209,13 @@ async def run_publisher(
 #: leaves as they appear. No lock: a leaf is appended only at its own index, so concurrent
 #: readers cannot add one twice.
 _trees: dict[str, Tree] = {}
-#: Which server a pool (by ``id``) answered from last: a guess that saves a round trip, checked
-#: by every read. A wrong guess (an id reused, a failover) costs one more round trip, no more.
+#: Which server a pool or connection (by ``id``) answered from last: a guess that saves a round
+#: trip, checked by every read. A wrong guess (an id reused, a failover) costs one more round
+#: trip, no more.
 _guesses: dict[int, str] = {}
 #: When each tree was last compared with its server (``time.monotonic()``).
 _checked: dict[str, float] = {}
-#: How long :func:`tree_covering` answers from memory without asking the server.
+#: How long :func:`tree_covering` answers from memory without asking the server (default).
 FRESH_S = 1.0
 #: Identifies the server, its role and the database: a streaming replica has the primary's
 #: database names, ports and content, not its start time nor its recovery state, and a replica
@@ -222,6 +224,7 @@ SERVER = """
 concat_ws(' ', pg_postmaster_start_time(), CASE WHEN pg_is_in_recovery() THEN 'replica'
           ELSE 'primary' END, inet_server_addr(), current_setting('port'), current_database())
 """
+SERVER_KEY = f"SELECT {SERVER}"
 LEAVES_AND_SERVER = f"""
 SELECT ({SERVER}) AS server, l.idx, l.leaf_hash
 FROM (SELECT 1) AS one LEFT JOIN public.ledger_log AS l ON l.idx >= $1 ORDER BY l.idx
@@ -236,14 +239,13 @@ async def cached_tree(conn: asyncpg.Connection | asyncpg.Pool) -> Tree:
     behind it, which may be at different sizes, never serve each other's tree. The cached last
     leaf is read again with the new ones: if it differs (a restored log), the tree is read again.
     """
-    guess = _guesses.get(id(conn), "")
-    tree = _trees.get(guess) or Tree()
+    key = _guesses.get(id(conn))
+    if key is None:  # a connection or pool not seen yet: ask which server it is (cheap)
+        key = _remember(conn, await conn.fetchval(SERVER_KEY))
+    tree = _trees.get(key) or Tree()
     rows = await conn.fetch(LEAVES_AND_SERVER, max(len(tree) - 1, 0))
-    key = rows[0]["server"]
-    if key != guess:  # another server than the one guessed: read with its own tree
-        if len(_guesses) > 256:  # pools are few; connections of a pool come and go
-            _guesses.clear()
-        _guesses[id(conn)] = key
+    if rows[0]["server"] != key:  # the guess was wrong: read with that server's own tree
+        key = _remember(conn, rows[0]["server"])
         tree = _trees.get(key) or Tree()
         rows = await conn.fetch(LEAVES_AND_SERVER, max(len(tree) - 1, 0))
     leaves = [r for r in rows if r["idx"] is not None]
@@ -258,18 +260,25 @@ async def cached_tree(conn: asyncpg.Connection | asyncpg.Pool) -> Tree:
     return tree
 
 
-async def tree_covering(pool: asyncpg.Pool, size: int) -> Tree:
+def _remember(conn: object, key: str) -> str:
+    if len(_guesses) > 256:  # pools are few; the connections of a pool come and go
+        _guesses.clear()
+    _guesses[id(conn)] = key
+    return key
+
+
+async def tree_covering(pool: asyncpg.Pool, size: int, fresh_s: float = FRESH_S) -> Tree:
     """A published tree of at least ``size`` leaves when the server has one: from memory when
     the tree cached for ``pool``'s server holds them and was compared with the server less than
-    :data:`FRESH_S` ago, else :func:`cached_tree` (one round trip).
+    ``fresh_s`` ago, else :func:`cached_tree` (one round trip).
 
     Sound because a proof, an entry or a root at size ``n`` depends only on the first ``n``
     leaves, which never change once published (triggers refuse it; a rewrite is caught by the
-    next comparison, within ``FRESH_S``). It takes the database round trip off the proofs' path:
-    the HTTP benchmark's profile (docs/operations.md) shows it is most of a proof's cost."""
+    next comparison, within ``fresh_s``). It takes the database round trip off the proofs' path
+    (``python -m bench.ledger_http`` measures both, side by side)."""
     key = _guesses.get(id(pool), "")
     tree = _trees.get(key)
-    fresh = time.monotonic() - _checked.get(key, -FRESH_S) < FRESH_S
+    fresh = time.monotonic() - _checked.get(key, -math.inf) < fresh_s
     if tree is not None and len(tree) >= size and fresh:
         return tree
     return await cached_tree(pool)

@@ -82,9 +82,10 @@ async def _tree(
 ) -> tuple[Tree, asyncpg.Pool]:
     """The published tree and the pool it was read from: the primary instead of a replica that
     has fewer than ``size`` entries (the request names a size its client has seen)."""
-    tree = await transparency.tree_covering(pool, size)
+    fresh_s = request.app.state.settings.ledger_tree_fresh_seconds
+    tree = await transparency.tree_covering(pool, size, fresh_s)
     if len(tree) < size and (primary := primary_instead(request)) is not None:
-        return await transparency.tree_covering(primary, size), primary
+        return await transparency.tree_covering(primary, size, fresh_s), primary
     return tree, pool
 
 
