@@ -220,13 +220,15 @@ FRESH_S = 1.0
 #: Identifies the server, its role and the database: a streaming replica has the primary's
 #: database names, ports and content, not its start time nor its recovery state, and a replica
 #: promoted by a failover gets its own tree. Behind one name it is one server's own log.
-SERVER = """
-concat_ws(' ', pg_postmaster_start_time(), CASE WHEN pg_is_in_recovery() THEN 'replica'
-          ELSE 'primary' END, inet_server_addr(), current_setting('port'), current_database())
+SERVER_KEY = """
+SELECT concat_ws(' ', pg_postmaster_start_time(), CASE WHEN pg_is_in_recovery() THEN 'replica'
+                 ELSE 'primary' END, inet_server_addr(), current_setting('port'), current_database())
 """
-SERVER_KEY = f"SELECT {SERVER}"
-LEAVES_AND_SERVER = f"""
-SELECT ({SERVER}) AS server, l.idx, l.leaf_hash
+#: The same key (written out again: SQL is never assembled from strings) with the new leaves.
+LEAVES_AND_SERVER = """
+SELECT concat_ws(' ', pg_postmaster_start_time(), CASE WHEN pg_is_in_recovery() THEN 'replica'
+                 ELSE 'primary' END, inet_server_addr(), current_setting('port'), current_database())
+       AS server, l.idx, l.leaf_hash
 FROM (SELECT 1) AS one LEFT JOIN public.ledger_log AS l ON l.idx >= $1 ORDER BY l.idx
 """
 
@@ -235,7 +237,7 @@ async def cached_tree(conn: asyncpg.Connection | asyncpg.Pool) -> Tree:
     """The Merkle tree of the published log on the server ``conn`` reads from (read once, then
     only new leaves are read).
 
-    The cache is keyed by server and role first (:data:`SERVER`), so the primary and a replica
+    The cache is keyed by server and role first (:data:`SERVER_KEY`), so the primary and a replica
     behind it, which may be at different sizes, never serve each other's tree. The cached last
     leaf is read again with the new ones: if it differs (a restored log), the tree is read again.
     """
