@@ -19,6 +19,11 @@ One embedded PostgreSQL under a temporary folder serves every part, one after th
    both rebuilds).
 4. **Live lag**: submissions at 80 % of the API's sustained rate from part 1 while every
    projection runs in the process; lag from a command's acknowledgement to its queue row.
+5. **Transparency log** (``bench.ledger_http``, issue 15): inclusion and consistency proofs over
+   HTTP at ``ledger_entries`` published entries against the same server's cheapest answer,
+   interleaved (``ledger_inclusion_p99_ms``, ``ledger_consistency_p99_ms`` and their ratios to
+   the baseline's p99); funding decisions with the checkpoint publisher against without, the
+   median of per-round ratios (``funding_with_publisher_vs_without``).
 
 ``--quick`` keeps every measure but shrinks the logs and rounds (under 10 minutes on 2 cores).
 """
@@ -41,7 +46,7 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
-from bench import http, projections
+from bench import http, ledger_http, projections
 from bench.usecases import EsApplication, es_env
 from projections import ledger, review_queue
 from projections.rebuild import rebuild
@@ -72,6 +77,11 @@ class Sizes:
     sse_seconds: float
     #: PostgreSQL flushes a backend's statistics when it goes idle, at the latest after 10 s.
     stats_flush_seconds: float = 11
+    ledger_entries: int = 100_000
+    ledger_requests: int = 300
+    ledger_rounds: int = 3
+    fund_ops: int = 100
+    fund_rounds: int = 16
 
 
 FULL = Sizes(
@@ -81,6 +91,7 @@ FULL = Sizes(
 QUICK = Sizes(
     clients=16, ops=320, rounds=1, queue_rows=100_000, queue_requests=200,
     baseline_events=3_000, events=50_000, live_seconds=5, viewers=500, sse_seconds=5,
+    ledger_requests=150, ledger_rounds=3, fund_ops=50, fund_rounds=10,
 )  # fmt: skip
 XACTS = "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = $1"
 TARGETS: dict[str, tuple[str, float]] = {
@@ -90,6 +101,9 @@ TARGETS: dict[str, tuple[str, float]] = {
     "queue_p99_ms": ("<", 50),
     "submit_vs_save": (">=", 1.0),
     "sse_db_queries_per_s_1_vs_500": ("<=", 1.5),
+    "ledger_inclusion_p99_ms": ("<", 20),
+    "ledger_consistency_p99_ms": ("<", 20),
+    "funding_with_publisher_vs_without": (">=", 0.95),
 }
 
 
@@ -244,6 +258,54 @@ async def projections_part(admin: str, sizes: Sizes, live_rate: float) -> dict[s
     }
 
 
+# --- 5: the transparency log ----------------------------------------------------------------
+
+
+def ledger_part(sizes: Sizes, data_dir: Path, admin: str) -> dict[str, float]:
+    """Proofs over HTTP on a server of their own (a scratch database), then funding with and
+    without the checkpoint publisher in this process."""
+    with _scratch(admin, "ledger") as url:
+        env = {"GRANTS_DATABASE_URL": url}
+        asyncio.run(ledger_http.fill(url, sizes.ledger_entries))
+        with http.server(data_dir, http.free_port(), 4, extra_env=env) as base:
+            proofs = asyncio.run(ledger_http.proofs(
+                base, sizes.ledger_entries, sizes.ledger_requests, sizes.ledger_rounds))  # fmt: skip
+    fund = asyncio.run(ledger_http.funding(admin, sizes.fund_ops, sizes.fund_rounds, 1.0))
+    med = statistics.median
+    return {
+        "ledger_entries": sizes.ledger_entries,
+        "ledger_inclusion_p99_ms": med(proofs["inclusion proof p99"]),
+        "ledger_consistency_p99_ms": med(proofs["consistency proof p99"]),
+        "ledger_baseline_p99_ms": med(proofs["baseline: /ledger/key p99"]),
+        "ledger_inclusion_p99_vs_baseline": med(proofs["inclusion proof p99 ratio"]),
+        "ledger_consistency_p99_vs_baseline": med(proofs["consistency proof p99 ratio"]),
+        "funding_with_publisher_vs_without": med(fund["pair ratio"]),
+        "publisher_tick_ms": med(fund["publish ms"]),
+        "publisher_tick_cpu_ms": med(fund["publish cpu ms"]),
+    }
+
+
+@contextlib.contextmanager
+def _scratch(admin: str, prefix: str) -> Any:
+    """A scratch database for a server in a child process (its own event loop each time)."""
+    name = f"{prefix}_{time.monotonic_ns()}"
+    asyncio.run(_admin(admin, f'CREATE DATABASE "{name}"'))
+    try:
+        yield with_database(admin, name)
+    finally:
+        asyncio.run(_admin(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def _admin(admin: str, statement: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(admin)
+    try:
+        await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
 # --- the run --------------------------------------------------------------------------------
 
 
@@ -272,7 +334,8 @@ def table(results: dict[str, Any]) -> list[str]:
         lines.append(f"| {key} | {shown} | {op} {bound:g} | {results['met'][key]} |")
     for key in ("rebuild_events", "rebuild_events_per_s", "catchup_events_per_s",
                 "eventsourcing_runner_per_s", "live_rate_per_s", "submit_api_per_s",
-                "save_per_s"):  # fmt: skip
+                "save_per_s", "ledger_baseline_p99_ms", "ledger_inclusion_p99_vs_baseline",
+                "ledger_consistency_p99_vs_baseline", "publisher_tick_ms"):  # fmt: skip
         lines.append(f"| {key} | {results[key]:,.1f} | | |")
     return lines
 
@@ -287,6 +350,7 @@ def run(sizes: Sizes, quick: bool) -> dict[str, Any]:
     results |= http_part(sizes, data_dir, admin)
     live_rate = 0.8 * results["submit_api_per_s"]
     results |= asyncio.run(projections_part(admin, sizes, live_rate))
+    results |= ledger_part(sizes, data_dir, admin)
     results["wall_seconds"] = time.perf_counter() - started
     results["met"] = verdicts(results)
     return results

@@ -7,9 +7,12 @@ Amounts are numbers in MAD (centimes / 100), dates full ISO-8601 date-times.
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import csv
 import io
 from collections import defaultdict
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +22,8 @@ from projections import ledger, public_grants, transparency
 from projections.chain import content_of
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Sequence
+
     import asyncpg
 
 PREFIX = "360G-draatafilalet"
@@ -43,7 +48,29 @@ CSV_COLUMNS = (
     "Beneficiary Location:Geographic Code", "Funding Org:Identifier", "Funding Org:Name",
     "Grant Programme:Code", "Grant Programme:Title", "Classifications:Code",
     "Classifications:Title", "Last modified", "Funded By Override",
+    # Which ledger entry is the grant's funding decision, and the signed checkpoint the file was
+    # made at (the same on every row, so that any extract of the file still carries it): the
+    # entry is covered by that checkpoint when its number is at most the checkpoint's size.
+    "Ledger Entry", "Ledger Checkpoint Size", "Ledger Checkpoint Root",
 )  # fmt: skip
+#: The checkpoint a CSV download was made at, as response headers (docs/public-site.md).
+CHECKPOINT_HEADERS = ("Ledger-Checkpoint-Size", "Ledger-Checkpoint-Root", "Ledger-Entries-Read")
+
+
+@dataclass(frozen=True)
+class MadeAt:
+    """The signed checkpoint an export was made at (None before the first) and how many ledger
+    entries it read: more than the checkpoint's size when entries arrived since it was signed."""
+
+    size: int | None
+    root: str | None  # base64, as in the checkpoint's note
+    note: str | None
+    entries_read: int
+
+    def headers(self) -> dict[str, str]:
+        """The HTTP headers that say it (empty values are left out)."""
+        values = (self.size, self.root, self.entries_read)
+        return {k: str(v) for k, v in zip(CHECKPOINT_HEADERS, values, strict=True) if v is not None}
 
 
 def mad(centimes: int) -> float | int:
@@ -52,14 +79,22 @@ def mad(centimes: int) -> float | int:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
-async def grants(pool: asyncpg.Pool) -> list[dict[str, Any]]:
+async def grants(pool: asyncpg.Pool | asyncpg.Connection) -> list[dict[str, Any]]:
     """Every funded grant, oldest decision first, with its tranches as disbursements."""
+    return [grant for _, grant in await _funded(pool)]
+
+
+async def _funded(pool: asyncpg.Pool | asyncpg.Connection) -> list[tuple[int, dict[str, Any]]]:
+    """The grants with the ledger entry (seq) of each one's funding decision."""
     by_application: dict[Any, list[Any]] = defaultdict(list)
     for row in await pool.fetch(SELECT_ENTRIES):
         by_application[row["application_id"]].append(row)
     funded = [rows for rows in by_application.values() if rows[0]["kind"] == "funding_decision"]
     overrides = await public_grants.overrides(pool)
-    return [_grant(rows) | _override(rows[0]["application_id"], overrides) for rows in funded]
+    return [
+        (rows[0]["seq"], _grant(rows) | _override(rows[0]["application_id"], overrides))
+        for rows in funded
+    ]
 
 
 def _override(application_id: Any, overrides: set[Any]) -> dict[str, Any]:
@@ -137,12 +172,20 @@ def inert_cell(value: Any) -> Any:
 CSV_BOM = "\ufeff"
 
 
-def to_csv(items: list[dict[str, Any]]) -> str:
-    """The grants as 360Giving's flat CSV (one row per grant); free text never a formula."""
+def to_csv(
+    items: list[dict[str, Any]], made_at: MadeAt | None = None, entries: Sequence[int] = ()
+) -> str:
+    """The grants as 360Giving's flat CSV (one row per grant); free text never a formula.
+
+    ``entries``: each grant's funding decision in the ledger; ``made_at``: the checkpoint."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
-    for g in items:
+    size, root = (made_at.size, made_at.root) if made_at else (None, None)
+    ledger_cells: list[tuple[int | None, int | None, str | None]] = [
+        (e, size, root) for e in entries
+    ] or [(None, None, None)] * len(items)
+    for g, ledger_cell in zip(items, ledger_cells, strict=True):
         # a sole trader goes in the "Recipient Ind" columns, an organisation in "Recipient Org"
         org = g.get("recipientOrganization", [{"id": "", "name": ""}])[0]
         ind = g.get("recipientIndividual", {"id": "", "name": ""})
@@ -154,8 +197,33 @@ def to_csv(items: list[dict[str, Any]]) -> str:
             FUNDER["name"],
             PROGRAMME["code"], PROGRAMME["title"], classification["code"],
             classification["title"], g["dateModified"], g.get(OVERRIDE_FIELD, False),
+            *("" if cell is None else cell for cell in ledger_cell),
         ]])  # fmt: skip
     return out.getvalue()
+
+
+async def giving_csv(pool: asyncpg.Pool) -> tuple[str, MadeAt]:
+    """The flat CSV and the checkpoint it was made at, read in one snapshot: the rows are
+    exactly the ledger entries the checkpoint's ``entries_read`` counts."""
+    async with _snapshot(pool) as conn:
+        funded = await _funded(conn)
+        made_at = await _made_at(conn)
+    text = to_csv([g for _, g in funded], made_at, [seq for seq, _ in funded])
+    return text, made_at
+
+
+@contextlib.asynccontextmanager
+async def _snapshot(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
+    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+        yield conn
+
+
+async def _made_at(conn: asyncpg.Connection) -> MadeAt:
+    row = await conn.fetchrow(transparency.LATEST)
+    read = await conn.fetchval("SELECT coalesce(max(seq), 0) FROM ledger_entries")
+    if row is None:
+        return MadeAt(None, None, None, read)
+    return MadeAt(row["size"], base64.b64encode(row["root"]).decode(), row["note"], read)
 
 
 async def giving_package(pool: asyncpg.Pool) -> dict[str, Any]:
@@ -163,24 +231,22 @@ async def giving_package(pool: asyncpg.Pool) -> dict[str, Any]:
     the same ledger always gives the same bytes). An empty ledger gives ``"grants": []``: the
     package schema asks for at least one grant, and we would rather publish a well-formed
     "nothing yet" than nothing (docs/open-data.md)."""
-    items = await grants(pool)
-    last = await pool.fetchval("SELECT max(occurred_at) FROM ledger_entries")
+    async with _snapshot(pool) as conn:  # the grants and the checkpoint from one snapshot
+        items = await grants(conn)
+        last = await conn.fetchval("SELECT max(occurred_at) FROM ledger_entries")
+        made_at = await _made_at(conn)
     made = package(items, issued=in_morocco(last).isoformat() if last else EMPTY_ISSUED)
-    return made | {"ledgerCheckpoint": await _checkpoint(pool)}
+    return made | {"ledgerCheckpoint": _checkpoint(made_at)}
 
 
-async def _checkpoint(pool: asyncpg.Pool) -> dict[str, Any] | None:
+def _checkpoint(made_at: MadeAt) -> dict[str, Any] | None:
     """The signed checkpoint the export was produced from (an extra field, which the 360Giving
     package schema allows): its tree size and root, the signed note, and how many ledger entries
     the export read (more than ``size`` when entries arrived since the last checkpoint)."""
-    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
-        row = await conn.fetchrow(transparency.LATEST)
-        read = await conn.fetchval("SELECT coalesce(max(seq), 0) FROM ledger_entries")
-    if row is None:
+    if made_at.size is None:
         return None
-    found = transparency.checkpoint_row(row)
-    return {"size": found["size"], "root": found["root"], "note": found["note"],
-            "ledgerEntries": read}  # fmt: skip
+    return {"size": made_at.size, "root": made_at.root, "note": made_at.note,
+            "ledgerEntries": made_at.entries_read}  # fmt: skip
 
 
 async def ledger_document(pool: asyncpg.Pool) -> dict[str, Any]:

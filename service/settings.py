@@ -76,6 +76,9 @@ class Settings:
     ledger_origin: str = LEDGER_ORIGIN
     ledger_signing_key: str = field(default="", repr=False)
     ledger_checkpoint_seconds: float = 1.0
+    #: How long a proof may be answered from the process's cached Merkle tree without comparing
+    #: it with the database (0: every proof asks; docs/operations.md, scale-out step 4).
+    ledger_tree_fresh_seconds: float = 1.0
     #: The programme's public contact, shown in every page's footer (an office, never a person).
     contact_email: str = "invest@draa-tafilalet.example"
 
@@ -167,6 +170,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         mail_from=env.get("GRANTS_MAIL_FROM", "no-reply@localhost"),
         ledger_origin=env.get("GRANTS_LEDGER_ORIGIN", LEDGER_ORIGIN).strip() or LEDGER_ORIGIN,
         ledger_checkpoint_seconds=_integer(env, "GRANTS_LEDGER_CHECKPOINT_MS", 1_000, 0, 3_600_000)
+        / 1000,
+        ledger_tree_fresh_seconds=_integer(env, "GRANTS_LEDGER_TREE_FRESH_MS", 1_000, 0, 60_000)
         / 1000,
         contact_email=env.get("GRANTS_CONTACT_EMAIL", "").strip() or Settings.contact_email,
     )

@@ -19,6 +19,10 @@ if TYPE_CHECKING:
 
 WIDTHS = (1280, 390)
 TITLES = {"ar": "نقاط التحقق الموقعة", "fr": "Points de contrôle signés"}
+EXPORTS = {
+    "ar": "نقطة التحقق التي أُنتج منها كل تصدير",
+    "fr": "À quel point de contrôle un export a été produit",
+}
 
 
 @pytest.mark.parametrize("lang", ["ar", "fr"])
@@ -41,6 +45,10 @@ def test_the_verify_page_shows_checkpoints_and_how_to_witness(
         )
         expect(page.locator("pre").nth(1)).to_contain_text("grants ledger witness")
         assert page.locator("table tbody tr").count() >= 1
+        expect(page.get_by_role("heading", name=EXPORTS[lang])).to_be_visible()
+        expect(page.locator("pre").nth(2)).to_contain_text(
+            "/api/v1/ledger/proof/inclusion?index=ENTRY-1&size=SIZE"
+        )
         screenshot(page, f"ledger-verify-{lang}-{width}")
         assert serious_violations(page) == []
         # no horizontal scrolling on a phone: long hashes and notes wrap

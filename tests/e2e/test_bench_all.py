@@ -14,10 +14,12 @@ if TYPE_CHECKING:
 KEYS = (
     "rebuild_events_per_s", "rebuild_vs_eventsourcing", "rebuild_vs_catchup", "live_lag_p99_ms",
     "live_rate_per_s", "queue_p99_ms", "submit_vs_save", "sse_db_queries_per_s_1_vs_500",
+    "ledger_inclusion_p99_ms", "ledger_consistency_p99_ms", "funding_with_publisher_vs_without",
 )  # fmt: skip
 TINY = ("clients=2", "ops=4", "rounds=1", "queue_rows=60", "queue_requests=5",
         "baseline_events=100", "events=300", "live_seconds=1", "viewers=3", "sse_seconds=1",
-        "stats_flush_seconds=0")  # fmt: skip
+        "stats_flush_seconds=0", "ledger_entries=300", "ledger_requests=5", "ledger_rounds=1",
+        "fund_ops=4", "fund_rounds=2")  # fmt: skip
 
 
 def test_bench_all_quick_writes_every_ratio_as_json(tmp_path: Path) -> None:
@@ -32,5 +34,7 @@ def test_bench_all_quick_writes_every_ratio_as_json(tmp_path: Path) -> None:
     assert results["rebuild_events"] >= 300  # the eventsourcing baseline completed, too
     assert results["eventsourcing_runner_per_s"] > 0
     assert results["queue_files"] == 60
-    assert set(results["met"]) >= {"queue_p99_ms", "submit_vs_save", "rebuild_vs_catchup"}
+    assert set(results["met"]) >= {"queue_p99_ms", "submit_vs_save", "rebuild_vs_catchup",
+                                   "funding_with_publisher_vs_without"}  # fmt: skip
+    assert results["ledger_entries"] == 300
     assert "Traceback" not in result.stderr

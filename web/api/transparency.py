@@ -2,6 +2,12 @@
 
 Everything here is public and, once a tree size is published, immutable: answers name the
 exact size they are for and may be kept by any cache for a year. Hashes are base64.
+
+Read from the streaming replica when one is configured (``web.common.replica``), under the rule
+of every public read: never older than what the client was shown. A request also says what its
+client has seen in its parameters: a proof up to size ``n`` or entries up to ``end`` that the
+replica has not replayed yet are read on the primary (a witness holding a checkpoint from the
+primary is not answered "beyond the log" by a replica a few milliseconds behind).
 """
 
 from __future__ import annotations
@@ -12,13 +18,14 @@ from typing import Annotated, Any
 
 import asyncpg
 import msgspec
-from litestar import Controller, Response, get
+from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 
-from domain.merkle import ProofError
+from domain.merkle import ProofError, Tree
 from projections import transparency
 from web.common.errors import ProblemError
+from web.common.replica import PUBLIC_READS, primary_instead
 
 MAX_ENTRIES = 1000
 IMMUTABLE = {"cache-control": "public, max-age=31536000, immutable"}
@@ -70,21 +77,35 @@ def _refuse(code: str, detail: str) -> ProblemError:
     return ProblemError(422, code, detail)
 
 
+async def _tree(
+    request: Request[Any, Any, Any], pool: asyncpg.Pool, size: int
+) -> tuple[Tree, asyncpg.Pool]:
+    """The published tree and the pool it was read from: the primary instead of a replica that
+    has fewer than ``size`` entries (the request names a size its client has seen)."""
+    fresh_s = request.app.state.settings.ledger_tree_fresh_seconds
+    tree = await transparency.tree_covering(pool, size, fresh_s)
+    if len(tree) < size and (primary := primary_instead(request)) is not None:
+        return await transparency.tree_covering(primary, size, fresh_s), primary
+    return tree, pool
+
+
 class TransparencyController(Controller):
     """The ledger as an RFC 9162 transparency log."""
 
     path = "/ledger"
     tags = ("transparency",)
+    dependencies = PUBLIC_READS
 
     @get("/entries", summary="Published log entries")
     async def entries(
         self,
+        request: Request[Any, Any, Any],
         pool: NamedDependency[asyncpg.Pool],
         start: Index,
         end: Size,
     ) -> Response[EntriesOut]:
         """Entries ``start <= index < end`` (at most 1,000), in their canonical bytes."""
-        tree = await transparency.cached_tree(pool)
+        tree, pool = await _tree(request, pool, end)
         if not start < end <= len(tree):
             raise _refuse("bad_range", f"need start < end <= {len(tree)} (the log's size)")
         if end - start > MAX_ENTRIES:
@@ -95,10 +116,14 @@ class TransparencyController(Controller):
 
     @get("/proof/inclusion", summary="Inclusion proof")
     async def inclusion(
-        self, pool: NamedDependency[asyncpg.Pool], index: Index, size: Size
+        self,
+        request: Request[Any, Any, Any],
+        pool: NamedDependency[asyncpg.Pool],
+        index: Index,
+        size: Size,
     ) -> Response[InclusionOut]:
         """The audit path of entry ``index`` in the tree of ``size`` entries."""
-        tree = await transparency.cached_tree(pool)
+        tree, _ = await _tree(request, pool, size)
         try:
             proof = tree.inclusion_proof(index, size)
         except ProofError as error:
@@ -112,12 +137,13 @@ class TransparencyController(Controller):
     @get("/proof/consistency", summary="Consistency proof")
     async def consistency(
         self,
+        request: Request[Any, Any, Any],
         pool: NamedDependency[asyncpg.Pool],
         from_size: Annotated[int, QueryParameter(name="from", ge=1, le=2**53)],
         to_size: Annotated[int, QueryParameter(name="to", ge=1, le=2**53)],
     ) -> Response[ConsistencyOut]:
         """How the tree of ``from`` entries is a prefix of the tree of ``to`` entries."""
-        tree = await transparency.cached_tree(pool)
+        tree, _ = await _tree(request, pool, to_size)
         try:
             proof = tree.consistency_proof(from_size, to_size)
         except ProofError as error:

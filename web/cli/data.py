@@ -116,7 +116,8 @@ async def _export_360(pool: Any, args: argparse.Namespace) -> int:
     if args.csv:
         # a byte-order mark, as over HTTP: spreadsheet software then reads "Drâa" as UTF-8
         bom = "" if args.out is None else open_data.CSV_BOM
-        _write(bom + open_data.to_csv(await open_data.grants(pool)), args.out)
+        text, _ = await open_data.giving_csv(pool)
+        _write(bom + text, args.out)
     else:
         package = await open_data.giving_package(pool)
         _write(json.dumps(package, ensure_ascii=False), args.out)

@@ -17,10 +17,12 @@ from litestar import Request
 from litestar.datastructures import Cookie, State
 from litestar.di import Provide
 
+from service.replica import Route
+
 if TYPE_CHECKING:
     from litestar.types import Message, Scope
 
-    from service.replica import ReadRouter, Route
+    from service.replica import ReadRouter
 
 SEEN_COOKIE = "grants_seen"
 ROUTE_KEY = "grants.read_route"
@@ -45,6 +47,21 @@ async def public_pool(request: Request[Any, Any, Any], state: State) -> asyncpg.
 
 #: ``dependencies=`` for the public read routes.
 PUBLIC_READS = {"pool": Provide(public_pool)}
+
+
+def primary_instead(request: Request[Any, Any, Any]) -> asyncpg.Pool | None:
+    """The primary, for a read the replica turned out to be too far behind for (a request that
+    names a tree size the replica has not replayed yet); None when it was read on the primary.
+
+    The client's cookie is then set from the primary's position, as for any primary read."""
+    chosen: tuple[Route, int | None] | None = request.scope.get(ROUTE_KEY)  # type: ignore[assignment]
+    if chosen is None or not chosen[0].replica:
+        return None
+    router: ReadRouter = request.app.state.read_router
+    router.routed["replica"] -= 1
+    router.routed["primary"] += 1
+    request.scope[ROUTE_KEY] = (Route(router.primary, replica=False), chosen[1])  # type: ignore[literal-required]
+    return router.primary
 
 
 async def remember_position(message: Message, scope: Scope) -> None:

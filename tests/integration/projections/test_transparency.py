@@ -17,6 +17,7 @@ from projections import ledger, transparency
 from projections.invariants import check
 from projections.rebuild import rebuild
 from projections.transparency import LedgerDivergedError
+from service import db
 from service.checkpoints import Signer, open_checkpoint
 from tests.integration.projections.conftest import MAD
 from tests.integration.projections.test_read_models import catch_up
@@ -24,6 +25,7 @@ from tests.unit.domain.builders import OFFICER
 from web.cli import main as cli
 
 if TYPE_CHECKING:
+    from service.settings import Settings
     from service.store import EventStore
     from tests.integration.projections.scenario import World
 
@@ -82,6 +84,25 @@ async def test_nothing_new_issues_no_checkpoint_and_new_entries_extend_the_tree(
     sizes = [c["size"] for c in await transparency.checkpoints(published)]
     assert sizes == [5, 4]
     assert tree.consistency_proof(4, 5)
+
+
+async def test_proofs_at_a_size_the_fresh_tree_holds_are_answered_from_memory(
+    published: asyncpg.Pool, store: EventStore, world: World, signer: Signer,
+    settings: Settings, database_url: str,
+) -> None:  # fmt: skip
+    other = await db.create_pool(settings, database_url)
+    tree = await transparency.cached_tree(other)
+    await other.close()  # from now on, any query on it fails
+    assert await transparency.tree_covering(other, 4) is tree  # no round trip
+    with pytest.raises(asyncpg.InterfaceError):
+        await transparency.tree_covering(other, 5)  # beyond the tree: the server is asked
+    await world.fund(list(world.apps)[2], 300_000 * MAD)
+    await catch_up(published, store)
+    await transparency.publish(published, signer, ORIGIN)
+    assert len(await transparency.tree_covering(published, 5)) == 5
+    transparency._checked.clear()  # older than FRESH_S: compared with the server again
+    with pytest.raises(asyncpg.InterfaceError):
+        await transparency.tree_covering(other, 4)
 
 
 @pytest.mark.parametrize(

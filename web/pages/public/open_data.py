@@ -30,13 +30,15 @@ async def _cached(
     make: Any,
     disposition: str = "inline",
 ) -> Response[Any]:
-    # The override flags come from public_grants: its position is part of the version.
+    # The override flags come from public_grants: its position is part of the version, as is
+    # the latest checkpoint (the exports name the checkpoint they were made at).
     etag = caching.etag_of(name, await caching.version(pool, public_grants.PROJECTION.name))
     if caching.not_modified(request, etag):
         return caching.not_modified_response(etag)
-    body = await make()
+    made = await make()
+    body, extra = made if isinstance(made, tuple) else (made, {})
     headers = caching.headers(etag) | {"content-disposition": f'{disposition}; filename="{name}"'}
-    return Response(content=body, media_type=media_type, headers=headers)
+    return Response(content=body, media_type=media_type, headers=headers | extra)
 
 
 @get("/open-data/360giving.json", dependencies=PUBLIC_READS)
@@ -55,13 +57,22 @@ async def giving_json(
 async def giving_csv(
     request: Request[Any, Any, Any], pool: NamedDependency[asyncpg.Pool]
 ) -> Response[Any]:
-    """Funded grants in the 360Giving Data Standard 1.4.3, flat CSV."""
+    """Funded grants in the 360Giving Data Standard 1.4.3, flat CSV, with the signed checkpoint
+    it was made at in three columns and in the ``Ledger-Checkpoint-*`` headers."""
 
-    async def make() -> str:
-        return open_data.CSV_BOM + open_data.to_csv(await open_data.grants(pool))
+    async def make() -> tuple[str, dict[str, str]]:
+        text, made_at = await open_data.giving_csv(pool)
+        return open_data.CSV_BOM + text, made_at.headers() | _checkpoint_link(made_at)
 
     # Litestar adds "; charset=utf-8" to a text/* type itself: naming it here gave it twice
     return await _cached(request, pool, "360giving.csv", "text/csv", make, "attachment")
+
+
+def _checkpoint_link(made_at: open_data.MadeAt) -> dict[str, str]:
+    """``Link`` to the checkpoints page that starts with the one the export was made at."""
+    if made_at.size is None:
+        return {}
+    return {"link": f'</ledger/checkpoints?below={made_at.size + 1}>; rel="describedby"'}
 
 
 @get("/open-data/ledger.json", dependencies=PUBLIC_READS)

@@ -2,7 +2,9 @@
 
 ``/ledger/checkpoint`` is the latest checkpoint (C2SP tlog-checkpoint in a signed note),
 ``/ledger/checkpoints`` every checkpoint ever issued (newest first, a page at a time) and
-``/ledger/key`` the verifier key that checks them (signed-note vkey form).
+``/ledger/key`` the verifier key that checks them (signed-note vkey form). The checkpoints are
+read from the streaming replica when one is configured, never older than the client has seen
+(``web.common.replica``).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from projections import transparency
 from service.checkpoints import ledger_signer
 from service.settings import Settings
 from web.common import caching
+from web.common.replica import PUBLIC_READS
 
 TEXT = "text/plain; charset=utf-8"
 #: The latest checkpoint changes at most once per publishing interval; a short shared cache
@@ -42,7 +45,7 @@ def _answer(
     return Response(content=body, media_type=media_type, headers=headers)
 
 
-@get("/ledger/checkpoint")
+@get("/ledger/checkpoint", dependencies=PUBLIC_READS)
 async def checkpoint(
     request: Request[Any, Any, Any], pool: NamedDependency[asyncpg.Pool]
 ) -> Response[Any]:
@@ -53,7 +56,7 @@ async def checkpoint(
     return _answer(request, latest["note"], TEXT, CHECKPOINT_MAX_AGE)
 
 
-@get("/ledger/checkpoints")
+@get("/ledger/checkpoints", dependencies=PUBLIC_READS)
 async def checkpoints(
     request: Request[Any, Any, Any],
     pool: NamedDependency[asyncpg.Pool],
