@@ -56,7 +56,7 @@ def ensure_venv(extras: tuple[str, ...] = ()) -> None:
     wanted = sorted(set(extras) | (set(stamp[1:]) if stamp[:1] == [digest] else set()))
     what = "the platform" + (f" with its {' and '.join(wanted)} tools" if wanted else "")
     install = _installer(outer_pip)
-    print(f"Installing {what} into .venv with {install[0].name} ...", flush=True)
+    print(f"Installing {what} into .venv with {install.name} ...", flush=True)
     bare, rest = requirements(wanted)
     # The project itself (editable) and the few packages whose declared requirements are not
     # needed, without requirements; then everything else, resolved as usual.
