@@ -120,6 +120,7 @@ def _uv(outer_pip: list[str] | None) -> str | None:
     print("Installing uv ...", flush=True)
     done = subprocess.run(
         [*pip, "install", "--quiet", "--disable-pip-version-check", "--no-compile",
+         "--root-user-action=ignore",
          "--target", str(target), "uv"],
         check=False,
     )  # fmt: skip

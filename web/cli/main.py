@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
 import getpass
 import logging
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -158,13 +160,18 @@ def configure_logging(settings: Settings) -> None:
 
 def run_serve(settings: Settings, args: argparse.Namespace) -> int:
     """Start the app under uvicorn on the embedded or configured PostgreSQL."""
-    import uvicorn
-
-    from web.app import create_app
-
     if (args.demo or args.demo_while_serving) and settings.production:
         raise CommandError("--demo loads fake accounts and data; it is refused in production")
+    # The web app's modules load (seconds of Python) while the embedded server starts (seconds
+    # of initdb and pg_ctl in other processes): on a first start they overlap.
+    importing = threading.Thread(target=_import_web_app, name="import-web-app", daemon=True)
+    importing.start()
     url = db.database_url(settings)
+    importing.join()
+    import uvicorn
+
+    from web.app import create_app  # loaded by now (or its error raised here, in this thread)
+
     asyncio.run(_check_database(settings, url))
     empty = args.demo_while_serving and not args.demo and asyncio.run(_log_is_empty(settings, url))
     if args.demo:
@@ -189,6 +196,13 @@ def run_serve(settings: Settings, args: argparse.Namespace) -> int:
             demo.terminate()  # its transactions roll back; the demo's lock and fence go with them
             demo.wait(30)
     return 0
+
+
+def _import_web_app() -> None:
+    with contextlib.suppress(Exception):  # the main thread imports again and reports the error
+        import uvicorn  # noqa: F401
+
+        import web.app  # noqa: F401
 
 
 def _start_demo_process(url: str) -> subprocess.Popen[bytes]:
