@@ -11,6 +11,7 @@ Each line the run prints is timestamped; the profile gives, per ref, the median 
 each step was reached (the steps a ref does not print are left out):
 
     python -m bench.first_start --baseline main --candidate HEAD --rounds 3
+    python -m bench.first_start --baseline HEAD --candidate HEAD --candidate-env DEV_INSTALLER=pip
 """
 
 from __future__ import annotations
@@ -60,9 +61,9 @@ def _answers(url: str) -> bool:
         return False
 
 
-def first_start(ref: str) -> dict[str, float]:
+def first_start(ref: str, extra_env: dict[str, str] | None = None) -> dict[str, float]:
     """Seconds from ``python3 dev.py serve`` in a fresh clone of ``ref`` to each step reached,
-    ``FIRST_PAGE`` included."""
+    ``FIRST_PAGE`` included; ``extra_env`` is added to the run's environment."""
     with tempfile.TemporaryDirectory(prefix="first-start-") as name:
         folder = Path(name)
         clone = folder / "clone"
@@ -77,7 +78,7 @@ def first_start(ref: str) -> dict[str, float]:
             "PIP_CACHE_DIR": str(caches / "pip"),
             "UV_CACHE_DIR": str(caches / "uv"),
             "XDG_CACHE_HOME": str(caches),
-        }
+        } | (extra_env or {})
         started = time.perf_counter()
         process = subprocess.Popen(
             [sys.executable, "dev.py", "serve"], cwd=clone, env=env, stdout=subprocess.PIPE,
@@ -128,13 +129,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--baseline", default="main")
     parser.add_argument("--candidate", default="HEAD")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--candidate-env", action="append", default=[], metavar="NAME=VALUE",
+        help="set for the candidate's runs only (DEV_INSTALLER=pip: the same ref with pip)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
+    extra = dict(item.split("=", 1) for item in args.candidate_env)
+    if extra:
+        args.candidate += " " + " ".join(args.candidate_env)
     refs = (args.baseline, args.candidate)
     runs: dict[str, list[dict[str, float]]] = {ref: [] for ref in refs}
     print(f"nproc {os.cpu_count()}, {_load()}; empty pip and uv caches for every run", flush=True)
     for round_ in range(1, args.rounds + 1):
         for ref in refs if round_ % 2 else refs[::-1]:
-            steps = first_start(ref)
+            steps = first_start(ref.split()[0], extra if ref == args.candidate else None)
             runs[ref].append(steps)
             print(f"round {round_}: {ref:>12}  {steps[FIRST_PAGE]:6.1f} s  ({_load()})", flush=True)
     print(f"profile: median seconds from start at which each step was reached ({_load()})")
