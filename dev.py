@@ -37,12 +37,21 @@ LOCAL_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 WITHOUT_THEIR_REQUIREMENTS = ("ortools",)
 
 
-def ensure_venv(extras: tuple[str, ...] = ()) -> None:
+#: Installed after the server has started when ``dev.py serve`` fills a new environment: only the
+#: decision letters (weasyprint, with fonttools, pillow, pyphen ...) and the what-if's optimal fill
+#: (ortools) use them, both import them when first used, and they are some 150 MB of the 330 MB
+#: unpacked: the first page need not wait for them. ``--finish-install`` installs them.
+LATER = ("weasyprint", "ortools")
+FINISH = "--finish-install"
+
+
+def ensure_venv(extras: tuple[str, ...] = (), *, defer: bool = False) -> None:
     """Create the virtual environment and (re)install the project with ``extras`` when its
-    metadata changed or an extra is missing (the stamp records the hash and the extras)."""
+    metadata changed or an extra is missing (the stamp records the hash and the extras).
+    ``defer``: install ``LATER`` in a background process, which writes the stamp when done."""
     if sys.version_info < (3, 11):  # noqa: UP036 - dev.py is what an older Python runs first
         sys.exit(f"Python 3.11 or newer is needed; this is {sys.version.split()[0]}.")
-    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    digest = _digest()
     stamp = STAMP.read_text().split() if STAMP.exists() else []
     if stamp[:1] == [digest] and set(extras) <= set(stamp[1:]):
         return
@@ -57,17 +66,65 @@ def ensure_venv(extras: tuple[str, ...] = ()) -> None:
     what = "the platform" + (f" with its {' and '.join(wanted)} tools" if wanted else "")
     install = _installer(outer_pip)
     print(f"Installing {what} into .venv with {install.name} ...", flush=True)
-    bare, rest = requirements(wanted)
-    # The project itself (editable) and the few packages whose declared requirements are not
-    # needed, without requirements; then everything else, resolved as usual.
-    subprocess.run([*install, "--no-deps", "-e", str(ROOT), *bare], check=True)
-    subprocess.run([*install, *rest], check=True)
+    later = LATER if defer else ()
+    _install(install, wanted, skip=later, editable=True)
     if "test" in wanted and not (BIN / "pip").exists():
         # The suite builds and installs a wheel itself (tests/e2e/test_installed.py): it needs
         # a pip of the environment's own, which serving does not.
         subprocess.run([str(BIN / "python"), "-m", "ensurepip", "--default-pip"], check=True)
-    STAMP.write_text(" ".join([digest, *wanted]))
     print(f"Installed in {time.perf_counter() - started:.1f} s.", flush=True)
+    if later:
+        print(f"Installing {' and '.join(later)} in the background ...", flush=True)
+        # Same process group: Ctrl-C stops it with the server; the next run installs again.
+        subprocess.Popen([sys.executable, str(ROOT / "dev.py"), FINISH, *wanted])
+    else:
+        STAMP.write_text(" ".join([digest, *wanted]))
+
+
+def finish_install(wanted: list[str]) -> int:
+    """Install ``LATER`` (the background half of ``ensure_venv(defer=True)``), then the stamp."""
+    started = time.perf_counter()
+    try:
+        _install(_installer(_outer_pip()), wanted, only=LATER)
+    except subprocess.CalledProcessError:
+        print(f"dev.py: installing {' and '.join(LATER)} failed; decision letters and the "
+              "what-if's optimal fill need them: run python3 dev.py again", flush=True)  # fmt: skip
+        return 1
+    STAMP.write_text(" ".join([_digest(), *wanted]))
+    print(f"Installed {' and '.join(LATER)} in {time.perf_counter() - started:.1f} s.", flush=True)
+    return 0
+
+
+def _install(
+    install: list[str],
+    extras: list[str],
+    *,
+    skip: tuple[str, ...] = (),
+    only: tuple[str, ...] | None = None,
+    editable: bool = False,
+) -> None:
+    """Install the requirements (with ``extras``) that are not in ``skip`` (or only ``only``):
+    the project itself (``editable``) and the few packages whose declared requirements are not
+    needed, without requirements; then everything else, resolved as usual."""
+
+    def chosen(requirement: str) -> bool:
+        name = _name(requirement)
+        return name not in skip and (only is None or name in only)
+
+    bare, rest = (list(filter(chosen, part)) for part in requirements(extras))
+    project = ["-e", str(ROOT)] if editable else []
+    if project or bare:
+        subprocess.run([*install, "--no-deps", *project, *bare], check=True)
+    if rest:
+        subprocess.run([*install, *rest], check=True)
+
+
+def _digest() -> str:
+    return hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+
+
+def _name(requirement: str) -> str:
+    return re.split(r"[\s<>=!~;\[]", requirement, maxsplit=1)[0].lower()
 
 
 def requirements(extras: list[str] | tuple[str, ...] = ()) -> tuple[list[str], list[str]]:
@@ -81,8 +138,7 @@ def requirements(extras: list[str] | tuple[str, ...] = ()) -> tuple[list[str], l
         listed += project["optional-dependencies"][extra]
     bare, rest = [], []
     for requirement in dict.fromkeys(listed):  # in order, once each
-        name = re.split(r"[\s<>=!~;\[]", requirement, maxsplit=1)[0].lower()
-        (bare if name in WITHOUT_THEIR_REQUIREMENTS else rest).append(requirement)
+        (bare if _name(requirement) in WITHOUT_THEIR_REQUIREMENTS else rest).append(requirement)
     return bare, rest
 
 
@@ -155,7 +211,9 @@ def server_answers(host: str, port: int) -> bool:
 
 def main(argv: list[str]) -> int:
     command = argv[0] if argv else "serve"
-    ensure_venv(("test", "bench") if command == "test" else ())
+    if command == FINISH:
+        return finish_install(argv[1:])
+    ensure_venv(("test", "bench") if command == "test" else (), defer=command == "serve")
     if command == "test":
         # Unit, integration and end-to-end tests first; the browser suite runs in its own
         # process because Playwright's sync API starts an event loop of its own.

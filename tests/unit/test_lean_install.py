@@ -69,3 +69,16 @@ def test_dev_installs_only_ortools_without_its_requirements() -> None:
     assert "ortools" not in names
     # The runtime list alone has no test tool in it.
     assert "pytest" not in {r.split(">")[0] for r in dev.requirements()[1]}
+
+
+def test_the_server_starts_without_what_dev_py_installs_in_the_background() -> None:
+    """``dev.py serve`` starts the server before weasyprint and ortools are installed: nothing
+    on the way to the first page may import them (letters and the what-if do, when used)."""
+    refused = (*UNUSED, *dev.LATER)
+    probe = PROBE.split("from projections.selection")[0].replace(repr(UNUSED), repr(refused))
+    probe += "import web.cli.main, web.app\nprint('started')\n"
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "started"
