@@ -38,7 +38,7 @@ FIRST_PAGE = "first page answered"
 #: (step, a piece of the line that marks its end), in the order they happen on a first start.
 MARKS = (
     ("venv created", "Installing "),
-    ("uv installed", "Installing the platform"),
+    ("installer ready (uv: installed)", "Installing the platform"),
     ("packages installed", "Installed in"),
     ("imports + PostgreSQL started", "embedded PostgreSQL ready"),
     ("migrated", "applying migration 0100"),
