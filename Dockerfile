@@ -10,9 +10,15 @@ COPY projections ./projections
 COPY web ./web
 COPY bench ./bench
 COPY docs/verify_ledger.py ./docs/verify_ledger.py
+COPY dev.py ./
 # setup.py compiles the message catalogs into the install: the server never writes there.
+# As dev.py does: OR-Tools without the numpy/pandas/protobuf it declares and the knapsack never
+# loads (dev.WITHOUT_THEIR_REQUIREMENTS), everything else resolved as usual.
 # The sources are removed after the install, the data dir is the only place the user can write.
-RUN pip install . && rm -rf /app/domain /app/service /app/projections /app/web /app/bench \
+RUN python -c "import dev; bare, rest = dev.requirements(); \
+        open('/tmp/bare.txt', 'w').write('\\n'.join(bare)); open('/tmp/rest.txt', 'w').write('\\n'.join(rest))" \
+    && pip install --no-deps . -r /tmp/bare.txt && pip install -r /tmp/rest.txt \
+    && rm -rf /app/domain /app/service /app/projections /app/web /app/bench /app/dev.py /tmp/*.txt \
     && useradd --system --no-create-home --home-dir /app --uid 10001 grants \
     && mkdir -p /app/var && chown grants /app/var
 # Unprivileged, by number so that Kubernetes' runAsNonRoot can check it.

@@ -25,8 +25,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
-from ortools.algorithms.python import knapsack_solver
-
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
     from uuid import UUID
@@ -93,6 +91,9 @@ def _knapsack(files: Sequence[OpenFile], remaining: int) -> list[OpenFile]:
     candidates = [f for f in files if 0 < f.requested_centimes <= remaining]
     if not candidates:
         return []
+    # Imported when first used: `python3 dev.py serve` installs OR-Tools while the server starts.
+    from ortools.algorithms.python import knapsack_solver
+
     solver = knapsack_solver.KnapsackSolver(
         knapsack_solver.SolverType.KNAPSACK_MULTIDIMENSION_BRANCH_AND_BOUND_SOLVER, "what-if"
     )

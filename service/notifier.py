@@ -20,6 +20,7 @@ from service.repository import new_mapper
 from service.store import Position
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
     from datetime import date
     from uuid import UUID
 
@@ -121,6 +122,32 @@ async def skip_to_head(pool: asyncpg.Pool, store: EventStore) -> None:
     head = await store.max_notification_id()
     if head is not None:
         await pool.execute(ADVANCE, head.tx_id, head.notification_id)
+
+
+#: The last event of the log, fence or no fence: only for a holder of the position's lock whose
+#: own transaction keeps the fence below everything appended meanwhile (``silenced``).
+SELECT_LAST = """
+SELECT tx_id, notification_id FROM events ORDER BY tx_id DESC, notification_id DESC LIMIT 1
+"""
+
+
+@contextlib.asynccontextmanager
+async def silenced(pool: asyncpg.Pool) -> AsyncIterator[None]:
+    """Mail nothing about what is appended inside the block (a demo's history), even while a
+    notifier runs (``grants serve --demo-while-serving``): the position stays locked for the
+    whole block and moves past the last event as it ends, in the same transaction.
+
+    The row lock gives the holding transaction an id, so every reader's fence stays below it
+    until the block ends: readers (the notifier, the projections) see what was appended inside
+    all at once, when it has all landed. A block cut short rolls back and releases the lock."""
+    async with pool.acquire() as conn, conn.transaction():
+        # The block's work runs on other connections: this one waits idle in its transaction.
+        await conn.execute("SET LOCAL idle_in_transaction_session_timeout = 0")
+        await conn.fetchrow(LOCK_POSITION)
+        yield
+        last = await conn.fetchrow(SELECT_LAST)
+        if last is not None:
+            await conn.execute(ADVANCE, last[0], last[1])
 
 
 async def _advance(pool: asyncpg.Pool, after: Position, head: Position) -> None:

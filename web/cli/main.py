@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
 import getpass
 import logging
 import os
+import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -55,6 +58,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="address to listen on (GRANTS_HOST)")
     serve.add_argument("--port", type=int, help="port to listen on (GRANTS_PORT)")
     serve.add_argument("--demo", action="store_true", help="load demo data into an empty database")
+    serve.add_argument(
+        "--demo-while-serving",
+        action="store_true",
+        help="like --demo, but serve at once while a second process loads the demo "
+        "(pages show it when it has loaded; what `python3 dev.py serve` does)",
+    )
     serve.set_defaults(handler=run_serve)
 
     database = commands.add_parser("db", help="the database").add_subparsers(
@@ -151,14 +160,20 @@ def configure_logging(settings: Settings) -> None:
 
 def run_serve(settings: Settings, args: argparse.Namespace) -> int:
     """Start the app under uvicorn on the embedded or configured PostgreSQL."""
+    if (args.demo or args.demo_while_serving) and settings.production:
+        raise CommandError("--demo loads fake accounts and data; it is refused in production")
+    # The web app's modules load (seconds of Python) while the embedded server starts (seconds
+    # of initdb and pg_ctl in other processes): on a first start they overlap.
+    importing = threading.Thread(target=_import_web_app, name="import-web-app", daemon=True)
+    importing.start()
+    url = db.database_url(settings)
+    importing.join()
     import uvicorn
 
-    from web.app import create_app
+    from web.app import create_app  # loaded by now (or its error raised here, in this thread)
 
-    if args.demo and settings.production:
-        raise CommandError("--demo loads fake accounts and data; it is refused in production")
-    url = db.database_url(settings)
     asyncio.run(_check_database(settings, url))
+    empty = args.demo_while_serving and not args.demo and asyncio.run(_log_is_empty(settings, url))
     if args.demo:
         # Fake data on a development server: no need to wait for each commit's flush to disk
         # (a crash could lose the last demo transactions, never corrupt the database).
@@ -167,14 +182,35 @@ def run_serve(settings: Settings, args: argparse.Namespace) -> int:
     host, port = args.host or settings.host, args.port or settings.port
     settings = dataclasses.replace(settings, host=host, port=port)
     app = create_app(settings, database_url=url)
+    demo = _start_demo_process(url) if empty else None
     print(f"grants: serving on http://{host}:{port}/  (database {db.redact(url)})", flush=True)
-    # proxy_headers off: X-Forwarded-For is believed only from GRANTS_TRUSTED_PROXIES (web/common/security.py).
-    # Open Server-Sent Event streams would hold a graceful shutdown forever: cut them after 5 s.
-    uvicorn.run(
-        app, host=host, port=port, log_level="warning", access_log=False, proxy_headers=False,
-        timeout_graceful_shutdown=5,
-    )  # fmt: skip
+    try:
+        # proxy_headers off: X-Forwarded-For is believed only from GRANTS_TRUSTED_PROXIES (web/common/security.py).
+        # Open Server-Sent Event streams would hold a graceful shutdown forever: cut them after 5 s.
+        uvicorn.run(
+            app, host=host, port=port, log_level="warning", access_log=False,
+            proxy_headers=False, timeout_graceful_shutdown=5,
+        )  # fmt: skip
+    finally:
+        if demo is not None and demo.poll() is None:
+            demo.terminate()  # its transactions roll back; the demo's lock and fence go with them
+            demo.wait(30)
     return 0
+
+
+def _import_web_app() -> None:
+    with contextlib.suppress(Exception):  # the main thread imports again and reports the error
+        import uvicorn  # noqa: F401
+
+        import web.app  # noqa: F401
+
+
+def _start_demo_process(url: str) -> subprocess.Popen[bytes]:
+    """``grants demo`` in a second process on the same database, so that the first page need
+    not wait for it (the demo is Python work: a process of its own uses a second core)."""
+    print("grants: loading the demo programme in the background ...", flush=True)
+    env = {**os.environ, "GRANTS_DATABASE_URL": url}
+    return subprocess.Popen([sys.executable, "-m", "web.cli.main", "demo"], env=env)
 
 
 def run_db_url(settings: Settings, _args: argparse.Namespace) -> int:
@@ -364,7 +400,12 @@ def run_demo(settings: Settings, _args: argparse.Namespace) -> int:
     """Load the demo programme into an empty database."""
     if settings.production:
         raise CommandError("the demo loads fake accounts and data; it is refused in production")
-    if not _with_store(settings, lambda pool, _store: _load_demo(pool, settings.secret_key)):
+    url = db.database_url(settings)
+    asyncio.run(_check_database(settings, url))
+    # Fake data: no need to wait for each commit's flush to disk (a crash could lose the last
+    # demo transactions, never corrupt the database).
+    fast = {"synchronous_commit": "off"}
+    if not _with_url(settings, url, lambda pool: _load_demo(pool, settings.secret_key), fast):
         raise CommandError("the database already holds events; the demo needs an empty one")
     return 0
 
@@ -389,6 +430,16 @@ def _with_url(
             await pool.close()
 
     return asyncio.run(main())
+
+
+async def _log_is_empty(settings: Settings, url: str) -> bool:
+    from service.store import EventStore
+
+    pool = await db.create_pool(settings, url)
+    try:
+        return await EventStore(pool).max_notification_id() is None
+    finally:
+        await pool.close()
 
 
 async def _check_database(settings: Settings, url: str) -> int:
