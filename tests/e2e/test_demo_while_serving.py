@@ -101,6 +101,15 @@ def _wait_for(check: Any, what: str, limit_s: float = 240) -> None:
         time.sleep(0.3)
 
 
+LOADING = "The demo programme is still loading"
+
+
+def _body(url: str) -> str:
+    request = urllib.request.Request(url, headers={"Accept-Language": "en"})  # noqa: S310
+    with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 - our loopback
+        return str(response.read().decode())
+
+
 def _page(url: str) -> int:
     try:
         with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - our loopback
@@ -114,7 +123,11 @@ def test_the_first_page_does_not_wait_for_the_demo_and_nobody_is_mailed_about_it
 ) -> None:
     url, data_dir, log = serving
     _wait_for(lambda: _page(f"{url}/") == 200, "the first page")
+    first = _body(f"{url}/")
+    if b"grants: demo loaded" not in log.read_bytes():  # the demo was loading during that request
+        assert LOADING in first  # the empty programme is explained, not passed off as the real one
     _wait_for(lambda: b"grants: demo loaded" in log.read_bytes(), "the demo")
+    _wait_for(lambda: LOADING not in _body(f"{url}/"), "the loading notice to go")
     text = log.read_text()
     assert text.index("grants: serving on") < text.index("grants: demo loaded")
 

@@ -183,6 +183,9 @@ def run_serve(settings: Settings, args: argparse.Namespace) -> int:
     settings = dataclasses.replace(settings, host=host, port=port)
     app = create_app(settings, database_url=url)
     demo = _start_demo_process(url) if empty else None
+    if demo is not None:
+        # Until the demo has loaded, pages say so (they show an empty programme meanwhile).
+        app.state.demo_loading = lambda: demo.poll() is None
     print(f"grants: serving on http://{host}:{port}/  (database {db.redact(url)})", flush=True)
     try:
         # proxy_headers off: X-Forwarded-For is believed only from GRANTS_TRUSTED_PROXIES (web/common/security.py).
