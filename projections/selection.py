@@ -25,6 +25,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
+from service.errors import Unavailable
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
     from uuid import UUID
@@ -91,8 +93,12 @@ def _knapsack(files: Sequence[OpenFile], remaining: int) -> list[OpenFile]:
     candidates = [f for f in files if 0 < f.requested_centimes <= remaining]
     if not candidates:
         return []
-    # Imported when first used: `python3 dev.py serve` installs OR-Tools while the server starts.
-    from ortools.algorithms.python import knapsack_solver
+    # Imported when first used: `python3 dev.py serve` installs OR-Tools while the server starts
+    # (for a few seconds: a 503 with Retry-After, as when the database is busy, not a 500).
+    try:
+        from ortools.algorithms.python import knapsack_solver
+    except ImportError as error:
+        raise Unavailable(f"OR-Tools is not installed yet ({error})", retry_after=10) from None
 
     solver = knapsack_solver.KnapsackSolver(
         knapsack_solver.SolverType.KNAPSACK_MULTIDIMENSION_BRANCH_AND_BOUND_SOLVER, "what-if"

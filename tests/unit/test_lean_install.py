@@ -82,3 +82,23 @@ def test_the_server_starts_without_what_dev_py_installs_in_the_background() -> N
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "started"
+
+
+def test_the_optimal_fill_before_ortools_is_installed_is_a_503_to_retry_not_a_500() -> None:
+    """In the seconds ``dev.py serve`` installs OR-Tools behind the first page, the what-if's
+    optimal fill raises ``Unavailable`` (503 with Retry-After), which clients already retry."""
+    probe = PROBE.replace(repr(UNUSED), repr((*UNUSED, "ortools"))).split("print(")[0]
+    probe += textwrap.dedent(
+        """
+        from service.errors import Unavailable
+        try:
+            select(OPTIMAL, files, 100)
+        except Unavailable as error:
+            print("unavailable", error.retry_after)
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "unavailable 10"

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_datetime
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from service.errors import Unavailable
 from service.letters import FUNDED, REJECTED
 from web.common.i18n import FORMAT_LOCALES, N_, format_mad, text_direction
 
@@ -67,7 +68,12 @@ def letter_html(decision: Decision, language: str, t: Translations) -> str:
 
 
 def _pdf(html: str) -> bytes:
-    from weasyprint import HTML  # imported here: a heavy import, paid by the first letter only
+    # Imported here: a heavy import, paid by the first letter only; `python3 dev.py serve`
+    # installs it while the server starts (for a few seconds: a 503 with Retry-After, not a 500).
+    try:
+        from weasyprint import HTML
+    except ImportError as error:
+        raise Unavailable(f"WeasyPrint is not installed yet ({error})", retry_after=10) from None
 
     pdf: bytes = HTML(string=html, base_url=str(TEMPLATES)).write_pdf()
     return pdf
