@@ -12,6 +12,7 @@ import asyncpg
 
 from projections import (
     call_pages,
+    conflicts,
     dashboard,
     envelopes,
     ledger,
@@ -48,6 +49,7 @@ ALL_PROJECTIONS: tuple[Projection, ...] = (
     programme.PROJECTION,
     public_grants.PROJECTION,
     call_pages.PROJECTION,
+    conflicts.PROJECTION,
 )
 
 

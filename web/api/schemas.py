@@ -263,6 +263,17 @@ class ReasonIn(In, frozen=True):
     reason: Annotated[str, Meta(min_length=1, max_length=2000)]
 
 
+class ConflictIn(In, frozen=True):
+    """Why the reviewer cannot judge the file impartially: shown to the chair and the officers,
+    never published (it may name the reviewer's ties, so keep it to what the committee needs)."""
+
+    reason: Annotated[
+        str,
+        Meta(min_length=1, max_length=2000, pattern=r"\S",
+             description="The reviewer's own account of the conflict; required, not blank."),
+    ]  # fmt: skip
+
+
 class AssignmentIn(In, frozen=True):
     """The reviewer to assign."""
 
