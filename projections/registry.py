@@ -18,6 +18,7 @@ from projections import (
     ledger,
     programme,
     public_grants,
+    public_texts,
     review_queue,
     statistics,
     tracking,
@@ -50,6 +51,7 @@ ALL_PROJECTIONS: tuple[Projection, ...] = (
     public_grants.PROJECTION,
     call_pages.PROJECTION,
     conflicts.PROJECTION,
+    public_texts.PROJECTION,
 )
 
 

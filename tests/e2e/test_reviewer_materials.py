@@ -107,7 +107,7 @@ async def test_chair_and_officer_read_the_reason_of_each_conflict(
     assert "Ancien associé" not in (await english.get(f"/committee/files/{app_id}")).text
 
 
-async def test_the_openapi_document_requires_a_conflicts_reason(
+async def test_the_openapi_document_requires_a_conflicts_reason_and_a_public_approval(
     english: AsyncTestClient[Litestar],
 ) -> None:
     document = (await english.get("/schema/openapi.json")).json()
@@ -119,3 +119,7 @@ async def test_the_openapi_document_requires_a_conflicts_reason(
     assert conflict["required"] == ["reason"]
     assert conflict["properties"]["reason"]["minLength"] == 1
     assert conflict["additionalProperties"] is False
+    public = schemas["PublicIn"]
+    assert public["required"] == ["approved"]
+    assert set(public["properties"]) == {"approved", "title", "summary", "language", "titles"}
+    assert "public" in schemas["ApplicationIn"]["properties"]
