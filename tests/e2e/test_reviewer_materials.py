@@ -123,3 +123,19 @@ async def test_the_openapi_document_requires_a_conflicts_reason_and_a_public_app
     assert public["required"] == ["approved"]
     assert set(public["properties"]) == {"approved", "title", "summary", "language", "titles"}
     assert "public" in schemas["ApplicationIn"]["properties"]
+
+
+async def test_time_travel_lists_only_the_documents_attached_by_that_moment(
+    english: AsyncTestClient[Litestar], world: Programme
+) -> None:
+    app_id, doc = await _with_plan(world)
+    await catch_up(world.pool, world.store)
+    await as_user(english, "chair@region.ma")
+    page = await english.get(f"/committee/files/{app_id}/as-seen")
+    options = dict(re.findall(r'<option value="(\d+)"[^>]*>[^<]*— ([^<]+)</option>', page.text))
+    by_label = {label: at for at, label in options.items()}
+    link = f'href="/applications/{app_id}/documents/{doc}"'
+    for label, shown in (("Submitted", False), ("Document attached", True)):
+        seen = await english.get(f"/committee/files/{app_id}/as-seen?at={by_label[label]}")
+        part = seen.text.split("data-documents")[1].split("</div>")[0]
+        assert (link in part) is shown, label

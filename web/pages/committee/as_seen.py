@@ -33,7 +33,8 @@ MOMENT_LABELS: Final = {
     "ConflictDeclared": N_("Conflict of interest declared"), "Reviewed": N_("Review recorded"),
     "Funded": N_("Funded"), "Rejected": N_("Rejected"), "AgreementSigned": N_("Agreement signed"),
     "TrancheDisbursed": N_("Tranche paid"), "Cancelled": N_("Cancelled"),
-    "Completed": N_("Completed"),
+    "Completed": N_("Completed"), "DocumentAttached": N_("Document attached"),
+    "InformationReplied": N_("The investor replied"),
 }  # fmt: skip
 #: Another file's event on the same envelope, offered because it moved the remainder or the queue.
 OTHER_LABELS: Final = {
