@@ -122,18 +122,33 @@ def moments(
     span = window(log, application_id)
     if not span:
         return []
-    envelope_id = getattr(_event(mapper, log[span.start]), "envelope_id", None)
-    neighbours = {
-        _originator(n) for n in log[: span.stop]
+    neighbours = _same_envelope(log[: span.stop], _event(mapper, log[span.start]), mapper)
+    # Offered only when dated between the submission and the decision too: a log written out of
+    # time order (the demo submits every file first, then decides) would offer a decision taken
+    # before this file existed. Every position of the span stays reachable by ``?at=``.
+    since = _event(mapper, log[span.start]).timestamp
+    ends = log[span.stop - 1]
+    until = _event(mapper, ends).timestamp if ends.topic in DECISIONS else None
+    found = []
+    for i, n in enumerate(log):
+        mine = n.originator_id == application_id
+        if mine or (i in span and n.topic in OTHERS_MOVES and _originator(n) in neighbours):
+            at = _event(mapper, n).timestamp
+            if mine or (since <= at and (until is None or at <= until)):
+                kind = n.topic.removeprefix(APPLICATION)
+                found.append(Moment(notification_id=n.id, kind=kind, at=at, other=not mine))
+    return found
+
+
+def _same_envelope(
+    log: Sequence[LogNotification], submitted: Any, mapper: Mapper[Any]
+) -> set[UUID]:
+    """The files of ``log`` submitted to the same envelope as ``submitted``."""
+    envelope_id = getattr(submitted, "envelope_id", None)
+    return {
+        _originator(n) for n in log
         if n.topic == SUBMITTED and getattr(_event(mapper, n), "envelope_id", None) == envelope_id
     }  # fmt: skip
-    return [
-        Moment(notification_id=n.id, kind=n.topic.removeprefix(APPLICATION),
-               at=_event(mapper, n).timestamp, other=n.originator_id != application_id)
-        for i, n in enumerate(log)
-        if n.originator_id == application_id
-        or (i in span and n.topic in OTHERS_MOVES and _originator(n) in neighbours)
-    ]  # fmt: skip
 
 
 def cut(
