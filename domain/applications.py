@@ -17,6 +17,7 @@ from eventsourcing.domain import Aggregate, event
 from domain.documents import STAFF_KINDS, UnknownDocumentError
 from domain.errors import DomainError, InvalidTransitionError, InvalidValueError, require_positive
 from domain.money import share_of
+from domain.publication import Publication, check_publication
 from domain.reviews import (
     ConflictOfInterestError,
     Review,
@@ -109,13 +110,15 @@ class GrantApplication(Aggregate):
 
     @classmethod
     def submit(cls, *, application_id: UUID, at: datetime, **facts: Any) -> GrantApplication:
-        """Submit an application; ``facts`` are the fields of ``Submitted`` (see its docstring).
+        """Submit an application; ``facts`` are the fields of ``Submitted`` (see its docstring),
+        the public ones given as ``publication`` (a :class:`Publication`, checked here).
 
         Takes keyword facts rather than thirty parameters; unknown or missing ones are a
         ``TypeError`` from the event class, as for any wrong call.
         """
         check_project(facts)
-        facts = {"identity": b"", **facts, **check_applicant(facts)}
+        publication = check_publication(facts.pop("publication", None) or Publication())
+        facts = {"identity": b"", **facts, **check_applicant(facts), **publication.as_facts()}
         return cls(application_id=application_id, timestamp=at, **facts)
 
     @event("Submitted", topic="grants.application:Submitted")
@@ -149,6 +152,13 @@ class GrantApplication(Aggregate):
         # A sole trader's name, ICE and RNAE number, sealed with the person's key (service
         # layer); the clear fields are then empty. Older events have none: empty bytes.
         identity: bytes = b"",
+        # The public title and summary the investor approved for publication at submission
+        # (domain.publication). Older events have none: not approved, public pages stay generic.
+        public_approved: bool = False,
+        public_title: str = "",
+        public_summary: str = "",
+        public_language: str = "",
+        public_titles: dict[str, str] | None = None,
     ) -> None:
         self.investor_id, self.envelope_id, self.call_id = investor_id, envelope_id, call_id
         self.applicant_kind, self.company_name, self.legal_form = (
@@ -163,6 +173,10 @@ class GrantApplication(Aggregate):
             "requested_centimes": requested_centimes, "jobs": jobs, "jobs_women": jobs_women,
             "timeline_months": timeline_months,
         }  # fmt: skip
+        self.publication = Publication(
+            approved=public_approved, title=public_title, summary=public_summary,
+            language=public_language, titles=dict(public_titles or {}),
+        )  # fmt: skip
         self.submitted_at = timestamp
         self.status = Status.SUBMITTED
         self.status_before_request = Status.SUBMITTED

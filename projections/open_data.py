@@ -17,8 +17,9 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from domain.local_time import in_morocco
+from domain.publication import generic_title
 from domain.reference import SOLE_TRADER, french_of, province, sector
-from projections import ledger, public_grants, transparency
+from projections import ledger, public_grants, public_texts, transparency
 from projections.chain import content_of
 
 if TYPE_CHECKING:
@@ -91,10 +92,25 @@ async def _funded(pool: asyncpg.Pool | asyncpg.Connection) -> list[tuple[int, di
         by_application[row["application_id"]].append(row)
     funded = [rows for rows in by_application.values() if rows[0]["kind"] == "funding_decision"]
     overrides = await public_grants.overrides(pool)
+    texts = await public_texts.of(pool, [rows[0]["application_id"] for rows in funded])
     return [
-        (rows[0]["seq"], _grant(rows) | _override(rows[0]["application_id"], overrides))
+        (
+            rows[0]["seq"],
+            _grant(rows)
+            | _override(rows[0]["application_id"], overrides)
+            | _approved_texts(texts.get(rows[0]["application_id"])),
+        )
         for rows in funded
     ]
+
+
+def _approved_texts(found: public_texts.PublicTexts | None) -> dict[str, Any]:
+    """The investor-approved public title (in French, the export's language, when given; else
+    the original) and summary in place of the neutral ones; nothing when none was approved."""
+    if found is None:
+        return {}
+    title, _ = found.title_in("fr")
+    return {"title": title, "description": found.summary}
 
 
 def _override(application_id: Any, overrides: set[Any]) -> dict[str, Any]:
@@ -262,7 +278,26 @@ async def ledger_document(pool: asyncpg.Pool) -> dict[str, Any]:
         # Beside the hashed entries (whose content the chain fixes): the grants funded by an
         # override, with the chair's published justification.
         "overrides": await _overrides(pool),
+        # and every funded grant's public title and summary: the investor's approved texts
+        # (titles by language), or the neutral sector-and-province title.
+        "grants": await _titles(pool, entries),
     }
+
+
+async def _titles(pool: asyncpg.Pool, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    funded = {e["application_id"]: e for e in entries if e["kind"] == "funding_decision"}
+    texts = await public_texts.of(pool, funded)
+    return [_titled(str(a), e, texts.get(a)) for a, e in funded.items()]
+
+
+def _titled(application_id: str, entry: dict[str, Any], found: Any) -> dict[str, Any]:
+    if found is None:
+        return {"application_id": application_id, "approved": False,
+                "title": generic_title(entry["sector"], entry["province"], "fr"),
+                "titles": {}, "summary": ""}  # fmt: skip
+    return {"application_id": application_id, "approved": True, "title": found.title,
+            "title_language": found.language, "titles": dict(found.titles),
+            "summary": found.summary}  # fmt: skip
 
 
 async def _overrides(pool: asyncpg.Pool) -> list[dict[str, Any]]:

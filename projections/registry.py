@@ -12,11 +12,13 @@ import asyncpg
 
 from projections import (
     call_pages,
+    conflicts,
     dashboard,
     envelopes,
     ledger,
     programme,
     public_grants,
+    public_texts,
     review_queue,
     statistics,
     tracking,
@@ -48,6 +50,8 @@ ALL_PROJECTIONS: tuple[Projection, ...] = (
     programme.PROJECTION,
     public_grants.PROJECTION,
     call_pages.PROJECTION,
+    conflicts.PROJECTION,
+    public_texts.PROJECTION,
 )
 
 

@@ -38,13 +38,21 @@ DECISIONS: Final = frozenset(
 PAGE: Final = 1000
 
 
+#: Other files' events that move what the committee saw of this one: the envelope's remainder
+#: and the queue (a decision takes a file off the line, a cancellation gives money back).
+OTHERS_MOVES: Final = DECISIONS | {APPLICATION + "Cancelled"}
+SUBMITTED: Final = APPLICATION + "Submitted"
+
+
 @dataclass(frozen=True, kw_only=True)
 class Moment:
-    """One event of the file: a moment one may travel to (the state just after it)."""
+    """A moment one may travel to (the state just after it): one of the file's own events, or
+    (``other``) another file's decision on the same envelope while this one was open."""
 
     notification_id: int
     kind: str
     at: dt.datetime
+    other: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -63,8 +71,8 @@ class ReviewSeen:
 class AsSeen:
     """The file at one moment: its fields, reviews, rank on the line, the envelope's remainder.
 
-    ``notification_id`` is the last event included; ``documents`` is empty until the platform
-    keeps a file's documents in the log (the hook for that list)."""
+    ``notification_id`` is the last event included; ``documents`` the file's documents attached
+    by then (id and kind, in the order they were attached)."""
 
     application_id: UUID
     notification_id: int
@@ -83,7 +91,7 @@ class AsSeen:
     in_line: int
     above_line: bool | None
     remaining_centimes: int
-    documents: tuple[str, ...] = ()
+    documents: tuple[tuple[UUID, str], ...] = ()
 
 
 async def _log(store: EventStore) -> list[LogNotification]:
@@ -96,15 +104,51 @@ async def _log(store: EventStore) -> list[LogNotification]:
     return found
 
 
+def window(log: Sequence[LogNotification], application_id: UUID) -> range:
+    """The indexes of ``log`` from the file's submission to its decision (or the log's end, for a
+    file still open): the positions one may travel to besides the file's own later events."""
+    own = [i for i, n in enumerate(log) if n.originator_id == application_id]
+    if not own:
+        return range(0)
+    end = next((i for i in own if log[i].topic in DECISIONS), len(log) - 1)
+    return range(own[0], end + 1)
+
+
 def moments(
     log: Sequence[LogNotification], application_id: UUID, mapper: Mapper[Any]
 ) -> list[Moment]:
-    """The file's own events, each a moment to travel to."""
-    return [
-        Moment(notification_id=n.id, kind=n.topic.removeprefix(APPLICATION),
-               at=_event(mapper, n).timestamp)
-        for n in log if n.originator_id == application_id
-    ]  # fmt: skip
+    """The moments to offer: the file's own events, and every decision on another file of the
+    same envelope between this file's submission and its decision, in log order."""
+    span = window(log, application_id)
+    if not span:
+        return []
+    neighbours = _same_envelope(log[: span.stop], _event(mapper, log[span.start]), mapper)
+    # Offered only when dated between the submission and the decision too: a log written out of
+    # time order (the demo submits every file first, then decides) would offer a decision taken
+    # before this file existed. Every position of the span stays reachable by ``?at=``.
+    since = _event(mapper, log[span.start]).timestamp
+    ends = log[span.stop - 1]
+    until = _event(mapper, ends).timestamp if ends.topic in DECISIONS else None
+    found = []
+    for i, n in enumerate(log):
+        mine = n.originator_id == application_id
+        if mine or (i in span and n.topic in OTHERS_MOVES and _originator(n) in neighbours):
+            at = _event(mapper, n).timestamp
+            if mine or (since <= at and (until is None or at <= until)):
+                kind = n.topic.removeprefix(APPLICATION)
+                found.append(Moment(notification_id=n.id, kind=kind, at=at, other=not mine))
+    return found
+
+
+def _same_envelope(
+    log: Sequence[LogNotification], submitted: Any, mapper: Mapper[Any]
+) -> set[UUID]:
+    """The files of ``log`` submitted to the same envelope as ``submitted``."""
+    envelope_id = getattr(submitted, "envelope_id", None)
+    return {
+        _originator(n) for n in log
+        if n.topic == SUBMITTED and getattr(_event(mapper, n), "envelope_id", None) == envelope_id
+    }  # fmt: skip
 
 
 def cut(
@@ -174,7 +218,7 @@ def view(application_id: UUID, log: Sequence[LogNotification], mapper: Mapper[An
         legal_form=app.legal_form, project=dict(app.project), reviews=reviews,
         rubric_versions=tuple(sorted({r.rubric_version for r in reviews})), raw_score=raw,
         review_count=len(counted), rank=rank, in_line=len(line), above_line=above,
-        remaining_centimes=remaining,
+        remaining_centimes=remaining, documents=tuple(app.documents.items()),
     )  # fmt: skip
 
 
@@ -194,12 +238,16 @@ def _candidates(aggregates: dict[UUID, Any], envelope_id: UUID) -> list[Candidat
 async def as_seen(
     store: EventStore, application_id: UUID, *, upto: int | None = None
 ) -> tuple[AsSeen | None, list[Moment]]:
-    """The file at event ``upto`` (default: just before its decision), and its moments; None
-    for a file that does not exist or an ``upto`` that is not one of its moments."""
+    """The file at event ``upto`` (default: just before its decision), and the moments to
+    offer; None for a file that does not exist or an ``upto`` that is neither one of its own
+    events nor an event of the log between its submission and its decision."""
     mapper = new_mapper()
     log = await _log(store)
     its_moments = moments(log, application_id, mapper)
-    if upto is not None and upto not in {m.notification_id for m in its_moments}:
+    reachable = {m.notification_id for m in its_moments} | {
+        log[i].id for i in window(log, application_id)
+    }
+    if upto is not None and upto not in reachable:
         return None, its_moments
     part, before_decision = cut(log, application_id, upto)
     return view(application_id, part, mapper, before_decision=before_decision), its_moments

@@ -25,6 +25,7 @@ from service.privacy import encrypt_and_now, encrypt_for
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
+    from domain.publication import Publication
     from service.store import EventStore
 
 
@@ -80,8 +81,12 @@ async def submit(
     clock: Clock = database_now,
     idempotency_key: str | None = None,
     documents: Sequence[DocumentInfo] | None = None,
+    publication: Publication | None = None,
 ) -> UUID:
     """Submit an application (to a call, if given); returns the new application's id.
+
+    ``publication``: the public title and summary the investor approves for publication (None:
+    not approved, public pages stay generic).
 
     ``documents`` (kept with the draft) are checked against the call's mandatory list and
     recorded on the application in the same append; None leaves documents unchecked.
@@ -108,7 +113,7 @@ async def submit(
         app = GrantApplication.submit(
             application_id=application_id, at=at, investor_id=investor_id,
             envelope_id=envelope_id, call_id=call_id, person_id=person, contact=sealed,
-            **facts,
+            publication=publication, **facts,
         )  # fmt: skip
         unit.add(app)
         record_draft_documents(app, list(documents or ()), at)

@@ -160,6 +160,7 @@ async def _submit(demo: _Demo, investor_id: UUID, at: datetime) -> UUID:
         demo.store, investor_id=investor_id, envelope_id=demo.envelope_id, call_id=demo.call_id,
         applicant=demo_data.applicant(demo.rng, sector, court),
         contact=demo_data.contact(demo.rng), project=project, clock=_at(at),
+        publication=demo_data.publication(project),
     )  # fmt: skip
 
 

@@ -9,6 +9,7 @@ import unicodedata
 from typing import TYPE_CHECKING, Final
 
 from domain.identifiers import ice_with_check
+from domain.publication import Publication
 from domain.reference import PROVINCES, SOLE_TRADER
 from service.applications import Applicant, Contact, Project
 
@@ -98,6 +99,54 @@ def project(rng: random.Random, sector: str) -> Project:
                    commune=commune.key, total_investment_centimes=total,
                    requested_centimes=requested, jobs=jobs, jobs_women=jobs_women,
                    timeline_months=months)  # fmt: skip
+
+
+#: The demo's French project titles in Arabic and English, for the public title's translations
+#: (issue 18: demo projects named in the three languages).
+TITLE_TRANSLATIONS: Final[dict[str, tuple[str, str]]] = {
+    "Centre de relation client multilingue": ("مركز متعدد اللغات لخدمة الزبناء",
+                                              "Multilingual customer contact centre"),
+    "Plateforme de services numériques": ("منصة للخدمات الرقمية", "Digital services platform"),
+    "Centre de traitement de données": ("مركز لمعالجة البيانات", "Data processing centre"),
+    "Centre de développement logiciel": ("مركز لتطوير البرمجيات", "Software development centre"),
+    "Unité de conditionnement de dattes Mejhoul": ("وحدة لتلفيف تمور المجهول",
+                                                   "Medjool date packing unit"),
+    "Huilerie d'argan et d'olive": ("معصرة لزيت الأركان والزيتون", "Argan and olive oil mill"),
+    "Valorisation de la rose de Kalaat M'Gouna": ("تثمين ورد قلعة مكونة",
+                                                  "Adding value to the Kalaat M'Gouna rose"),
+    "Unité de traitement de minerai": ("وحدة لمعالجة المعادن", "Ore processing unit"),
+    "Écolodge et circuits dans le désert": ("نزل بيئي وجولات في الصحراء",
+                                            "Eco-lodge and desert tours"),
+    "Réhabilitation d'une kasbah en hôtel": ("تأهيل قصبة وتحويلها إلى فندق",
+                                             "Restoring a kasbah as a hotel"),
+    "Studio de tournage et de post-production": ("استوديو للتصوير وما بعد الإنتاج",
+                                                 "Film shooting and post-production studio"),
+    "Atelier coopératif de tapis et poterie": ("ورشة تعاونية للزرابي والفخار",
+                                               "Cooperative carpet and pottery workshop"),
+    "Centrale solaire pour pompage agricole": ("محطة شمسية للضخ الفلاحي",
+                                               "Solar plant for farm irrigation pumping"),
+    "Installation photovoltaïque": ("منشأة للطاقة الشمسية الكهروضوئية", "Photovoltaic installation"),
+    "Plateforme logistique frigorifique": ("منصة لوجستيكية مبردة", "Refrigerated logistics hub"),
+    "Unité de services aux entreprises": ("وحدة لخدمات المقاولات", "Business services unit"),
+}  # fmt: skip
+
+
+def publication(project: Project) -> Publication:
+    """The demo investor's public title in ar/fr/en and a public summary, approved for nine files
+    in ten (the tenth shows the neutral title). Draws nothing from the demo's random stream, so
+    that every other figure of the demo stays as it was."""
+    base, _, _ = project.title.partition(" à ")
+    ar, en = TITLE_TRANSLATIONS.get(base, ("", ""))
+    place = next(c for p in PROVINCES for c in p.communes if c.key == project.commune).labels
+    titles = {"fr": project.title}
+    if ar:
+        titles |= {"ar": f"{ar} في {place.ar}", "en": f"{en} in {place.en}"}
+    summary = (
+        f"{project.jobs} emplois directs prévus, dont {project.jobs_women} pour des femmes ; "
+        f"mise en service en {project.timeline_months} mois."
+    )
+    return Publication(approved=project.jobs % 10 != 3, title=project.title, summary=summary,
+                       language="fr", titles=titles)  # fmt: skip
 
 
 def contact(rng: random.Random) -> Contact:

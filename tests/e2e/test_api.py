@@ -204,7 +204,13 @@ async def test_an_investor_withdraws_and_a_reviewer_declares_a_conflict(
     await catch_up(db, store)
     await api.sign_in(REVIEWER2)
     assert (await api.get(f"/applications/{conflicted}")).status_code == 200
-    declared = await api.post(f"/applications/{conflicted}/conflict")
+    missing = await api.post(f"/applications/{conflicted}/conflict", {})
+    assert missing.status_code == 422, missing.text
+    assert [e["field"] for e in missing.json()["errors"]] == ["reason"]
+    blank = await api.post(f"/applications/{conflicted}/conflict", {"reason": "  "})
+    assert (blank.status_code, blank.json()["errors"][0]["field"]) == (422, "reason")
+    assert (await api.get(f"/applications/{conflicted}")).status_code == 200  # nothing recorded
+    declared = await api.post(f"/applications/{conflicted}/conflict", {"reason": "Cousin"})
     assert declared.status_code == 200, declared.text
     await catch_up(db, store)
     assert (await api.get(f"/applications/{conflicted}")).status_code == 404

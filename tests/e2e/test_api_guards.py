@@ -233,7 +233,8 @@ async def test_a_reviewer_reaches_only_the_files_assigned_to_them(
         assert_problem(await api.get(f"/applications/{target}"), 404, "not_found")
         scored = await api.post(f"/applications/{target}/reviews", {"scores": GOOD})
         assert_problem(scored, 404, "not_found")
-        assert_problem(await api.post(f"/applications/{target}/conflict"), 404, "not_found")
+        declared = await api.post(f"/applications/{target}/conflict", {"reason": "Associé"})
+        assert_problem(declared, 404, "not_found")
     assert (await api.get("/applications")).json()["items"] == []
     await api.sign_in(CHAIR)
     missing = await api.post(f"/applications/{uuid.uuid4()}/funding", {"amount_centimes": 100})

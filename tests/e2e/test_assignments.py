@@ -82,7 +82,8 @@ async def test_a_reviewer_scores_beside_the_list_and_facts_are_scored_from_the_f
     assert re.search(r'name="province_category"[^>]*value="3"[^>]*readonly', page.text)
     assert re.search(r'name="priority_sector"[^>]*value="5"[^>]*readonly', page.text)
     assert "Scored automatically from the file" in page.text
-    assert "3: adequate" in page.text
+    assert "De 10 à 49 emplois stables" not in page.text  # descriptors in the page's language
+    assert "10 to 49 stable jobs" in page.text
     typed = dict.fromkeys(JUDGED, "4") | {"province_category": "0", "priority_sector": "0"}
     response = await english.post(
         f"/committee/files/{first}/score",

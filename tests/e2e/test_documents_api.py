@@ -136,7 +136,7 @@ async def test_only_the_owner_and_entitled_staff_reach_documents(
     await catch_up(db, store)
     assert (await answers(REVIEWER1))[:2] == [200, 200]
     await api.sign_in(REVIEWER2)
-    conflict = await api.post(f"/applications/{app_id}/conflict", {})
+    conflict = await api.post(f"/applications/{app_id}/conflict", {"reason": "Ancien employeur"})
     assert conflict.status_code in (200, 201), conflict.text
     assert (await answers(REVIEWER2))[:2] == [404, 404]  # conflicted
     assert (await answers(CHAIR))[:2] == [200, 200]

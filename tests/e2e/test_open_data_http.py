@@ -126,7 +126,12 @@ async def test_an_empty_ledger_exports_a_package_with_no_grants(
     csv_text = (await client.get("/open-data/360giving.csv")).content.decode("utf-8-sig")
     assert csv_text.count("\n") == 1, "the header row only"
     entries = (await client.get("/open-data/ledger.json")).json()
-    assert entries == {"head": {"seq": 0, "entry_hash": "0" * 64}, "entries": [], "overrides": []}
+    assert entries == {
+        "head": {"seq": 0, "entry_hash": "0" * 64},
+        "entries": [],
+        "overrides": [],
+        "grants": [],
+    }
 
 
 def run_script(path: Path) -> subprocess.CompletedProcess[str]:

@@ -16,6 +16,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
+from domain.publication import Publication
 from projections import dashboard, programme
 from projections.queue_page import UnknownCursorError, queue_page
 from projections.review_queue import QueueEntry
@@ -140,6 +141,7 @@ class ApplicationController(Controller):
                 applicant=Applicant(**_fields(data.applicant)),
                 contact=Contact(**_fields(data.contact)),
                 project=Project(**_fields(data.project)), idempotency_key=key,
+                publication=Publication(**_fields(data.public)) if data.public else None,
             )  # fmt: skip
             return ApplicationCreated(application_id=application_id)
 

@@ -25,6 +25,7 @@ from service.store import EventStore
 from web.api.schemas import (
     ActionOut,
     AssignmentIn,
+    ConflictIn,
     FundingIn,
     FundingOut,
     OverrideIn,
@@ -157,14 +158,16 @@ class ReviewerCommands(Controller):
     async def conflict(
         self,
         application_id: FromPath[UUID],
+        data: JSONBody[ConflictIn],
         user: NamedDependency[User],
         pool: NamedDependency[asyncpg.Pool],
         store: NamedDependency[EventStore],
     ) -> ActionOut:
-        """From then on the file is hidden from this reviewer and their scores do not count."""
+        """From then on the file is hidden from this reviewer and their scores do not count; the
+        reason (required) is shown to the chair and the officers, never published."""
         await _require_assigned(pool, user, application_id)
         await applications.declare_conflict(
-            store, application_id=application_id, reviewer_id=user.id
+            store, application_id=application_id, reviewer_id=user.id, reason=data.reason
         )
         return _done(application_id, "conflict_declared")
 

@@ -158,6 +158,24 @@ class ProjectIn(In, frozen=True):
     timeline_months: Annotated[int, Meta(ge=1, le=240)]
 
 
+Language = Literal["ar", "fr", "en"]
+
+
+class PublicIn(In, frozen=True):
+    """The public title and summary, published with the grant if it is funded, and only when
+    ``approved``. They are not the application's own title and summary: write them for the
+    public, with no personal data (no names of people, addresses, phone numbers)."""
+
+    approved: Annotated[bool, Meta(description="The investor approves their publication")]
+    title: Annotated[str, Meta(max_length=200, description="Required when approved")] = ""
+    summary: Annotated[str, Meta(max_length=1000, description="Required when approved")] = ""
+    language: Annotated[Language, Meta(description="The language the title is written in")] = "fr"
+    titles: Annotated[
+        dict[Language, Annotated[str, Meta(max_length=200)]],
+        Meta(description="The same title in other languages (optional), by language code"),
+    ] = {}
+
+
 class ApplicationIn(In, frozen=True):
     """A new application: to a call (its envelope is implied) or straight to an envelope.
 
@@ -175,6 +193,11 @@ class ApplicationIn(In, frozen=True):
     envelope_id: Annotated[
         UUID | None, Meta(description="Only for an application outside any call")
     ] = None
+    public: Annotated[
+        PublicIn | None,
+        Meta(description="Public title and summary; absent: not approved, the grant's public "
+             "pages name it by sector and province only"),
+    ] = None  # fmt: skip
 
 
 class AmendmentIn(In, frozen=True):
@@ -261,6 +284,17 @@ class ReasonIn(In, frozen=True):
     """Why (screen-out, rejection, cancellation)."""
 
     reason: Annotated[str, Meta(min_length=1, max_length=2000)]
+
+
+class ConflictIn(In, frozen=True):
+    """Why the reviewer cannot judge the file impartially: shown to the chair and the officers,
+    never published (it may name the reviewer's ties, so keep it to what the committee needs)."""
+
+    reason: Annotated[
+        str,
+        Meta(min_length=1, max_length=2000, pattern=r"\S",
+             description="The reviewer's own account of the conflict; required, not blank."),
+    ]  # fmt: skip
 
 
 class AssignmentIn(In, frozen=True):

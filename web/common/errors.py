@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+import re
 import secrets
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import quote
 
 import msgspec
@@ -167,13 +168,27 @@ def on_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Re
     return error_page(request, status)
 
 
+_AT: Final = re.compile(r"- at `\$\.([^`]+)`")
+_MISSING: Final = re.compile(r"missing required field `([^`]+)`")
+
+
+def field_named(key: str, message: str) -> str:
+    """The body field a msgspec message is about (``$.project.jobs`` -> ``project.jobs``; a
+    missing one by its name), rather than Litestar's name for the whole body (``data``)."""
+    if key != "data":
+        return key
+    at, missing = _AT.search(message), _MISSING.search(message)
+    path = [at[1]] if at else []
+    return ".".join([*path, missing[1]] if missing else path) or key
+
+
 def on_validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
     """A body that is not JSON: 400; values the types refuse (unknown fields included): 422."""
     if not is_api(request):
         return error_page(request, HTTP_422_UNPROCESSABLE_ENTITY)
     errors = [
-        {"field": str(e.get("key") or ""), "source": str(e.get("source") or ""),
-         "message": str(e.get("message") or "")}
+        {"field": field_named(str(e.get("key") or ""), str(e.get("message") or "")),
+         "source": str(e.get("source") or ""), "message": str(e.get("message") or "")}
         for e in (exc.extra if isinstance(exc.extra, list) else [])
         if isinstance(e, dict)
     ]  # fmt: skip

@@ -120,7 +120,8 @@ async def test_run_all_keeps_every_projection_current(
     task = asyncio.create_task(run_all(pool, store, stop_event=stop, poll_interval=0.2))
     world = World(store)
     await world.open_envelope(50_000_000)
-    await world.submit(1)
+    app = await world.submit(1)
+    await world.do(app, "declare_conflict", R1, world.now(), "Ancien associé")
     await programme.draft_rubric(store)  # so that every projection has something to apply
     await programme.open_call(
         store, envelope_id=ENVELOPE, title="Call", min_request_centimes=1,

@@ -1,5 +1,7 @@
-"""Time travel for the chair and officers: a file "as the committee saw it" at one of its moments
-(default: just before its decision), rebuilt from the event log (``projections.time_travel``)."""
+"""Time travel for the chair and officers: a file "as the committee saw it" at a moment of the log
+(default: just before its decision), rebuilt from the event log (``projections.time_travel``):
+its own events, or any position between its submission and its decision, such as another file's
+decision that moved the envelope's remainder or the queue."""
 
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from service.store import EventStore
 from web.common.auth import requires_role
 from web.common.i18n import N_
 from web.common.views import page
+from web.pages.committee.assignments import documents_beside
 from web.pages.committee.views import labels
 
 MOMENT_LABELS: Final = {
@@ -30,7 +33,14 @@ MOMENT_LABELS: Final = {
     "ConflictDeclared": N_("Conflict of interest declared"), "Reviewed": N_("Review recorded"),
     "Funded": N_("Funded"), "Rejected": N_("Rejected"), "AgreementSigned": N_("Agreement signed"),
     "TrancheDisbursed": N_("Tranche paid"), "Cancelled": N_("Cancelled"),
-    "Completed": N_("Completed"),
+    "Completed": N_("Completed"), "DocumentAttached": N_("Document attached"),
+    "InformationReplied": N_("The investor replied"),
+}  # fmt: skip
+#: Another file's event on the same envelope, offered because it moved the remainder or the queue.
+OTHER_LABELS: Final = {
+    "Funded": N_("Another file funded"), "Rejected": N_("Another file rejected"),
+    "ScreenedOut": N_("Another file screened out"), "Withdrawn": N_("Another file withdrawn"),
+    "Cancelled": N_("Another file's grant cancelled"),
 }  # fmt: skip
 
 
@@ -46,17 +56,21 @@ async def as_seen_page(
     store: NamedDependency[EventStore],
     pool: NamedDependency[asyncpg.Pool],
 ) -> Template:
-    """The file at ``?at=EVENT`` (one of its own events), or just before its decision."""
+    """The file at ``?at=EVENT`` (one of its own events, or any event of the log between its
+    submission and its decision), or just before its decision."""
     upto = chosen_moment(request.query_params.get("at"))
     seen, moments = await as_seen(store, application_id, upto=upto)
     if seen is None:
         raise NotFoundException
     rubric = await programme.published_rubric(pool)
     names = await accounts.users_by_id(pool=pool, ids=[r.reviewer_id for r in seen.reviews])
+    then = {document_id for document_id, _ in seen.documents}  # attached by that moment
+    attached = await documents_beside(request, request.scope["user"], application_id)
     return page(
         "committee_as_seen.html", seen=seen, moments=moments, upto=upto,
         criteria=rubric.criteria if rubric else [],
         names={k: u.display_name for k, u in names.items()}, moment_labels=MOMENT_LABELS,
+        other_labels=OTHER_LABELS, file_documents=[d for d in attached if d.id in then],
         **labels(request),
     )  # fmt: skip
 

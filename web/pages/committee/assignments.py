@@ -13,13 +13,16 @@ from litestar import Request, get
 from litestar.di import NamedDependency
 from litestar.response import Template
 
+from domain.call_texts import text_in
 from domain.fact_criteria import fact_scores
 from domain.rubrics import SCALE_MAX
 from projections import assignments, programme, review_queue
+from service import documents
 from service.accounts import REVIEWER, User
+from web.common import document_words
 from web.common.auth import requires_role
 from web.common.forms import Form
-from web.common.i18n import N_
+from web.common.i18n import N_, language_of
 from web.common.sessions import session_data
 from web.common.views import page
 from web.pages.committee.views import FLASH, labels
@@ -30,6 +33,30 @@ LEVELS: Final = (
     N_("0: absent"), N_("1: very weak"), N_("2: weak"), N_("3: adequate"), N_("4: good"),
     N_("5: excellent"),
 )  # fmt: skip
+
+
+def described_levels(
+    criteria: list[dict[str, Any]], lang: str
+) -> dict[str, list[tuple[str, str, str]]]:
+    """Per criterion, what its 0, 3 and 5 mean in the call's rubric: (level, text, language of
+    the text), in the page's language or the first one the rubric has. A criterion without
+    descriptors is absent (the form then shows the generic scale, ``LEVELS``)."""
+    described = {}
+    for crit in criteria:
+        levels = crit.get("levels") or {}
+        lines = [(level, *text_in(levels[level], lang)) for level in sorted(levels, key=int)]
+        if lines := [line for line in lines if line[1]]:
+            described[crit["key"]] = lines
+    return described
+
+
+async def documents_beside(
+    request: Request[Any, Any, Any], user: User, application_id: UUID
+) -> list[document_words.DocumentLine]:
+    """The file's documents to read beside the score form, under the download rules (assigned
+    and unconflicted reviewers, the chair, officers; nothing for anyone else)."""
+    found = await documents.listing(request.app.state.store, user, application_id) or []
+    return document_words.document_lines(found, language_of(request))
 
 
 def chosen_file(value: str | None) -> UUID | None:
@@ -72,14 +99,19 @@ async def assignments_view(
     if application_id is None and mine.to_score:
         application_id = mine.to_score[0].application_id
     file, rubric, facts = None, await programme.published_rubric(pool), {}
+    file_documents: list[document_words.DocumentLine] = []
     if application_id is not None and mine.holds(application_id):
         file = await review_queue.file(pool, application_id, reviewer_id=user.id)
+        if file is not None:
+            file_documents = await documents_beside(request, user, application_id)
         if file is not None and rubric is not None:
             facts = facts_of(file, rubric.criteria)
             form = form or Form(await my_review(pool, user, application_id))
     return page(
         "committee_assignments.html", status, form=form or Form(), mine=mine, file=file,
         rubric=rubric, facts=facts, levels=LEVELS, scale_max=SCALE_MAX, return_to=RETURN_HERE,
+        described=described_levels(rubric.criteria if rubric else [], language_of(request)),
+        file_documents=file_documents,
         flash=session_data(request).pop(FLASH, None), **labels(request),
     )  # fmt: skip
 

@@ -22,7 +22,7 @@ from litestar.response.sse import ServerSentEventMessage
 from domain.errors import DomainError
 from domain.reference import SOLE_TRADER
 from domain.rubrics import SCALE_MAX
-from projections import programme, review_queue, tracking
+from projections import conflicts, programme, review_queue, tracking
 from projections.queue_page import UnknownCursorError
 from projections.queue_page import queue_page as queue_rows
 from service import accounts, personal_data
@@ -41,6 +41,8 @@ from web.pages.committee.assignments import (
     LEVELS,
     RETURN_HERE,
     assignments_view,
+    described_levels,
+    documents_beside,
     facts_of,
     my_review,
 )
@@ -146,8 +148,16 @@ async def file_page(
         reviews = await review_queue.reviewers(pool, application_id)
         names = await accounts.users_by_id(pool=pool, ids=[r["reviewer_id"] for r in reviews])
         rubric = await programme.published_rubric(pool)
+        reasons = await conflicts.of_file(pool, application_id)
         context |= {
-            "reviews": [{**r, "name": _name(names, r["reviewer_id"])} for r in reviews],
+            "reviews": [
+                {
+                    **r,
+                    "name": _name(names, r["reviewer_id"]),
+                    "conflict": reasons.get(r["reviewer_id"]),
+                }
+                for r in reviews
+            ],
             "criteria": rubric.criteria if rubric else [],
         }
     if user.role == OFFICER:  # only reviewers not already assigned and not conflicted
@@ -192,7 +202,7 @@ async def _rubric(pool: asyncpg.Pool) -> RubricView:
     return rubric
 
 
-def _score_page(
+async def _score_page(
     request: Request[Any, Any, Any],
     facts: dict[str, Any],
     user: User,
@@ -203,7 +213,10 @@ def _score_page(
     return page(
         "committee_score.html", status, form=form, file=facts, rubric=rubric,
         company=shown_company(facts, user), scale_max=SCALE_MAX, levels=LEVELS,
-        facts=facts_of(facts, rubric.criteria), **labels(request),
+        facts=facts_of(facts, rubric.criteria),
+        described=described_levels(rubric.criteria, language_of(request)),
+        file_documents=await documents_beside(request, user, facts["application_id"]),
+        **labels(request),
     )  # fmt: skip
 
 
@@ -218,7 +231,7 @@ async def score_form(
     facts = await visible_file(pool, user, application_id)
     rubric = await _rubric(pool)
     values = await my_review(pool, user, application_id)
-    return _score_page(request, facts, user, rubric, Form(values))
+    return await _score_page(request, facts, user, rubric, Form(values))
 
 
 @post("/committee/files/{application_id:uuid}/score", guards=[requires_role(REVIEWER)])
@@ -256,7 +269,7 @@ async def score(
                              else f"/committee/files/{application_id}")  # fmt: skip
     if back_here:
         return await assignments_view(request, pool, user, application_id, form=form, status=422)
-    return _score_page(request, facts, user, rubric, form, 422)
+    return await _score_page(request, facts, user, rubric, form, 422)
 
 
 def _score(form: Form, key: str) -> int:

@@ -22,12 +22,15 @@ from domain.errors import (
     UnknownReferenceError,
 )
 from domain.identifiers import ascii_digits, is_valid_ice
+from domain.publication import Publication
 from domain.reference import LEGAL_FORMS, PROVINCES, SECTORS, SOLE_TRADER
 from domain.submissions import AMENDABLE_FIELDS as DOMAIN_AMENDABLE
 from service.accounts import EMAIL
 from service.applications import Applicant, Contact, Project
 from web.common.i18n import N_
 from web.common.numbers import NumberFormatError, parse_int, parse_mad
+from web.pages.portal.publication_form import FIELDS as PUBLIC_FIELDS
+from web.pages.portal.publication_form import parse_publication
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -46,8 +49,8 @@ PROJECT_FIELDS: Final = (
 #: Every field of the form, in page order; ``submission_key`` is the hidden idempotency key,
 #: ``documents_key`` the hidden key of the files chosen with it (web/pages/portal/documents.py).
 FIELDS: Final = (
-    "call_id", *COMPANY_FIELDS, *CONTACT_FIELDS, *PROJECT_FIELDS, "submission_key",
-    "documents_key",
+    "call_id", *COMPANY_FIELDS, *CONTACT_FIELDS, *PROJECT_FIELDS, *PUBLIC_FIELDS,
+    "submission_key", "documents_key",
 )  # fmt: skip
 #: Form field -> the domain's name for it, where they differ.
 DOMAIN_NAMES: Final = {
@@ -130,6 +133,7 @@ class Application:
     applicant: Applicant
     contact: Contact
     project: Project
+    publication: Publication
 
 
 class _Reader:
@@ -217,10 +221,12 @@ def parse_application(form: Form, calls: Sequence[CallView]) -> Application | No
     province = read.choice("province", [p.key for p in PROVINCES])
     facts = _project(read, province)
     _within_call(form, call, facts["requested_centimes"])
+    publication = parse_publication(form)
     if not form.valid or call is None or contact is None:
         return None
     project = Project(sector=sector, province=province, **facts)
-    return Application(call=call, applicant=applicant, contact=contact, project=project)
+    return Application(call=call, applicant=applicant, contact=contact, project=project,
+                       publication=publication)  # fmt: skip
 
 
 def _company(read: _Reader, legal_form: str) -> Applicant:

@@ -197,7 +197,7 @@ class PortalController(Controller):
             application_id = await applications.submit(
                 store, investor_id=user.id, envelope_id=parsed.call.envelope_id,
                 call_id=parsed.call.call_id, applicant=parsed.applicant, contact=parsed.contact,
-                project=parsed.project,
+                project=parsed.project, publication=parsed.publication,
                 idempotency_key=f"{user.id}:{form.values['submission_key']}", documents=held,
             )  # fmt: skip
         except MissingDocumentError as error:

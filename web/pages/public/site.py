@@ -18,7 +18,15 @@ from litestar.response import Response, Template
 
 from domain.money import DEFAULT_ENVELOPE_CENTIMES
 from domain.reference import PROVINCES, SECTORS
-from projections import envelopes, ledger, public_grants, public_ledger, statistics, transparency
+from projections import (
+    envelopes,
+    ledger,
+    public_grants,
+    public_ledger,
+    public_texts,
+    statistics,
+    transparency,
+)
 from projections.audit import audit
 from service.store import EventStore
 from web.common import caching
@@ -193,12 +201,19 @@ async def grant_page(
     async def load() -> dict[str, Any]:
         checkpoint = await transparency.latest_checkpoint(pool)
         facts = await public_grants.grant(pool, application_id)
-        return {"entries": entries, "grant": entries[0], "checkpoint": checkpoint,
-                "facts": facts, "as_of": seen,
-                "communes": _commune_labels(language_of(request))}  # fmt: skip
+        texts = (await public_texts.of(pool, [application_id])).get(application_id)
+        first, lang = entries[0], language_of(request)
+        return {"entries": entries, "grant": first, "checkpoint": checkpoint,
+                "facts": facts, "as_of": seen, "communes": _commune_labels(lang),
+                "public": public_texts.shown(texts, first["sector"], first["province"], lang)}  # fmt: skip
 
     return await cached_page(
-        request, pool, "ledger_grant.html", load, public_grants.PROJECTION.name
+        request,
+        pool,
+        "ledger_grant.html",
+        load,
+        public_grants.PROJECTION.name,
+        public_texts.PROJECTION.name,
     )
 
 
