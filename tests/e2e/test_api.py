@@ -20,6 +20,7 @@ from tests.e2e.api_support import (
     catch_up,
     open_programme,
     people,
+    with_documents,
 )
 from tests.integration.service.support import GOOD, POOR
 
@@ -43,7 +44,8 @@ async def world(
 
 async def submit(api: Api, world: dict[str, Any], email: str = INVESTOR, **project: Any) -> str:
     await api.sign_in(email)
-    response = await api.post("/applications", application_body(world["call_id"], **project))
+    body = await with_documents(api, application_body(world["call_id"], **project))
+    response = await api.post("/applications", body)
     assert response.status_code == 201, response.text
     return str(response.json()["application_id"])
 

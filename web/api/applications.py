@@ -19,10 +19,11 @@ from litestar.status_codes import HTTP_201_CREATED
 from projections import dashboard, programme
 from projections.queue_page import UnknownCursorError, queue_page
 from projections.review_queue import QueueEntry
-from service import applications
+from service import applications, drafts
 from service.accounts import INVESTOR, REVIEWER, User
 from service.applications import Applicant, Contact, Project
 from service.store import EventStore
+from web.api.drafts import draft_claim
 from web.api.schemas import (
     ActionOut,
     AmendmentIn,
@@ -133,14 +134,17 @@ class ApplicationController(Controller):
         With an ``Idempotency-Key`` header a retry returns the same application.
         """
         envelope_id = await _envelope_of(pool, data)
+        claim = await draft_claim(pool, user, data.draft_id)
 
         async def create(key: str | None) -> ApplicationCreated:
             application_id = await applications.submit(
                 store, investor_id=user.id, envelope_id=envelope_id, call_id=data.call_id,
                 applicant=Applicant(**_fields(data.applicant)),
                 contact=Contact(**_fields(data.contact)),
-                project=Project(**_fields(data.project)), idempotency_key=key,
+                project=Project(**_fields(data.project)), idempotency_key=key, claim=claim,
             )  # fmt: skip
+            if data.draft_id is not None:  # its files are the application's now
+                await drafts.delete_draft(pool, investor_id=user.id, draft_id=data.draft_id)
             return ApplicationCreated(application_id=application_id)
 
         return await created(request, pool, user, idempotency_key, create)

@@ -60,7 +60,8 @@ class InformationReplyIn(In, frozen=True):
     amendment: AmendmentIn | None = None
 
 
-def _out(info: documents.DocumentInfo) -> DocumentOut:
+def document_out(info: documents.DocumentInfo) -> DocumentOut:
+    """What the API says of a document."""
     return DocumentOut(document_id=info.id, kind=info.kind, size=info.size, sha256=info.sha256,
                        media_type=info.media_type)  # fmt: skip
 
@@ -91,7 +92,7 @@ def document_api(settings: Settings) -> Router:
             store, user=user, application_id=application_id, kind=data.kind, content=content,
             limits=limits,
         )  # fmt: skip
-        return _out(info)
+        return document_out(info)
 
     @get("/documents", summary="List a file's documents")
     async def list_documents(
@@ -103,7 +104,7 @@ def document_api(settings: Settings) -> Router:
         found = await documents.listing(store, user, application_id)
         if found is None:
             raise not_found()
-        return [_out(info) for info in found]
+        return [document_out(info) for info in found]
 
     @get(
         "/documents/{document_id:uuid}", summary="Download a document",

@@ -175,6 +175,12 @@ class ApplicationIn(In, frozen=True):
     envelope_id: Annotated[
         UUID | None, Meta(description="Only for an application outside any call")
     ] = None
+    draft_id: Annotated[
+        UUID | None,
+        Meta(description="The draft holding the call's documents (POST /api/v1/drafts); "
+             "its files join the application atomically. Without it a call's mandatory "
+             "documents are missing: 422 missing_document"),
+    ] = None  # fmt: skip
 
 
 class AmendmentIn(In, frozen=True):
