@@ -23,6 +23,12 @@ Role = Literal["investor", "reviewer", "chair", "officer"]
 StaffRole = Literal["reviewer", "chair", "officer"]
 
 
+#: The platform's languages; shared by every schema that carries per-language texts.
+Language = Literal["ar", "fr", "en"]
+#: A rubric criterion's weight (a rubric's weights sum to 100).
+Weight = Annotated[int, Meta(ge=1, le=100)]
+
+
 class In(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
     """Base of every request body: unknown fields are refused."""
 
@@ -385,8 +391,8 @@ class CriterionIn(In, frozen=True):
     """A weighted criterion with its label in the three languages."""
 
     key: Annotated[str, Meta(pattern=r"^[a-z][a-z0-9_]{0,59}$")]
-    weight: Annotated[int, Meta(ge=1, le=100)]
-    labels: dict[Literal["ar", "fr", "en"], Annotated[str, Meta(min_length=1, max_length=200)]]
+    weight: Weight
+    labels: dict[Language, Annotated[str, Meta(min_length=1, max_length=200)]]
 
 
 class RubricIn(In, frozen=True):
