@@ -11,6 +11,7 @@ from domain.rubrics import DEFAULT_CRITERIA, weighted_score
 from tests.e2e.api_support import (
     CHAIR,
     INVESTOR,
+    MANDATORY,
     OFFICER,
     OTHER_INVESTOR,
     REVIEWER1,
@@ -88,7 +89,8 @@ async def test_a_file_from_submission_to_the_public_ledger(
     assert amended.json() == {"application_id": app_id, "action": "amended"}
     await catch_up(db, store)
     steps = [s["kind"] for s in (await api.get(f"/applications/{app_id}/timeline")).json()]
-    assert steps == ["submitted", "information_requested", "amended"]
+    attached = ["document_attached"] * len(MANDATORY)  # the draft's files, with the submission
+    assert steps == ["submitted", *attached, "information_requested", "amended"]
 
     # Two reviewers are assigned and score; neither sees the investor's contact.
     await assign_and_review(api, world, app_id, GOOD, db, store)

@@ -27,6 +27,7 @@ from tests.e2e.api_support import (
     people,
     upload_to_draft,
 )
+from tests.e2e.test_documents_api import EXE, PNG
 from tests.faults.live import serving, session_client
 
 if TYPE_CHECKING:
@@ -38,17 +39,23 @@ if TYPE_CHECKING:
     from service.settings import Settings
     from service.store import EventStore
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(40)
-EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + bytes(64)
-
 
 @pytest.fixture
 async def world(
     client: AsyncTestClient[Litestar], db: asyncpg.Pool, store: EventStore
 ) -> dict[str, Any]:
-    users = await people(db)
+    """Everyone's account and an open programme (as tests/e2e/test_api.py has it)."""
     api = Api(client)
+    users = await people(db)
     return {"api": api, "users": users, **await open_programme(api, db, store)}
+
+
+async def _draft_with_plan(api: Api) -> str:
+    """A new draft of the investor's, holding a business plan."""
+    await api.sign_in(INVESTOR)
+    draft_id = str((await api.post("/drafts")).json()["draft_id"])
+    assert (await upload_to_draft(api, draft_id, PDF)).status_code == 201
+    return draft_id
 
 
 async def _upload(http: httpx.AsyncClient, draft_id: str, content: bytes, kind: str) -> Any:
@@ -123,9 +130,7 @@ async def test_a_draft_left_alone_expires_with_its_files(
     world: dict[str, Any], db: asyncpg.Pool
 ) -> None:
     api: Api = world["api"]
-    await api.sign_in(INVESTOR)
-    draft_id = (await api.post("/drafts")).json()["draft_id"]
-    assert (await upload_to_draft(api, draft_id, PDF)).status_code == 201
+    draft_id = await _draft_with_plan(api)
     await db.execute(
         "UPDATE application_drafts SET expires_at = now() - interval '1 second' WHERE id = $1",
         draft_id,
@@ -142,9 +147,7 @@ async def test_an_api_draft_saved_on_the_portal_keeps_its_files_and_no_longer_ex
     world: dict[str, Any], db: asyncpg.Pool
 ) -> None:
     api: Api = world["api"]
-    await api.sign_in(INVESTOR)
-    draft_id = (await api.post("/drafts")).json()["draft_id"]
-    assert (await upload_to_draft(api, draft_id, PDF)).status_code == 201
+    draft_id = await _draft_with_plan(api)
     investor = world["users"][INVESTOR].id
     saved = await drafts.draft(db, investor_id=investor, draft_id=draft_id)
     assert saved is not None
