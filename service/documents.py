@@ -130,7 +130,7 @@ async def _store(
 
 
 async def attach_to_application(
-    store: EventStore, *, user: User, application_id: UUID, kind: str, content: bytes,
+    store: EventStore, *, user: User, application_id: UUID, kind: str, content: bytes | Received,
     limits: Limits, clock: Clock = database_now, then: AlsoDecide | None = None,
 ) -> DocumentInfo:  # fmt: skip
     """Attach a file to an application and record ``DocumentAttached``; ``then`` may decide
@@ -144,10 +144,17 @@ async def attach_to_application(
         raise AggregateNotFoundError(application_id)
     staff = user.role in STAFF
     listed = [r.kind for r in await required_for(store, app.call_id)]
-    media_type = inspect(content, kind, staff=staff, limits=limits, already=app.documents_bytes,
-                         also=listed)  # fmt: skip
+    if isinstance(content, Received):  # read from a stream: recognised and hashed already
+        rules.check_kind(kind, staff=staff, also=listed)
+        rules.check_size(content.size, app.documents_bytes, each=limits.each, total=limits.total)
+        media_type, sha256, content = content.media_type, content.sha256, content.content
+    else:
+        media_type = inspect(content, kind, staff=staff, limits=limits,
+                             already=app.documents_bytes, also=listed)  # fmt: skip
+        sha256 = None
     info = await _store(store.pool, owner=app.person_id, content=content, kind=kind,
-                        media_type=media_type, application_id=application_id)  # fmt: skip
+                        media_type=media_type, application_id=application_id,
+                        sha256=sha256)  # fmt: skip
 
     async def decide(unit: Unit) -> None:
         fresh = await unit.get(application_id, GrantApplication)

@@ -14,6 +14,7 @@ from tests.e2e.api_support import (
     API,
     CHAIR,
     INVESTOR,
+    MANDATORY,
     OFFICER,
     OTHER_INVESTOR,
     REVIEWER1,
@@ -218,7 +219,7 @@ async def test_an_investor_never_reaches_another_investors_file(
     assert theirs["application_id"] not in data.text
     await api.sign_in(OTHER_INVESTOR)  # nothing was changed by the attempts
     steps = (await api.get(f"/applications/{theirs['application_id']}/timeline")).json()
-    assert [s["kind"] for s in steps] == ["submitted"]
+    assert [s["kind"] for s in steps] == ["submitted", *["document_attached"] * len(MANDATORY)]
 
 
 async def test_a_reviewer_reaches_only_the_files_assigned_to_them(

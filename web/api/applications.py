@@ -134,9 +134,10 @@ class ApplicationController(Controller):
         With an ``Idempotency-Key`` header a retry returns the same application.
         """
         envelope_id = await _envelope_of(pool, data)
-        claim = await draft_claim(pool, user, data.draft_id)
 
         async def create(key: str | None) -> ApplicationCreated:
+            # Here, not above: a replay answers from its record, though the draft is gone.
+            claim = await draft_claim(pool, user, data.draft_id)
             application_id = await applications.submit(
                 store, investor_id=user.id, envelope_id=envelope_id, call_id=data.call_id,
                 applicant=Applicant(**_fields(data.applicant)),

@@ -150,10 +150,32 @@ RAW_UPLOAD_BODY: Final = {
 }
 
 
+#: Operations whose multipart body is read as it streams (``web.common.multipart``).
+STREAMED_FORMS: Final = {("/api/v1/applications/{application_id}/documents", "post")}
+STREAMED_FORM_BODY: Final = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["file", "kind"],
+                "properties": {
+                    "file": {"type": "string", "format": "binary",
+                             "description": "PDF, PNG or JPEG, recognised by content"},
+                    "kind": {"type": "string", "description": "business_plan, "
+                             "registration_certificate, ... or signed_agreement (officers)"},
+                },
+            }
+        }
+    },
+}  # fmt: skip
+
+
 def with_raw_uploads(schema: dict[str, Any]) -> dict[str, Any]:
-    """The document with the request body of each operation that takes a raw file."""
-    for path, method in RAW_UPLOADS:
-        operation = schema.get("paths", {}).get(path, {}).get(method)
-        if operation is not None:
-            operation["requestBody"] = RAW_UPLOAD_BODY
+    """The document with the request body of each operation that reads its own upload."""
+    for bodies, body in ((RAW_UPLOADS, RAW_UPLOAD_BODY), (STREAMED_FORMS, STREAMED_FORM_BODY)):
+        for path, method in bodies:
+            operation = schema.get("paths", {}).get(path, {}).get(method)
+            if operation is not None:
+                operation["requestBody"] = body
     return schema
