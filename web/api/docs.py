@@ -35,6 +35,7 @@ TAGS = (
     ("session", "Log in and out; the signed-in user and their own data."),
     ("applications", "Files: investors submit, read, amend and withdraw their own."),
     ("documents", "Files' documents (PDF, PNG, JPEG by content), answers to questions, letters."),
+    ("drafts", "An investor's files uploaded before submitting; the submission takes them."),
     ("committee", "The queue and the committee's commands: assign, review, fund, pay."),
     ("programme", "Envelopes, calls for applications and scoring rubrics."),
     ("transparency", "The public ledger, its head hash, and programme statistics."),

@@ -131,6 +131,7 @@ def draft_api(settings: Settings) -> Router:
 
     return Router(
         path="/api/v1/drafts",
+        include_in_schema=True,
         tags=["drafts"],
         guards=[requires_role(INVESTOR)],
         route_handlers=[open_draft, show, discard, upload],
