@@ -35,23 +35,25 @@ PROLONG = """
 UPDATE application_drafts SET expires_at = now() + $3::interval, updated_at = now()
 WHERE id = $1 AND investor_id = $2 AND expires_at IS NOT NULL RETURNING expires_at
 """
-#: The key a draft's files are kept under: the portal form's hidden key, else the draft's id.
-KEY = """CASE WHEN "values"->>'documents_key' ~* '^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$'
-THEN ("values"->>'documents_key')::uuid ELSE id END"""
-DISCARD = f"""
+#: A draft's files are kept under the portal form's hidden key, else under the draft's id.
+DISCARD = """
 WITH gone AS (
     DELETE FROM application_drafts WHERE id = $1 AND investor_id = $2
-    RETURNING {KEY} AS key
+    RETURNING
+        CASE WHEN "values"->>'documents_key' ~* '^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$'
+               THEN ("values"->>'documents_key')::uuid ELSE id END AS key
 ), files AS (
     DELETE FROM documents d USING gone
     WHERE d.draft_id = gone.key AND d.owner_id = $2 AND d.application_id IS NULL
 )
 SELECT count(*) FROM gone
 """
-EXPIRE = f"""
+EXPIRE = """
 WITH gone AS (
     DELETE FROM application_drafts WHERE expires_at <= now()
-    RETURNING investor_id, {KEY} AS key
+    RETURNING investor_id,
+        CASE WHEN "values"->>'documents_key' ~* '^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$'
+               THEN ("values"->>'documents_key')::uuid ELSE id END AS key
 ), files AS (
     DELETE FROM documents d USING gone
     WHERE d.draft_id = gone.key AND d.owner_id = gone.investor_id AND d.application_id IS NULL

@@ -111,14 +111,16 @@ def draft_api(settings: Settings) -> Router:
     async def upload(
         request: Request[Any, Any, Any],
         draft_id: FromPath[UUID],
-        kind: FromQuery[Kind],
         user: NamedDependency[User],
         pool: NamedDependency[asyncpg.Pool],
         store: NamedDependency[EventStore],
+        kind: FromQuery[Kind | None] = None,
     ) -> DocumentOut:
         """The file is the raw body (any Content-Type; recognised by content): 415 unless PDF,
         PNG or JPEG, 413 past the size limit, both as soon as the bytes show it."""
-        found = await _own(pool, user, draft_id)
+        found = await _own(pool, user, draft_id)  # someone else's: 404 before anything else
+        if not kind:
+            raise ProblemError(422, "invalid_value", "give the document's kind", field="kind")
         listed = await _kinds(pool, store)
         rules.check_kind(kind, staff=False, also=listed)  # before a byte of the body is read
         received = await receive(request.stream(), limit=limits.each)
