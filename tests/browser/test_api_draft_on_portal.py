@@ -37,6 +37,7 @@ def test_a_draft_filled_over_the_api_opens_on_the_portal_with_its_file(
     held = f"business_plan-{sent.json()['document_id'][:8]}.pdf"
 
     for language in ("ar", "fr"):
+        page.set_viewport_size({"width": 1280, "height": 900})  # the switcher folds away at 390
         page.goto(f"{server}/my/files")
         switch_language(page, language)
         page.click(f"a[href='/my/drafts/{draft_id}']")
