@@ -23,7 +23,12 @@ from service.documents import DocumentInfo, record_draft_documents
 from service.privacy import encrypt_and_now, encrypt_for
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Awaitable, Callable, Mapping, Sequence
+
+    import asyncpg
+
+    #: Takes a draft's documents for the new application, in the submission's transaction.
+    Claim = Callable[[asyncpg.Connection, UUID], Awaitable[list[DocumentInfo]]]
 
     from domain.publication import Publication
     from service.store import EventStore
@@ -82,6 +87,7 @@ async def submit(
     idempotency_key: str | None = None,
     documents: Sequence[DocumentInfo] | None = None,
     publication: Publication | None = None,
+    claim: Claim | None = None,
 ) -> UUID:
     """Submit an application (to a call, if given); returns the new application's id.
 
@@ -90,6 +96,8 @@ async def submit(
 
     ``documents`` (kept with the draft) are checked against the call's mandatory list and
     recorded on the application in the same append; None leaves documents unchecked.
+    ``claim`` (the API) instead takes a draft's files inside the transaction, after every read,
+    and checks them against the call's mandatory list.
     """
     application_id, person = uuid4(), person_id or investor_id
 
@@ -115,8 +123,13 @@ async def submit(
             envelope_id=envelope_id, call_id=call_id, person_id=person, contact=sealed,
             publication=publication, **facts,
         )  # fmt: skip
+        held = list(documents or ())
+        if claim is not None:
+            held = await claim(unit.conn, application_id)
+            if call is not None:
+                check_complete(required_of(call), (d.kind for d in held))
         unit.add(app)
-        record_draft_documents(app, list(documents or ()), at)
+        record_draft_documents(app, held, at)
         return application_id
 
     return await execute(store, decide, idempotency=("submit", idempotency_key))

@@ -26,6 +26,7 @@ from service.clock import Clock, database_now
 from service.commands import Unit, execute
 from service.privacy import PersonErasedError, decrypt_for, encrypt_for
 from service.repository import AggregateNotFoundError, Repository
+from service.uploads import Received
 
 if TYPE_CHECKING:
     import asyncpg
@@ -53,6 +54,11 @@ WHERE id = $1 AND application_id = $2
 DRAFT_BYTES = "SELECT coalesce(sum(size), 0) FROM documents WHERE draft_id = $1 AND owner_id = $2"
 MOVE_TO_APPLICATION = """
 UPDATE documents SET application_id = $2, draft_id = NULL WHERE draft_id = $1 AND owner_id = $3
+"""
+CLAIM_DRAFT = """
+UPDATE documents SET application_id = $2, draft_id = NULL
+WHERE draft_id = $1 AND owner_id = $3 AND application_id IS NULL
+RETURNING id, kind, media_type, size, sha256, created_at
 """
 DELETE_FOR_OWNER = "DELETE FROM documents WHERE owner_id = $1"
 STAFF = (CHAIR, OFFICER)
@@ -110,9 +116,9 @@ def inspect(
 
 async def _store(
     pool: asyncpg.Pool, *, owner: UUID, content: bytes, kind: str, media_type: str,
-    application_id: UUID | None = None, draft_id: UUID | None = None,
+    application_id: UUID | None = None, draft_id: UUID | None = None, sha256: str | None = None,
 ) -> DocumentInfo:  # fmt: skip
-    document_id, sha256 = uuid4(), hashlib.sha256(content).hexdigest()
+    document_id, sha256 = uuid4(), sha256 or hashlib.sha256(content).hexdigest()
     async with pool.acquire() as conn, conn.transaction():
         sealed = await encrypt_for(conn, owner, {"content": content, "id": str(document_id)})
         created_at = await conn.fetchval(
@@ -124,7 +130,7 @@ async def _store(
 
 
 async def attach_to_application(
-    store: EventStore, *, user: User, application_id: UUID, kind: str, content: bytes,
+    store: EventStore, *, user: User, application_id: UUID, kind: str, content: bytes | Received,
     limits: Limits, clock: Clock = database_now, then: AlsoDecide | None = None,
 ) -> DocumentInfo:  # fmt: skip
     """Attach a file to an application and record ``DocumentAttached``; ``then`` may decide
@@ -138,10 +144,17 @@ async def attach_to_application(
         raise AggregateNotFoundError(application_id)
     staff = user.role in STAFF
     listed = [r.kind for r in await required_for(store, app.call_id)]
-    media_type = inspect(content, kind, staff=staff, limits=limits, already=app.documents_bytes,
-                         also=listed)  # fmt: skip
+    if isinstance(content, Received):  # read from a stream: recognised and hashed already
+        rules.check_kind(kind, staff=staff, also=listed)
+        rules.check_size(content.size, app.documents_bytes, each=limits.each, total=limits.total)
+        media_type, sha256, content = content.media_type, content.sha256, content.content
+    else:
+        media_type = inspect(content, kind, staff=staff, limits=limits,
+                             already=app.documents_bytes, also=listed)  # fmt: skip
+        sha256 = None
     info = await _store(store.pool, owner=app.person_id, content=content, kind=kind,
-                        media_type=media_type, application_id=application_id)  # fmt: skip
+                        media_type=media_type, application_id=application_id,
+                        sha256=sha256)  # fmt: skip
 
     async def decide(unit: Unit) -> None:
         fresh = await unit.get(application_id, GrantApplication)
@@ -171,6 +184,34 @@ async def attach_to_draft(
     media_type = inspect(content, kind, staff=False, limits=limits, already=already, also=also)
     return await _store(pool, owner=investor_id, content=content, kind=kind,
                         media_type=media_type, draft_id=draft_id)  # fmt: skip
+
+
+async def attach_received_to_draft(
+    pool: asyncpg.Pool, *, investor_id: UUID, draft_id: UUID, kind: str, received: Received,
+    limits: Limits, also: Sequence[str] = (),
+) -> DocumentInfo:  # fmt: skip
+    """:func:`attach_to_draft` for a file already read from a stream (recognised and hashed as
+    it arrived, see :mod:`service.uploads`)."""
+    rules.check_kind(kind, staff=False, also=also)
+    already = int(await pool.fetchval(DRAFT_BYTES, draft_id, investor_id))
+    rules.check_size(received.size, already, each=limits.each, total=limits.total)
+    return await _store(pool, owner=investor_id, content=received.content, kind=kind,
+                        media_type=received.media_type, draft_id=draft_id,
+                        sha256=received.sha256)  # fmt: skip
+
+
+async def claim_draft_documents(
+    conn: asyncpg.Connection, *, draft_id: UUID | None, application_id: UUID, investor_id: UUID
+) -> list[DocumentInfo]:
+    """Inside a submission's transaction: the draft's files now belong to the application.
+
+    Rolled back with the submission if it is refused; two submissions of one draft cannot both
+    take its files (the second waits on the rows' locks, then finds none left).
+    """
+    if draft_id is None:
+        return []
+    rows = await conn.fetch(CLAIM_DRAFT, draft_id, application_id, investor_id)
+    return sorted((_info(r) for r in rows), key=lambda d: (d.created_at, d.id))
 
 
 async def required_for(

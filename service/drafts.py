@@ -19,15 +19,17 @@ if TYPE_CHECKING:
 
 UPSERT = """
 INSERT INTO application_drafts (id, investor_id, "values") VALUES ($1, $2, $3::jsonb)
-ON CONFLICT (id) DO UPDATE SET "values" = excluded."values", updated_at = now()
+ON CONFLICT (id) DO UPDATE SET "values" = excluded."values", updated_at = now(), expires_at = NULL
 WHERE application_drafts.investor_id = excluded.investor_id
 RETURNING id
 """
 SELECT_ONE = """
 SELECT id, "values", updated_at FROM application_drafts WHERE id = $1 AND investor_id = $2
+AND (expires_at IS NULL OR expires_at > now())
 """
 SELECT_ALL = """
 SELECT id, "values", updated_at FROM application_drafts WHERE investor_id = $1
+AND (expires_at IS NULL OR expires_at > now())
 ORDER BY updated_at DESC, id
 """
 DELETE_ONE = "DELETE FROM application_drafts WHERE id = $1 AND investor_id = $2"

@@ -25,7 +25,7 @@ from litestar.template.config import TemplateConfig
 
 from projections import registry, transparency
 from projections.supervisor import Supervisor
-from service import db, mail_delivery, notifier, sessions
+from service import db, mail_delivery, notifier, sessions, upload_drafts
 from service.checkpoints import ledger_signer
 from service.live import PROJECTIONS_CHANNEL, Broadcast
 from service.mail import LogSender, OutboxWorkerSender
@@ -37,6 +37,7 @@ from service.throttle import ThrottlePolicy
 from web.api import api_router
 from web.api.docs import StrictStructSchemaPlugin, openapi_config
 from web.api.documents import document_api
+from web.api.drafts import draft_api
 from web.common import auth, i18n
 from web.common.downloads import MULTIPART_OVERHEAD
 from web.common.errors import exception_handlers
@@ -144,6 +145,7 @@ def create_app(settings: Settings, *, database_url: str | None = None) -> Litest
             # The JSON API and its OpenAPI document (/schema); pages stay out of the schema.
             api_router(),
             document_api(settings),
+            draft_api(settings),
         ],
         openapi_config=openapi_config(settings),
         plugins=[StrictStructSchemaPlugin()],
@@ -307,8 +309,9 @@ async def _purge_sessions(pool: asyncpg.Pool) -> None:
         await asyncio.sleep(PURGE_EVERY_S)
         try:
             await sessions.purge_expired(pool)
+            await upload_drafts.expire(pool)  # API drafts left alone, with their files
         except (OSError, asyncpg.PostgresError):
-            logger.warning("could not purge expired sessions; will retry", exc_info=True)
+            logger.warning("could not purge expired sessions or drafts; will retry", exc_info=True)
 
 
 def _from_state(name: str) -> Provide:

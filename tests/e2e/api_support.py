@@ -11,6 +11,7 @@ import pyotp
 from projections import tracking
 from projections.registry import ALL_PROJECTIONS
 from projections.runner import ProjectionRunner
+from service import call_content
 from tests.e2e.conftest import PASSWORD, make_user, totp_secret_for
 from tests.integration.service import support
 
@@ -93,6 +94,33 @@ def application_body(call_id: str, **project: Any) -> dict[str, Any]:
         "contact": asdict(support.CONTACT),
         "project": asdict(support.project(**project)),
     }
+
+
+#: The smallest files the content check accepts (a PDF's signature and trailer).
+PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+#: What the calls these tests open ask for by default (service/call_content.py).
+MANDATORY = tuple(d.kind for d in call_content.DOCUMENTS if d.mandatory)
+
+
+async def upload_to_draft(
+    api: Api, draft_id: str, content: bytes, kind: str = "business_plan"
+) -> httpx.Response:
+    """One file sent as the raw body of ``POST /api/v1/drafts/{id}/documents``."""
+    return await api.client.post(
+        f"{API}/drafts/{draft_id}/documents", params={"kind": kind}, content=content,
+        headers={"X-CSRF-Token": api.csrf, "Content-Type": "application/pdf"},
+    )  # fmt: skip
+
+
+async def with_documents(api: Api, body: dict[str, Any]) -> dict[str, Any]:
+    """``body`` with a new draft of the signed-in investor holding the call's mandatory files."""
+    opened = await api.post("/drafts")
+    assert opened.status_code == 201, opened.text
+    draft_id = opened.json()["draft_id"]
+    for kind in MANDATORY:
+        sent = await upload_to_draft(api, draft_id, PDF, kind)
+        assert sent.status_code == 201, sent.text
+    return {**body, "draft_id": draft_id}
 
 
 async def open_programme(api: Api, pool: asyncpg.Pool, store: EventStore) -> dict[str, str]:

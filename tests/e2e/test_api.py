@@ -11,6 +11,7 @@ from domain.rubrics import DEFAULT_CRITERIA, weighted_score
 from tests.e2e.api_support import (
     CHAIR,
     INVESTOR,
+    MANDATORY,
     OFFICER,
     OTHER_INVESTOR,
     REVIEWER1,
@@ -20,6 +21,7 @@ from tests.e2e.api_support import (
     catch_up,
     open_programme,
     people,
+    with_documents,
 )
 from tests.integration.service.support import GOOD, POOR
 
@@ -43,7 +45,8 @@ async def world(
 
 async def submit(api: Api, world: dict[str, Any], email: str = INVESTOR, **project: Any) -> str:
     await api.sign_in(email)
-    response = await api.post("/applications", application_body(world["call_id"], **project))
+    body = await with_documents(api, application_body(world["call_id"], **project))
+    response = await api.post("/applications", body)
     assert response.status_code == 201, response.text
     return str(response.json()["application_id"])
 
@@ -86,7 +89,8 @@ async def test_a_file_from_submission_to_the_public_ledger(
     assert amended.json() == {"application_id": app_id, "action": "amended"}
     await catch_up(db, store)
     steps = [s["kind"] for s in (await api.get(f"/applications/{app_id}/timeline")).json()]
-    assert steps == ["submitted", "information_requested", "amended"]
+    attached = ["document_attached"] * len(MANDATORY)  # the draft's files, with the submission
+    assert steps == ["submitted", *attached, "information_requested", "amended"]
 
     # Two reviewers are assigned and score; neither sees the investor's contact.
     await assign_and_review(api, world, app_id, GOOD, db, store)

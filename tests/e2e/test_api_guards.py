@@ -14,6 +14,7 @@ from tests.e2e.api_support import (
     API,
     CHAIR,
     INVESTOR,
+    MANDATORY,
     OFFICER,
     OTHER_INVESTOR,
     REVIEWER1,
@@ -22,6 +23,7 @@ from tests.e2e.api_support import (
     catch_up,
     open_programme,
     people,
+    with_documents,
 )
 from tests.e2e.conftest import PASSWORD, totp_secret_for
 from tests.e2e.test_security import assert_secure_headers
@@ -199,7 +201,8 @@ async def test_an_investor_never_reaches_another_investors_file(
 ) -> None:
     api: Api = world["api"]
     await api.sign_in(OTHER_INVESTOR)
-    theirs = (await api.post("/applications", application_body(world["call_id"]))).json()
+    body = await with_documents(api, application_body(world["call_id"]))
+    theirs = (await api.post("/applications", body)).json()
     await catch_up(db, store)
     await api.sign_in(INVESTOR)
     for target in (theirs["application_id"], str(uuid.uuid4())):
@@ -216,7 +219,7 @@ async def test_an_investor_never_reaches_another_investors_file(
     assert theirs["application_id"] not in data.text
     await api.sign_in(OTHER_INVESTOR)  # nothing was changed by the attempts
     steps = (await api.get(f"/applications/{theirs['application_id']}/timeline")).json()
-    assert [s["kind"] for s in steps] == ["submitted"]
+    assert [s["kind"] for s in steps] == ["submitted", *["document_attached"] * len(MANDATORY)]
 
 
 async def test_a_reviewer_reaches_only_the_files_assigned_to_them(
@@ -224,9 +227,8 @@ async def test_a_reviewer_reaches_only_the_files_assigned_to_them(
 ) -> None:
     api: Api = world["api"]
     await api.sign_in(INVESTOR)
-    app_id = (await api.post("/applications", application_body(world["call_id"]))).json()[
-        "application_id"
-    ]
+    body = await with_documents(api, application_body(world["call_id"]))
+    app_id = (await api.post("/applications", body)).json()["application_id"]
     await catch_up(db, store)
     await api.sign_in(REVIEWER1)
     for target in (app_id, str(uuid.uuid4())):
@@ -316,7 +318,7 @@ async def test_an_idempotency_key_creates_one_application_once(
 ) -> None:
     api: Api = world["api"]
     await api.sign_in(INVESTOR)
-    body = application_body(world["call_id"])
+    body = await with_documents(api, application_body(world["call_id"]))
     key = {"Idempotency-Key": "submit-7f3a"}
     first = await api.post("/applications", body, headers=key)
     again = await api.post("/applications", body, headers=key)
@@ -326,13 +328,13 @@ async def test_an_idempotency_key_creates_one_application_once(
     submitted = "SELECT count(DISTINCT originator_id) FROM events WHERE topic LIKE '%:Submitted'"
     assert await db.fetchval(submitted) == 1
 
-    changed = application_body(world["call_id"], title="Another project")
+    changed = {**body, "project": {**body["project"], "title": "Another project"}}
     assert_problem(
         await api.post("/applications", changed, headers=key), 422, "idempotency_key_reused"
     )
     await api.sign_in(OTHER_INVESTOR)  # the key is the user's own: another user's is unrelated
-    theirs = await api.post("/applications", body, headers=key)
-    assert theirs.status_code == 201
+    theirs = await api.post("/applications", await with_documents(api, body), headers=key)
+    assert theirs.status_code == 201, theirs.text
     assert theirs.json()["application_id"] != first.json()["application_id"]
     assert await db.fetchval(submitted) == 2
 
@@ -343,9 +345,10 @@ async def test_a_refused_request_does_not_burn_its_idempotency_key(
     api: Api = world["api"]
     await api.sign_in(INVESTOR)
     key = {"Idempotency-Key": "retry-after-fixing"}
-    wrong = application_body(world["call_id"], province="casablanca")
+    right = await with_documents(api, application_body(world["call_id"]))
+    wrong = {**right, "project": {**right["project"], "province": "casablanca"}}
     assert (await api.post("/applications", wrong, headers=key)).status_code == 422
-    fixed = await api.post("/applications", application_body(world["call_id"]), headers=key)
+    fixed = await api.post("/applications", {**wrong, "project": right["project"]}, headers=key)
     assert fixed.status_code == 201, fixed.text
 
 
@@ -354,9 +357,8 @@ async def test_a_tranche_is_paid_once_per_idempotency_key(
 ) -> None:
     api: Api = world["api"]
     await api.sign_in(INVESTOR)
-    app_id = (await api.post("/applications", application_body(world["call_id"]))).json()[
-        "application_id"
-    ]
+    body = await with_documents(api, application_body(world["call_id"]))
+    app_id = (await api.post("/applications", body)).json()["application_id"]
     await api.sign_in(OFFICER)
     for reviewer in ("reviewer1@region.ma", "reviewer2@region.ma"):
         body = {"reviewer_id": str(world["users"][reviewer].id)}

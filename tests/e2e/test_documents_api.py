@@ -14,6 +14,7 @@ import pytest
 from tests.e2e.api_support import (
     CHAIR,
     INVESTOR,
+    MANDATORY,
     OFFICER,
     OTHER_INVESTOR,
     REVIEWER1,
@@ -72,7 +73,9 @@ async def test_investor_uploads_lists_and_downloads_their_document(world: dict[s
     assert body["sha256"] == hashlib.sha256(PDF).hexdigest()
 
     listed = await api.get(f"/applications/{app_id}/documents")
-    assert [d["document_id"] for d in listed.json()] == [body["document_id"]]
+    # The submission's own files (the call's mandatory ones) first, then this one.
+    assert [d["document_id"] for d in listed.json()][-1] == body["document_id"]
+    assert len(listed.json()) == len(MANDATORY) + 1
     got = await api.get(f"/applications/{app_id}/documents/{body['document_id']}")
     assert got.status_code == 200
     assert got.content == PDF
@@ -89,7 +92,8 @@ async def test_an_exe_renamed_pdf_is_refused_with_415(world: dict[str, Any]) -> 
     assert refused.status_code == 415, refused.text
     assert refused.headers["content-type"].startswith("application/problem+json")
     assert refused.json()["code"] == "unsupported_media_type"
-    assert (await api.get(f"/applications/{app_id}/documents")).json() == []
+    listed = (await api.get(f"/applications/{app_id}/documents")).json()
+    assert len(listed) == len(MANDATORY)  # the submission's files only
 
 
 async def test_a_png_is_recognised_by_content_whatever_its_name(world: dict[str, Any]) -> None:

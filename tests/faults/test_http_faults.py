@@ -12,7 +12,7 @@ import time
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from tests.e2e.api_support import Api, application_body, catch_up
+from tests.e2e.api_support import Api, application_body, catch_up, with_documents
 from tests.e2e.conftest import app, client, make_user, web_settings
 from tests.faults.live import serving, session_client
 from tests.faults.race import assert_exactly_affordable, race
@@ -124,7 +124,8 @@ async def test_a_locked_events_table_answers_503_fast_then_the_retry_succeeds(
     prog = await open_programme(store)
     await catch_up(pool, store)  # the API reads the call from its read model
     investor = await _signed_in(client, pool, INVESTOR)
-    bodies = [application_body(str(prog.call_id)) for _ in range(CALLERS)]
+    call = str(prog.call_id)
+    bodies = [await with_documents(investor, application_body(call)) for _ in range(CALLERS)]
     # Fail fast: lock_timeout (or the pool's wait), never the lock holder's seconds.
     bound = (settings.lock_timeout_ms + 2 * settings.pool_acquire_timeout_ms) / 1000 + 1.0
 

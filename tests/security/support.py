@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from service import applications, decisions, drafts, programme
+from service import applications, decisions, drafts, programme, upload_drafts
 from service.applications import Contact
 from tests.e2e.api_support import catch_up
 from tests.e2e.conftest import log_in, make_user
@@ -246,6 +246,7 @@ async def populate(
     )
     assert draft
     extra = await _states(store, prog, investor.id, officer.id, submit)
+    extra["api_draft"] = (await upload_drafts.open_draft(db, investor_id=investor.id)).id
     await catch_up(db, store)
     return World(
         people, assigned, unassigned, conflicted, foreign, draft, prog.envelope_id,

@@ -20,10 +20,11 @@ from domain.publication import Publication
 from projections import dashboard, programme
 from projections.queue_page import UnknownCursorError, queue_page
 from projections.review_queue import QueueEntry
-from service import applications
+from service import applications, drafts
 from service.accounts import INVESTOR, REVIEWER, User
 from service.applications import Applicant, Contact, Project
 from service.store import EventStore
+from web.api.drafts import draft_claim
 from web.api.schemas import (
     ActionOut,
     AmendmentIn,
@@ -136,13 +137,17 @@ class ApplicationController(Controller):
         envelope_id = await _envelope_of(pool, data)
 
         async def create(key: str | None) -> ApplicationCreated:
+            # Here, not above: a replay answers from its record, though the draft is gone.
+            claim = await draft_claim(pool, user, data.draft_id)
             application_id = await applications.submit(
                 store, investor_id=user.id, envelope_id=envelope_id, call_id=data.call_id,
                 applicant=Applicant(**_fields(data.applicant)),
                 contact=Contact(**_fields(data.contact)),
-                project=Project(**_fields(data.project)), idempotency_key=key,
+                project=Project(**_fields(data.project)), idempotency_key=key, claim=claim,
                 publication=Publication(**_fields(data.public)) if data.public else None,
             )  # fmt: skip
+            if data.draft_id is not None:  # its files are the application's now
+                await drafts.delete_draft(pool, investor_id=user.id, draft_id=data.draft_id)
             return ApplicationCreated(application_id=application_id)
 
         return await created(request, pool, user, idempotency_key, create)

@@ -17,7 +17,7 @@ from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, OpenAPIRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Tag
 
-from web.api.problems import codes_for, problem_response, with_reference_enums
+from web.api.problems import codes_for, problem_response, with_raw_uploads, with_reference_enums
 from web.common.errors import PROBLEM_JSON
 from web.common.sessions import cookie_name
 
@@ -35,6 +35,7 @@ TAGS = (
     ("session", "Log in and out; the signed-in user and their own data."),
     ("applications", "Files: investors submit, read, amend and withdraw their own."),
     ("documents", "Files' documents (PDF, PNG, JPEG by content), answers to questions, letters."),
+    ("drafts", "An investor's files uploaded before submitting; the submission takes them."),
     ("committee", "The queue and the committee's commands: assign, review, fund, pay."),
     ("programme", "Envelopes, calls for applications and scoring rubrics."),
     ("transparency", "The public ledger, its head hash, and programme statistics."),
@@ -109,6 +110,7 @@ def with_problems(schema: dict[str, Any]) -> dict[str, Any]:
     ``application/problem+json``, so one shared entry says it once and truly.
     """
     schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+    with_raw_uploads(schema)
     for path, item in schema.get("paths", {}).items():
         for method in METHODS:
             if method not in item:

@@ -7,15 +7,12 @@ or as soon as a chunked stream passes the limit, before anything is buffered who
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
 from uuid import UUID
 
 from litestar import Request, Response, Router, get, post
-from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, JSONBody
+from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 from msgspec import Meta
 
@@ -26,19 +23,12 @@ from web.api.schemas import ActionOut, AmendmentIn, In, Out
 from web.api.support import ProblemError, not_found
 from web.common.auth import requires_login, requires_role
 from web.common.downloads import attachment, letter_response, limits_of, upload_limit
+from web.common.multipart import boundary_of, read_form
 
 if TYPE_CHECKING:
     from service.settings import Settings
 
 PREFIX = "/api/v1/applications/{application_id:uuid}"
-
-
-@dataclass
-class DocumentUpload:
-    """The multipart form: the file and its kind (business_plan, registration_certificate ...)."""
-
-    file: UploadFile
-    kind: str
 
 
 class DocumentOut(Out, frozen=True):
@@ -60,7 +50,8 @@ class InformationReplyIn(In, frozen=True):
     amendment: AmendmentIn | None = None
 
 
-def _out(info: documents.DocumentInfo) -> DocumentOut:
+def document_out(info: documents.DocumentInfo) -> DocumentOut:
+    """What the API says of a document."""
     return DocumentOut(document_id=info.id, kind=info.kind, size=info.size, sha256=info.sha256,
                        media_type=info.media_type)  # fmt: skip
 
@@ -74,24 +65,33 @@ def document_api(settings: Settings) -> Router:
         request_max_body_size=upload_limit(settings), guards=[requires_role(INVESTOR, OFFICER)],
     )  # fmt: skip
     async def upload(
+        request: Request[Any, Any, Any],
         application_id: FromPath[UUID],
-        data: Annotated[DocumentUpload, Body(media_type=RequestEncodingType.MULTI_PART)],
         user: NamedDependency[User],
         store: NamedDependency[EventStore],
     ) -> DocumentOut:
         """PDF, PNG or JPEG by content (415 otherwise), at most the configured size (413).
 
         The owning investor attaches to an open or funded file; an officer attaches the signed
-        agreement (kind ``signed_agreement``). Anyone else: 404.
+        agreement (kind ``signed_agreement``). Anyone else: 404, before the body is read. The
+        multipart body (``file``, ``kind``) is read as it streams (``web.common.multipart``).
         """
-        if not isinstance(data.file, UploadFile):
+        if (
+            await documents.entitled_application(store, user, application_id, attaching=True)
+            is None
+        ):
+            raise not_found()
+        form = await read_form(request.stream(), boundary_of(request), file_field="file",
+                               limit=limits.each)  # fmt: skip
+        if form.file is None:
             raise ProblemError(422, "invalid_value", "'file' must be a file", field="file")
-        content = await data.file.read()
+        if not form.fields.get("kind"):
+            raise ProblemError(422, "invalid_value", "give the document's kind", field="kind")
         info = await documents.attach_to_application(
-            store, user=user, application_id=application_id, kind=data.kind, content=content,
-            limits=limits,
+            store, user=user, application_id=application_id, kind=form.fields["kind"],
+            content=form.file, limits=limits,
         )  # fmt: skip
-        return _out(info)
+        return document_out(info)
 
     @get("/documents", summary="List a file's documents")
     async def list_documents(
@@ -103,7 +103,7 @@ def document_api(settings: Settings) -> Router:
         found = await documents.listing(store, user, application_id)
         if found is None:
             raise not_found()
-        return [_out(info) for info in found]
+        return [document_out(info) for info in found]
 
     @get(
         "/documents/{document_id:uuid}", summary="Download a document",

@@ -12,9 +12,8 @@ from uuid import UUID
 
 from msgspec import Meta
 
-from web.api.schemas import In, Out
+from web.api.schemas import In, Language, Out, Weight
 
-Language = Literal["ar", "fr", "en"]
 Level = Literal["0", "3", "5"]
 
 
@@ -97,7 +96,7 @@ class CriterionOut(Out, frozen=True):
     """A weighted criterion; ``levels`` say what a 0, a 3 and a 5 look like."""
 
     key: str
-    weight: Annotated[int, Meta(ge=1, le=100)]
+    weight: Weight
     labels: dict[Language, str]
     levels: dict[Level, dict[Language, str]]
 

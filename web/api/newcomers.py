@@ -30,7 +30,6 @@ from web.api.newcomer_schemas import (
     DecisionRulesOut,
     DocumentOut,
     LabelsOut,
-    Language,
     LegalFormOut,
     ProvinceOut,
     PublishedRubricOut,
@@ -39,7 +38,7 @@ from web.api.newcomer_schemas import (
     ScaleOut,
     TermOut,
 )
-from web.api.schemas import SessionOut
+from web.api.schemas import Language, SessionOut
 from web.api.session import user_out
 from web.api.support import not_found
 from web.common.sessions import csrf_token, log_in

@@ -35,7 +35,9 @@ RULES: Final[dict[str, tuple[str, ...]]] = {
                              "invalid_second_factor", "throttled"),
     "POST /api/v1/accounts": ("invalid_email", "invalid_name", "weak_password", "email_taken",
                               "throttled"),
-    "POST /api/v1/applications": _APPLY,
+    "POST /api/v1/applications": (*_APPLY, "missing_document"),
+    "POST /api/v1/drafts/{draft_id}/documents": (
+        "document_too_large", "unsupported_media_type", "payload_too_large", "invalid_value"),
     "POST /api/v1/applications/{application_id}/amendment": (
         "invalid_value", "unknown_reference", "invalid_transition", "not_found"),
     "POST /api/v1/applications/{application_id}/withdrawal": ("invalid_transition",),
@@ -135,4 +137,45 @@ def with_reference_enums(schema: dict[str, Any]) -> dict[str, Any]:
             "type": "integer", "minimum": 0, "maximum": SCALE_MAX,
             "description": "0 (absent) to 5 (excellent); see the rubric's level descriptors",
         }  # fmt: skip
+    return schema
+
+
+#: Operations whose body is a file sent as it is (read as it streams, see ``web.api.drafts``):
+#: Litestar documents no body for a handler that reads the stream itself.
+RAW_UPLOADS: Final = {("/api/v1/drafts/{draft_id}/documents", "post")}
+RAW_UPLOAD_BODY: Final = {
+    "required": True,
+    "description": "The file's bytes: PDF, PNG or JPEG, recognised by content (any Content-Type)",
+    "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+}
+
+
+#: Operations whose multipart body is read as it streams (``web.common.multipart``).
+STREAMED_FORMS: Final = {("/api/v1/applications/{application_id}/documents", "post")}
+STREAMED_FORM_BODY: Final = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["file", "kind"],
+                "properties": {
+                    "file": {"type": "string", "format": "binary",
+                             "description": "PDF, PNG or JPEG, recognised by content"},
+                    "kind": {"type": "string", "description": "business_plan, "
+                             "registration_certificate, ... or signed_agreement (officers)"},
+                },
+            }
+        }
+    },
+}  # fmt: skip
+
+
+def with_raw_uploads(schema: dict[str, Any]) -> dict[str, Any]:
+    """The document with the request body of each operation that reads its own upload."""
+    for bodies, body in ((RAW_UPLOADS, RAW_UPLOAD_BODY), (STREAMED_FORMS, STREAMED_FORM_BODY)):
+        for path, method in bodies:
+            operation = schema.get("paths", {}).get(path, {}).get(method)
+            if operation is not None:
+                operation["requestBody"] = body
     return schema

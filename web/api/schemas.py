@@ -23,6 +23,12 @@ Role = Literal["investor", "reviewer", "chair", "officer"]
 StaffRole = Literal["reviewer", "chair", "officer"]
 
 
+#: The platform's languages; shared by every schema that carries per-language texts.
+Language = Literal["ar", "fr", "en"]
+#: A rubric criterion's weight (a rubric's weights sum to 100).
+Weight = Annotated[int, Meta(ge=1, le=100)]
+
+
 class In(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
     """Base of every request body: unknown fields are refused."""
 
@@ -158,9 +164,6 @@ class ProjectIn(In, frozen=True):
     timeline_months: Annotated[int, Meta(ge=1, le=240)]
 
 
-Language = Literal["ar", "fr", "en"]
-
-
 class PublicIn(In, frozen=True):
     """The public title and summary, published with the grant if it is funded, and only when
     ``approved``. They are not the application's own title and summary: write them for the
@@ -197,6 +200,12 @@ class ApplicationIn(In, frozen=True):
         PublicIn | None,
         Meta(description="Public title and summary; absent: not approved, the grant's public "
              "pages name it by sector and province only"),
+    ] = None  # fmt: skip
+    draft_id: Annotated[
+        UUID | None,
+        Meta(description="The draft holding the call's documents (POST /api/v1/drafts); "
+             "its files join the application atomically. Without it a call's mandatory "
+             "documents are missing: 422 missing_document"),
     ] = None  # fmt: skip
 
 
@@ -413,8 +422,8 @@ class CriterionIn(In, frozen=True):
     """A weighted criterion with its label in the three languages."""
 
     key: Annotated[str, Meta(pattern=r"^[a-z][a-z0-9_]{0,59}$")]
-    weight: Annotated[int, Meta(ge=1, le=100)]
-    labels: dict[Literal["ar", "fr", "en"], Annotated[str, Meta(min_length=1, max_length=200)]]
+    weight: Weight
+    labels: dict[Language, Annotated[str, Meta(min_length=1, max_length=200)]]
 
 
 class RubricIn(In, frozen=True):

@@ -8,18 +8,28 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from litestar import Response
+from litestar.exceptions import NotFoundException
 
+from domain.errors import DomainError
+from service import documents
 from service.documents import Download, Limits
+from service.repository import AggregateNotFoundError
 from web.common.i18n import language_of, translations_of
 from web.common.letters import letter_filename, letter_pdf
+from web.common.views import see_other
 
 if TYPE_CHECKING:
     from typing import Any
+    from uuid import UUID
 
     from litestar import Request
+    from litestar.datastructures import UploadFile
+    from litestar.response import Redirect
 
+    from service.accounts import User
     from service.letters import Decision
     from service.settings import Settings
+    from service.store import EventStore
 
 #: A multipart body carries boundaries and part headers besides the file.
 MULTIPART_OVERHEAD = 64 * 1024
@@ -59,3 +69,23 @@ def _file(content: bytes, media_type: str, filename: str) -> Response[bytes]:
             "Cache-Control": "no-store",
         },
     )
+
+
+async def attach_from_page(
+    store: EventStore, user: User, application_id: UUID, *, upload: UploadFile | None,
+    kind: str, limits: Limits, back: str,
+) -> Redirect:  # fmt: skip
+    """Attach a file chosen on a page (the investor's or the committee's) and go back to
+    ``back`` with the outcome as ``?document=`` (attached, missing, or the refusal's code)."""
+    if upload is None:
+        return see_other(f"{back}?document=missing#documents")
+    try:
+        await documents.attach_to_application(
+            store, user=user, application_id=application_id, kind=kind,
+            content=await upload.read(), limits=limits,
+        )  # fmt: skip
+    except AggregateNotFoundError:
+        raise NotFoundException from None
+    except DomainError as error:
+        return see_other(f"{back}?document={error.code}#documents")
+    return see_other(f"{back}?document=attached#documents")

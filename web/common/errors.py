@@ -217,6 +217,8 @@ def on_domain_error(request: Request[Any, Any, Any], exc: Exception) -> Response
         extra["field"] = field
     if isinstance(rule := getattr(exc, "rule", None), str):
         extra["rule"] = rule
+    if isinstance(kinds := getattr(exc, "kinds", None), tuple):  # the missing documents
+        extra["kinds"] = list(kinds)
     return problem(request, status, str(exc), code=code, **extra)
 
 

@@ -12,23 +12,25 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from litestar import Request, Response, Router, get, post
-from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect
 
 from domain.documents import SIGNED_AGREEMENT
-from domain.errors import DomainError
 from service import correspondence, documents, letters
 from service.accounts import OFFICER, User
-from service.repository import AggregateNotFoundError
 from service.store import EventStore
 from web.common import document_words as words
 from web.common.auth import requires_login, requires_role
-from web.common.downloads import attachment, letter_response, limits_of, upload_limit
-from web.common.views import see_other
-from web.pages.portal.documents import form_of, notice_of
+from web.common.downloads import (
+    attach_from_page,
+    attachment,
+    letter_response,
+    limits_of,
+    upload_limit,
+)
+from web.pages.portal.documents import chosen, form_of, notice_of
 
 if TYPE_CHECKING:
     from service.settings import Settings
@@ -119,18 +121,9 @@ def committee_document_routes(settings: Settings) -> Router:
     ) -> Redirect:
         """Back to the file's documents, with the outcome in the query string."""
         data = await form_of(request)
-        upload = data.get("file")
-        if not isinstance(upload, UploadFile) or not upload.filename:
-            return see_other(f"/committee/files/{application_id}?document=missing#documents")
-        try:
-            await documents.attach_to_application(
-                store, user=user, application_id=application_id, kind=SIGNED_AGREEMENT,
-                content=await upload.read(), limits=limits,
-            )  # fmt: skip
-        except AggregateNotFoundError:
-            raise NotFoundException from None
-        except DomainError as error:
-            return see_other(f"/committee/files/{application_id}?document={error.code}#documents")
-        return see_other(f"/committee/files/{application_id}?document=attached#documents")
+        return await attach_from_page(
+            store, user, application_id, upload=chosen(data, "file"), kind=SIGNED_AGREEMENT,
+            limits=limits, back=f"/committee/files/{application_id}",
+        )  # fmt: skip
 
     return Router(path="/", route_handlers=[attach_signed_agreement])

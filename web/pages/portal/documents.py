@@ -31,7 +31,7 @@ from service.repository import AggregateNotFoundError
 from service.store import EventStore
 from web.common import document_words as words
 from web.common.auth import requires_role
-from web.common.downloads import limits_of, upload_limit
+from web.common.downloads import attach_from_page, limits_of, upload_limit
 from web.common.views import see_other
 
 if TYPE_CHECKING:
@@ -82,7 +82,9 @@ def documents_key(form: Form) -> UUID:
         return key
 
 
-def _chosen(data: Mapping[str, Any], name: str) -> UploadFile | None:
+def chosen(data: Mapping[str, Any], name: str) -> UploadFile | None:
+    """The file chosen in the form's ``name`` field, if one was (a browser sends an empty part
+    for a file input left alone)."""
     value = data.get(name)
     if isinstance(value, list):
         value = value[0] if value else None
@@ -111,7 +113,7 @@ async def keep_uploads(
     key, limits = documents_key(form), limits_of(settings)
     kinds = [r.kind for r in required]
     for kind in kinds:
-        upload = _chosen(data, f"doc_{kind}")
+        upload = chosen(data, f"doc_{kind}")
         if upload is None:
             continue
         try:
@@ -159,19 +161,11 @@ def portal_document_routes(settings: Settings) -> Router:
     ) -> Redirect:
         """Attach a file to one of the investor's files; back to the file with the outcome."""
         data = await form_of(request)
-        upload, kind = _chosen(data, "file"), str(data.get("kind") or rules.OTHER)
-        if upload is None:
-            return see_other(f"/my/files/{application_id}?document=missing#documents")
-        try:
-            await documents.attach_to_application(
-                store, user=user, application_id=application_id, kind=kind,
-                content=await upload.read(), limits=limits,
-            )  # fmt: skip
-        except AggregateNotFoundError:
-            raise NotFoundException from None
-        except DomainError as error:
-            return see_other(f"/my/files/{application_id}?document={error.code}#documents")
-        return see_other(f"/my/files/{application_id}?document=attached#documents")
+        return await attach_from_page(
+            store, user, application_id, upload=chosen(data, "file"),
+            kind=str(data.get("kind") or rules.OTHER), limits=limits,
+            back=f"/my/files/{application_id}",
+        )  # fmt: skip
 
     @post("/files/{application_id:uuid}/reply", request_max_body_size=upload_limit(settings))
     async def reply(
@@ -182,7 +176,7 @@ def portal_document_routes(settings: Settings) -> Router:
     ) -> Redirect:
         """Answer the committee's question with a message and, optionally, a file."""
         data = await form_of(request)
-        message, upload = str(data.get("message") or "").strip(), _chosen(data, "file")
+        message, upload = str(data.get("message") or "").strip(), chosen(data, "file")
         try:
             if upload is not None:
                 await correspondence.reply_with_document(
