@@ -45,6 +45,9 @@ def iso_utc(instant: dt.datetime) -> str:
 
 
 def _plain(value: Any) -> Any:
+    kind = type(value)
+    if kind is str or kind is int or value is None:  # most fields: nothing to convert
+        return value
     if isinstance(value, dt.datetime):
         return iso_utc(value)
     if isinstance(value, bool) or value is None or isinstance(value, int | str):

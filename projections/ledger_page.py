@@ -4,8 +4,8 @@ A page's events are folded in Python over the rows they touch: the parties of th
 applications and every envelope's balance (read with one statement each), and the chain's head.
 Each decision, agreement, tranche, cancellation or release becomes an entry hashed onto the one
 before it, exactly as one event at a time would have made it (same seq, same balance after it,
-same hash); the new entries are written with one ``INSERT ... SELECT FROM unnest(...)`` and the
-parties and balances with one upsert each. The chain is append-only: a page only ever adds
+same hash); the new entries are written with one ``INSERT`` and the parties and balances with one
+upsert each, every table's rows as one JSON parameter (:mod:`projections.page_sql`). The chain is append-only: a page only ever adds
 entries after the head it read, inside the caller's transaction with the tracking row.
 """
 
@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Final
 
 from domain.reference import SOLE_TRADER
+from projections import page_sql
 from projections.chain import GENESIS, content_of, entry_hash
 
 if TYPE_CHECKING:
@@ -45,24 +46,21 @@ LOAD_PARTIES: Final = (
 )
 LOAD_BALANCES: Final = "SELECT envelope_id, balance_centimes FROM ledger_balances"
 LOAD_HEAD: Final = "SELECT seq, entry_hash FROM ledger_entries ORDER BY seq DESC LIMIT 1"
-UPSERT_PARTIES: Final = """
-INSERT INTO ledger_parties (application_id, envelope_id, org_kind, org_name, sector, province,
-    funded_centimes)
-SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[],
-    $7::bigint[])
-ON CONFLICT (application_id) DO UPDATE SET funded_centimes = excluded.funded_centimes
-"""
-UPSERT_BALANCES: Final = """
-INSERT INTO ledger_balances (envelope_id, balance_centimes)
-SELECT * FROM unnest($1::uuid[], $2::bigint[])
-ON CONFLICT (envelope_id) DO UPDATE SET balance_centimes = excluded.balance_centimes
-"""
-INSERT_ENTRIES: Final = f"""
-INSERT INTO ledger_entries ({", ".join(ENTRY_COLUMNS)})
-SELECT * FROM unnest($1::bigint[], $2::text[], $3::uuid[], $4::uuid[], $5::text[], $6::text[],
-    $7::text[], $8::text[], $9::bigint[], $10::bigint[], $11::timestamptz[], $12::text[],
-    $13::text[])
-"""
+PARTY_TYPES: Final = ("uuid", "uuid", "text", "text", "text", "text", "bigint")
+ENTRY_TYPES: Final = ("bigint", "text", "uuid", "uuid", "text", "text", "text", "text", "bigint",
+                      "bigint", "timestamptz", "text", "text")  # fmt: skip
+UPSERT_PARTIES: Final = page_sql.insert(
+    "ledger_parties", dict(zip(PARTY_COLUMNS, PARTY_TYPES, strict=True)), "application_id",
+    ("funded_centimes",),
+)  # fmt: skip
+UPSERT_BALANCES: Final = page_sql.insert(
+    "ledger_balances", {"envelope_id": "uuid", "balance_centimes": "bigint"}, "envelope_id",
+    ("balance_centimes",),
+)  # fmt: skip
+#: Append-only: a page only adds entries after the head it read (a clash is an error).
+INSERT_ENTRIES: Final = page_sql.insert(
+    "ledger_entries", dict(zip(ENTRY_COLUMNS, ENTRY_TYPES, strict=True))
+)
 
 Row = dict[str, Any]
 
@@ -86,7 +84,7 @@ class Fold:
         self.prev: str = head["entry_hash"] if head else GENESIS
         self.touched_parties: set[UUID] = set()
         self.touched_balances: set[UUID] = set()
-        self.entries: list[tuple[Any, ...]] = []
+        self.entries: list[Row] = []
 
     def apply(self, topic: str, e: Any) -> None:
         """One event's effect, as the per-event handlers had it."""
@@ -145,7 +143,7 @@ class Fold:
             "balance_centimes": balance, "occurred_at": e.timestamp,
         }  # fmt: skip
         digest = entry_hash(self.prev, content_of(row))
-        self.entries.append((*row.values(), self.prev, digest))
+        self.entries.append(row | {"prev_hash": self.prev, "entry_hash": digest})
         self.prev = digest
 
 
@@ -166,13 +164,12 @@ async def apply_page(
         fold.apply(n.topic, e)
     if fold.touched_parties:
         rows = [fold.parties[a] for a in sorted(fold.touched_parties)]
-        await conn.execute(UPSERT_PARTIES, *_columns(rows, PARTY_COLUMNS))
+        await conn.execute(UPSERT_PARTIES, page_sql.rows_json(rows))
     if fold.touched_balances:
-        ids = sorted(fold.touched_balances)
-        await conn.execute(UPSERT_BALANCES, ids, [fold.balances[i] for i in ids])
+        balances = [
+            {"envelope_id": i, "balance_centimes": fold.balances[i]}
+            for i in sorted(fold.touched_balances)
+        ]
+        await conn.execute(UPSERT_BALANCES, page_sql.rows_json(balances))
     if fold.entries:
-        await conn.execute(INSERT_ENTRIES, *(list(c) for c in zip(*fold.entries, strict=True)))
-
-
-def _columns(rows: Sequence[Row], columns: Sequence[str]) -> list[list[Any]]:
-    return [[r[c] for r in rows] for c in columns]
+        await conn.execute(INSERT_ENTRIES, page_sql.rows_json(fold.entries))
