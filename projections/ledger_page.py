@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from domain.reference import SOLE_TRADER
 from projections import page_sql
-from projections.chain import GENESIS, content_of, entry_hash
+from projections.chain import GENESIS, row_hash
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -142,7 +142,7 @@ class Fold:
             "province": party["province"], "amount_centimes": amount,
             "balance_centimes": balance, "occurred_at": e.timestamp,
         }  # fmt: skip
-        digest = entry_hash(self.prev, content_of(row))
+        digest = row_hash(self.prev, row)
         self.entries.append(row | {"prev_hash": self.prev, "entry_hash": digest})
         self.prev = digest
 
