@@ -19,7 +19,7 @@ from collections import defaultdict
 from typing import TYPE_CHECKING, Any, Final
 
 from projections import page_sql
-from projections.status import AMENDED, ASSIGNED
+from projections.status import AMENDED, ASSIGNED, move
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -142,19 +142,6 @@ WHERE f.application_id = x.application_id
 Row = dict[str, Any]
 #: The event's kind (class name) per topic, computed once rather than per event.
 KIND: Final = {topic: topic.rpartition(":")[2] for topic in TOPICS}
-
-
-def move(row: Row, new: str | None) -> None:
-    """Change a file's status as ``projections.status.SET_STATUS`` does in SQL."""
-    old, before = row["status"], row["before_request"]
-    if new == "information_requested":
-        row["before_request"] = old
-    if new == AMENDED:
-        row["status"] = before
-    elif new == ASSIGNED:
-        row["status"] = "in_review" if old == "submitted" else old
-    elif new is not None:
-        row["status"] = new
 
 
 def submitted(e: Any) -> Row:
