@@ -17,12 +17,16 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from json.encoder import encode_basestring
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
 GENESIS = "0" * 64
+#: JSON string quoting as ``json.dumps(..., ensure_ascii=False)`` does it (the C function).
+_quote = encode_basestring
 #: The fields of an entry that are hashed, in the ledger table and in exports.
 CONTENT_FIELDS = (
     "seq",
@@ -45,6 +49,9 @@ def iso_utc(instant: dt.datetime) -> str:
 
 
 def _plain(value: Any) -> Any:
+    kind = type(value)
+    if kind is str or kind is int or value is None:  # most fields: nothing to convert
+        return value
     if isinstance(value, dt.datetime):
         return iso_utc(value)
     if isinstance(value, bool) or value is None or isinstance(value, int | str):
@@ -67,11 +74,48 @@ def entry_hash(prev_hash: str, content: Mapping[str, Any]) -> str:
     return hashlib.sha256(bytes.fromhex(prev_hash) + canonical_json(content)).hexdigest()
 
 
+def row_hash(prev_hash: str, row: Mapping[str, Any]) -> str:
+    """``entry_hash(prev_hash, content_of(row))``, several times faster for the usual row.
+
+    A rebuild hashes every entry of the ledger one after the other, so this writes the
+    canonical JSON of a row whose fields have their usual types (ints, strings, UUIDs, an aware
+    instant) directly, keys in sorted order, and leaves any other row to the general path.
+    ``tests/unit/projections/test_scoring_and_chain.py`` holds both to the same bytes.
+    """
+    text = _usual_canonical(row)
+    if text is None:
+        return entry_hash(prev_hash, content_of(row))
+    return hashlib.sha256(bytes.fromhex(prev_hash) + text.encode()).hexdigest()
+
+
+def _usual_canonical(row: Mapping[str, Any]) -> str | None:
+    ints = (row["amount_centimes"], row["balance_centimes"], row["seq"])
+    ids = (row["application_id"], row["envelope_id"])
+    texts = (row["kind"], row["org_kind"], row["province"], row["sector"])
+    name, instant = row["org_name"], row["occurred_at"]
+    if (
+        any(type(v) is not int for v in ints)
+        or not all(isinstance(v, UUID) for v in ids)  # asyncpg's subclass, too: str() as _plain
+        or any(type(v) is not str for v in texts)
+        or not (name is None or type(name) is str)
+        or type(instant) is not dt.datetime
+    ):
+        return None
+    quote = _quote
+    return (
+        f'{{"amount_centimes":{ints[0]},"application_id":"{ids[0]}",'
+        f'"balance_centimes":{ints[1]},"envelope_id":"{ids[1]}","kind":{quote(texts[0])},'
+        f'"occurred_at":"{iso_utc(instant)}","org_kind":{quote(texts[1])},'
+        f'"org_name":{"null" if name is None else quote(name)},"province":{quote(texts[2])},'
+        f'"sector":{quote(texts[3])},"seq":{ints[2]}}}'
+    )
+
+
 def verify_chain(rows: Iterable[Mapping[str, Any]]) -> Mapping[str, Any] | None:
     """Recompute the chain over rows in ``seq`` order; the first bad row, or None if all hold."""
     prev = GENESIS
     for row in rows:
-        if row["prev_hash"] != prev or row["entry_hash"] != entry_hash(prev, content_of(row)):
+        if row["prev_hash"] != prev or row["entry_hash"] != row_hash(prev, row):
             return row
         prev = row["entry_hash"]
     return None

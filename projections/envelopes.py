@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 from uuid import UUID
 
+from projections import page_sql
 from projections.projection import Projection
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     import asyncpg
 
     from service.store import LogNotification
@@ -25,16 +28,6 @@ CREATE TABLE envelope_status (
     closed_at           timestamptz
 );
 """
-OPEN = """
-INSERT INTO envelope_status (envelope_id, name, currency, total_centimes, opened_at)
-VALUES ($1, $2, $3, $4, $5)
-"""
-MOVE = """
-UPDATE envelope_status
-SET reserved_centimes = reserved_centimes + $2, disbursed_centimes = disbursed_centimes + $3
-WHERE envelope_id = $1
-"""
-CLOSE = "UPDATE envelope_status SET closed_at = $2 WHERE envelope_id = $1"
 SELECT = """
 SELECT envelope_id, name, currency, total_centimes, reserved_centimes, disbursed_centimes,
        total_centimes - reserved_centimes - disbursed_centimes AS remaining_centimes,
@@ -70,24 +63,51 @@ async def envelope(pool: asyncpg.Pool, envelope_id: UUID) -> EnvelopeStatus | No
     return EnvelopeStatus(**dict(row)) if row else None
 
 
-async def _opened(conn: asyncpg.Connection, e: Any, n: LogNotification) -> None:
-    await conn.execute(OPEN, e.originator_id, e.name, e.currency, e.total_centimes, e.timestamp)
+E: Final = "grants.envelope:"
+#: Each movement's change to (reserved, disbursed), in sign per centime of the event's amount.
+MOVES: Final = {"FundsReserved": (1, 0), "FundsReleased": (-1, 0), "TrancheDisbursed": (-1, 1)}
+COLUMNS: Final = {
+    "envelope_id": "uuid", "name": "text", "currency": "text", "total_centimes": "bigint",
+    "reserved_centimes": "bigint", "disbursed_centimes": "bigint",
+    "opened_at": "timestamptz", "closed_at": "timestamptz",
+}  # fmt: skip
+LOAD: Final = (
+    f"SELECT {', '.join(COLUMNS)} FROM envelope_status WHERE envelope_id = ANY($1::uuid[])"
+)
+UPSERT: Final = page_sql.insert("envelope_status", COLUMNS, "envelope_id", tuple(COLUMNS)[1:])
 
 
-async def _reserved(conn: asyncpg.Connection, e: Any, n: LogNotification) -> None:
-    await conn.execute(MOVE, e.originator_id, e.amount_centimes, 0)
+def _fold(rows: dict[UUID, dict[str, Any]], kind: str, e: Any) -> bool:
+    """One event's effect on the rows; False when its envelope is unknown (nothing changes)."""
+    envelope = e.originator_id
+    if kind == "Opened":
+        rows[envelope] = {
+            "envelope_id": envelope, "name": e.name, "currency": e.currency,
+            "total_centimes": e.total_centimes, "reserved_centimes": 0,
+            "disbursed_centimes": 0, "opened_at": e.timestamp, "closed_at": None,
+        }  # fmt: skip
+        return True
+    row = rows.get(envelope)
+    if row is None:  # as an UPDATE of a missing row
+        return False
+    if kind == "Closed":
+        row["closed_at"] = e.timestamp
+    else:
+        reserved, disbursed = MOVES[kind]
+        row["reserved_centimes"] += reserved * e.amount_centimes
+        row["disbursed_centimes"] += disbursed * e.amount_centimes
+    return True
 
 
-async def _released(conn: asyncpg.Connection, e: Any, n: LogNotification) -> None:
-    await conn.execute(MOVE, e.originator_id, -e.amount_centimes, 0)
-
-
-async def _disbursed(conn: asyncpg.Connection, e: Any, n: LogNotification) -> None:
-    await conn.execute(MOVE, e.originator_id, -e.amount_centimes, e.amount_centimes)
-
-
-async def _closed(conn: asyncpg.Connection, e: Any, n: LogNotification) -> None:
-    await conn.execute(CLOSE, e.originator_id, e.timestamp)
+async def _apply_page(
+    conn: asyncpg.Connection, events: Sequence[tuple[Any, LogNotification]], *, settle: bool
+) -> None:
+    """One read of the page's envelopes, their movements folded in order, one upsert."""
+    ids = list({e.originator_id for e, _ in events})
+    rows = {r["envelope_id"]: dict(r) for r in await conn.fetch(LOAD, ids)}
+    touched = {e.originator_id for e, n in events if _fold(rows, n.topic.rpartition(":")[2], e)}
+    if touched:
+        await conn.execute(UPSERT, page_sql.rows_json([rows[i] for i in sorted(touched)]))
 
 
 PROJECTION = Projection(
@@ -96,11 +116,7 @@ PROJECTION = Projection(
     tables=("envelope_status",),
     ddl=DDL,
     critical=True,  # money and the public ledger: stop on an unknown event, never skip it
-    handlers={
-        "grants.envelope:Opened": _opened,
-        "grants.envelope:FundsReserved": _reserved,
-        "grants.envelope:FundsReleased": _released,
-        "grants.envelope:TrancheDisbursed": _disbursed,
-        "grants.envelope:Closed": _closed,
-    },
+    # a page at a time: one read, one write (statements above)
+    page_topics=frozenset({E + "Opened", E + "Closed", *(E + k for k in MOVES)}),
+    apply_page=_apply_page,
 )

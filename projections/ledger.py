@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from domain.reference import SOLE_TRADER
-from projections.chain import GENESIS, content_of, entry_hash, verify_chain
+from projections import ledger_page
+from projections.chain import GENESIS, verify_chain
 from projections.projection import Projection
 from projections.transparency import check_rebuilt, rebuild_refused
 
@@ -21,7 +21,6 @@ if TYPE_CHECKING:
 
     import asyncpg
 
-    from service.store import LogNotification
 
 DDL = """
 CREATE TABLE ledger_parties (
@@ -53,23 +52,7 @@ CREATE TABLE ledger_entries (
     entry_hash       text        NOT NULL UNIQUE
 );
 """
-INSERT_PARTY = """
-INSERT INTO ledger_parties (application_id, envelope_id, org_kind, org_name, sector, province)
-VALUES ($1, $2, $3, $4, $5, $6)
-"""
-SET_FUNDED = "UPDATE ledger_parties SET funded_centimes = $2 WHERE application_id = $1"
-OPEN_BALANCE = "INSERT INTO ledger_balances (envelope_id, balance_centimes) VALUES ($1, $2)"
-MOVE_BALANCE = """
-UPDATE ledger_balances SET balance_centimes = balance_centimes + $2 WHERE envelope_id = $1
-RETURNING balance_centimes
-"""
-SELECT_PARTY = "SELECT * FROM ledger_parties WHERE application_id = $1"
 SELECT_HEAD = "SELECT seq, entry_hash FROM ledger_entries ORDER BY seq DESC LIMIT 1"
-INSERT_ENTRY = """
-INSERT INTO ledger_entries (seq, kind, application_id, envelope_id, org_kind, org_name, sector,
-    province, amount_centimes, balance_centimes, occurred_at, prev_hash, entry_hash)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-"""
 COLUMNS = (
     "seq, kind, application_id, envelope_id, org_kind, org_name, sector, province, "
     "amount_centimes, balance_centimes, occurred_at, prev_hash, entry_hash"
@@ -109,72 +92,6 @@ async def verify(pool: asyncpg.Pool) -> Mapping[str, Any] | None:
         return verify_chain([r async for r in rows])
 
 
-async def _append(
-    conn: asyncpg.Connection, kind: str, party: Mapping[str, Any], amount: int, e: Any, move: int
-) -> None:
-    balance = await conn.fetchval(MOVE_BALANCE, party["envelope_id"], move)
-    last = await conn.fetchrow(SELECT_HEAD)
-    seq, prev = (last["seq"] + 1, last["entry_hash"]) if last else (1, GENESIS)
-    row = {
-        "seq": seq,
-        "kind": kind,
-        "application_id": party["application_id"],
-        "envelope_id": party["envelope_id"],
-        "org_kind": party["org_kind"],
-        "org_name": party["org_name"],
-        "sector": party["sector"],
-        "province": party["province"],
-        "amount_centimes": amount,
-        "balance_centimes": balance,
-        "occurred_at": e.timestamp,
-    }
-    digest = entry_hash(prev, content_of(row))
-    await conn.execute(INSERT_ENTRY, *row.values(), prev, digest)
-
-
-async def _opened(conn: asyncpg.Connection, e: Any, n: LogNotification) -> None:
-    await conn.execute(OPEN_BALANCE, e.originator_id, e.total_centimes)
-
-
-async def _submitted(conn: asyncpg.Connection, e: Any, n: LogNotification) -> None:
-    sole = e.applicant_kind == SOLE_TRADER
-    name = None if sole else e.company_name
-    await conn.execute(
-        INSERT_PARTY, e.originator_id, e.envelope_id, e.applicant_kind, name, e.sector, e.province
-    )
-
-
-async def _party(conn: asyncpg.Connection, e: Any) -> asyncpg.Record:
-    return await conn.fetchrow(SELECT_PARTY, e.originator_id)
-
-
-async def _funded(conn: asyncpg.Connection, e: Any, n: LogNotification) -> None:
-    await conn.execute(SET_FUNDED, e.originator_id, e.amount_centimes)
-    party = await _party(conn, e)
-    await _append(conn, "funding_decision", party, e.amount_centimes, e, -e.amount_centimes)
-
-
-async def _agreement(conn: asyncpg.Connection, e: Any, n: LogNotification) -> None:
-    party = await _party(conn, e)
-    await _append(conn, "agreement", party, party["funded_centimes"], e, 0)
-
-
-async def _tranche(conn: asyncpg.Connection, e: Any, n: LogNotification) -> None:
-    # a tranche moves money from reserved to disbursed: the free balance does not change
-    await _append(conn, "tranche", await _party(conn, e), e.amount_centimes, e, 0)
-
-
-async def _cancelled(conn: asyncpg.Connection, e: Any, n: LogNotification) -> None:
-    released = e.released_centimes
-    await _append(conn, "cancellation", await _party(conn, e), released, e, released)
-
-
-async def _completed(conn: asyncpg.Connection, e: Any, n: LogNotification) -> None:
-    if e.released_centimes:
-        party = await _party(conn, e)
-        await _append(conn, "release", party, e.released_centimes, e, e.released_centimes)
-
-
 PROJECTION = Projection(
     name="ledger",
     version=1,
@@ -184,13 +101,7 @@ PROJECTION = Projection(
     # what was published stays: a rebuild that would not extend it is refused
     guard=check_rebuilt,
     refused=rebuild_refused,
-    handlers={
-        "grants.envelope:Opened": _opened,
-        "grants.application:Submitted": _submitted,
-        "grants.application:Funded": _funded,
-        "grants.application:AgreementSigned": _agreement,
-        "grants.application:TrancheDisbursed": _tranche,
-        "grants.application:Cancelled": _cancelled,
-        "grants.application:Completed": _completed,
-    },
+    # a page at a time, a few statements per page (projections.ledger_page)
+    page_topics=ledger_page.TOPICS,
+    apply_page=ledger_page.apply_page,
 )

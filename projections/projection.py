@@ -119,6 +119,23 @@ class HandlerError(RuntimeError):
         )
 
 
+class DecodedPage:
+    """A page of the log whose events are decoded at most once, however many projections
+    read them: a rebuild of several projections shares one per page."""
+
+    def __init__(self, page: Sequence[LogNotification], mapper: Mapper[Any]) -> None:
+        self.page = page
+        self.mapper = mapper
+        self._events: list[Any] = [None] * len(page)
+
+    def event(self, index: int) -> Any:
+        """The domain event of ``page[index]``, decoded on first use."""
+        event = self._events[index]
+        if event is None:
+            event = self._events[index] = self.mapper.to_domain_event(self.page[index])
+        return event
+
+
 async def apply_events(
     conn: asyncpg.Connection,
     projection: Projection,
@@ -126,16 +143,19 @@ async def apply_events(
     mapper: Mapper[Any],
     *,
     settle: bool = True,
+    decoded: DecodedPage | None = None,
 ) -> int:
     """Run the handlers over a page inside the caller's transaction; return how many were skipped.
 
     Events of a topic the projection has no handler for are skipped (and never decoded), except
     that a critical projection refuses to skip a topic nobody knows (:class:`UnknownTopicError`).
+    ``decoded`` (of this same page) lends events another projection already decoded.
     """
+    decoded = decoded or DecodedPage(page, mapper)
     if projection.apply_page is not None:
-        return await _apply_set_based(conn, projection, projection.apply_page, page, mapper, settle)
+        return await _apply_set_based(conn, projection, projection.apply_page, decoded, settle)
     skipped = 0
-    for notification in page:
+    for index, notification in enumerate(page):
         handler = projection.handlers.get(notification.topic)
         if handler is None:
             if projection.critical and not is_known_topic(notification.topic):
@@ -144,7 +164,7 @@ async def apply_events(
             skipped += 1
             continue
         try:
-            await handler(conn, mapper.to_domain_event(notification), notification)
+            await handler(conn, decoded.event(index), notification)
         except Exception as error:
             # The database being away, busy or in failover (read-only) is not the handler's
             # fault: the page rolls back and the runner retries it (service.errors).
@@ -158,19 +178,18 @@ async def _apply_set_based(
     conn: asyncpg.Connection,
     projection: Projection,
     apply_page: PageHandler,
-    page: Sequence[LogNotification],
-    mapper: Mapper[Any],
+    decoded: DecodedPage,
     settle: bool,
 ) -> int:
     events = []
-    for notification in page:
+    for index, notification in enumerate(decoded.page):
         if notification.topic not in projection.page_topics:
             if projection.critical and not is_known_topic(notification.topic):
                 error = UnknownTopicError(f"unknown event topic {notification.topic!r}")
                 raise HandlerError(projection.name, notification, error)
             continue
         try:
-            events.append((mapper.to_domain_event(notification), notification))
+            events.append((decoded.event(index), notification))
         except Exception as error:
             raise HandlerError(projection.name, notification, error) from error
     if events:
@@ -181,4 +200,4 @@ async def _apply_set_based(
                 raise
             # The page failed as a whole: name its first event, the position the runner stands at.
             raise HandlerError(projection.name, events[0][1], error) from error
-    return len(page) - len(events)
+    return len(decoded.page) - len(events)

@@ -12,7 +12,8 @@ pages by the tracking row's lock, and afterwards it continues from the rebuilt p
 rebuilds of one projection exclude each other with the advisory lock ``rebuild:<name>``.
 
 A set-based projection fills the scratch schema without settling each page (no scores or ranks
-recomputed per page) and settles once, in the swap, with its ``finish``. The swap waits at most
+recomputed per page); its deferred indexes and its ``finish`` run once the scratch tables are
+full, before the swap takes its locks, and ``finish`` again in the swap for the last events. The swap waits at most
 ``SWAP_LOCK_TIMEOUT`` for its locks (a long reader of the live tables holds one); when it cannot
 get them it rolls back and tries again after a pause, from the scratch tables as built so far,
 never from zero.
@@ -25,7 +26,6 @@ rolling deploy an older process meeting newer tables stands by instead of rebuil
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Final
@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, Final
 import asyncpg
 
 from projections import tracking
-from projections.projection import Projection, SwapRefusedError, apply_events
+from projections.projection import DecodedPage, Projection, SwapRefusedError, apply_events
 from service.repository import new_mapper
 from service.store import START, Position
 
@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 
     from eventsourcing.persistence import Mapper
 
-    from service.store import EventStore, LogNotification
+    from service.store import EventStore
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +52,8 @@ LOCK_DDL = "SELECT pg_advisory_xact_lock(hashtext($1))"
 #: How long one swap attempt waits for a lock before it rolls back and tries again.
 SWAP_LOCK_TIMEOUT: Final = "2s"
 SWAP_ATTEMPTS: Final = 30
+#: Events per page of a rebuild.
+PAGE_SIZE: Final = 2000
 #: Errors a swap attempt may meet because of others' locks: retried, the scratch tables kept.
 SWAP_RETRIED: Final = (
     asyncpg.exceptions.LockNotAvailableError,
@@ -136,31 +138,57 @@ async def rebuild(
     projection: Projection,
     *,
     progress: Callable[[int, int], None] | None = None,
-    page_size: int = 2000,
+    page_size: int = PAGE_SIZE,
 ) -> int:
     """Rebuild ``projection`` from the start of the log and swap it in; return events read.
 
     ``progress(read, total)`` is called after every page; ``total`` is the log's size when the
     rebuild started (the log may grow meanwhile).
     """
+    return await rebuild_many(pool, store, [projection], progress=progress, page_size=page_size)
+
+
+async def rebuild_many(
+    pool: asyncpg.Pool,
+    store: EventStore,
+    projections: Sequence[Projection],
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    page_size: int = PAGE_SIZE,
+) -> int:
+    """Rebuild several projections from one read of the log (each page read and decoded once,
+    then applied to each scratch schema in one transaction), then swap each in; return the
+    events read. A refused swap (the ledger's guard) leaves the others swapped and is raised
+    once they are.
+    """
     mapper = new_mapper()
+    ordered = sorted(projections, key=lambda p: p.name)  # one lock order for every rebuild
+    builds = {p.name: _Build() for p in ordered}
     async with pool.acquire() as lock_conn:
-        await lock_conn.execute(LOCK_REBUILD, f"rebuild:{projection.name}")
+        for projection in ordered:
+            await lock_conn.execute(LOCK_REBUILD, f"rebuild:{projection.name}")
         try:
-            await _create_scratch(pool, projection)
+            for projection in ordered:
+                await _create_scratch(pool, projection)
             total = await store.count_after(None)
-            build = _Build()
-            await _build(pool, store, projection, build, mapper, page_size, progress, total)
-            try:
-                await _swap(pool, store, projection, build, mapper, page_size)
-            except SwapRefusedError as error:
-                if projection.refused is not None:
-                    await projection.refused(pool, error)
-                raise
+            await _build(pool, store, ordered, builds, mapper, page_size, progress, total)
+            refused: SwapRefusedError | None = None
+            for projection in ordered:
+                await _prepare_swap(pool, projection)
+                try:
+                    await _swap(pool, store, projection, builds[projection.name], mapper, page_size)
+                except SwapRefusedError as error:
+                    if projection.refused is not None:
+                        await projection.refused(pool, error)
+                    refused = refused or error
+            if refused is not None:
+                raise refused
         finally:
-            await lock_conn.execute(UNLOCK_REBUILD, f"rebuild:{projection.name}")
-    logger.info("projection %s: rebuilt from %d events", projection.name, build.read)
-    return build.read
+            for projection in reversed(ordered):
+                await lock_conn.execute(UNLOCK_REBUILD, f"rebuild:{projection.name}")
+    read = max(b.read for b in builds.values())
+    logger.info("projections %s: rebuilt from %d events", [p.name for p in ordered], read)
+    return read
 
 
 async def _create_scratch(pool: asyncpg.Pool, projection: Projection) -> None:
@@ -175,46 +203,88 @@ async def _create_scratch(pool: asyncpg.Pool, projection: Projection) -> None:
 async def _build(
     pool: asyncpg.Pool,
     store: EventStore,
-    projection: Projection,
-    build: _Build,
+    projections: Sequence[Projection],
+    builds: dict[str, _Build],
     mapper: Mapper[Any],
     page_size: int,
     progress: Callable[[int, int], None] | None,
     total: int,
 ) -> None:
-    """Apply the log into the scratch schema page by page, reading the next page while the
-    current one is applied (the server reads while this process decodes and folds)."""
-    reading = asyncio.ensure_future(store.select_notifications(build.position, page_size))
+    """Apply the log into the scratch schemas page by page, as a pipeline.
+
+    Each page is read once (the next one is read meanwhile) and decoded once for every
+    projection; each projection applies its pages in order on its own connection, one
+    transaction per page, while the next page is read, decoded and applied to the others: this
+    process folds while the server writes. At most two pages are in flight.
+    """
+    lanes: dict[str, asyncio.Future[None]] = {}
+    reading = asyncio.ensure_future(store.select_notifications(START, page_size))
+    read = 0
     try:
         while page := await reading:
             reading = asyncio.ensure_future(
                 store.select_notifications(page[-1].position, page_size)
             )
-            await _build_page(pool, projection, build, mapper, page)
-            if progress is not None:
-                progress(build.read, total)
+            decoded, before = DecodedPage(page, mapper), list(lanes.values())
+            for projection in projections:
+                lanes[projection.name] = asyncio.ensure_future(
+                    _lane_page(pool, projection, builds[projection.name], decoded,
+                               lanes.get(projection.name))
+                )  # fmt: skip
+            await asyncio.gather(*before)  # the previous page is in every scratch schema
+            if progress is not None and read:
+                progress(read, total)
+            read += len(page)
+        await asyncio.gather(*lanes.values())
+        if progress is not None:
+            progress(read, total)
     finally:
-        reading.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await reading
+        tasks: list[asyncio.Future[Any]] = [reading, *lanes.values()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
-async def _build_page(
+async def _lane_page(
     pool: asyncpg.Pool,
     projection: Projection,
     build: _Build,
-    mapper: Mapper[Any],
-    page: Sequence[LogNotification],
+    decoded: DecodedPage,
+    previous: asyncio.Future[None] | None,
 ) -> None:
-    """Apply one page into the scratch schema."""
+    """Apply one page into one scratch schema, once the page before it is there."""
+    if previous is not None:
+        await previous
+    page = decoded.page
     async with pool.acquire() as conn, conn.transaction():
         # A crash loses nothing that matters: a rebuild starts from zero. The swap commits
         # synchronously, and only it makes the scratch tables count.
         await conn.execute("SET LOCAL synchronous_commit = off")
         await conn.execute(f'SET LOCAL search_path TO "{scratch_schema(projection)}", public')
-        build.skipped += await apply_events(conn, projection, page, mapper, settle=False)
+        build.skipped += await apply_events(
+            conn, projection, page, decoded.mapper, settle=False, decoded=decoded
+        )
     build.position = page[-1].position
     build.read += len(page)
+
+
+async def _prepare_swap(pool: asyncpg.Pool, projection: Projection) -> None:
+    """Build the deferred indexes and the derived state on the full scratch tables before the
+    swap takes its locks, so that the swap itself only applies the last events.
+
+    No statement timeout here nor in the swap: over a million events the first settle of the
+    queue rewrites every row and took longer than the pool's 15 s (the full benchmark's
+    rebuild failed there); these statements work on the scratch tables only.
+    """
+    if not projection.deferred_ddl and projection.finish is None:
+        return
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("SET LOCAL statement_timeout = 0")
+        await conn.execute(f'SET LOCAL search_path TO "{scratch_schema(projection)}", public')
+        if projection.deferred_ddl:
+            await conn.execute(projection.deferred_ddl)
+        if projection.finish is not None:
+            await projection.finish(conn)
 
 
 async def _swap(
@@ -255,15 +325,14 @@ async def _swap_once(
     schema = scratch_schema(projection)
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute(f"SET LOCAL lock_timeout = '{SWAP_LOCK_TIMEOUT}'")
+        await conn.execute("SET LOCAL statement_timeout = 0")  # see _prepare_swap
         await conn.execute(LOCK_DDL, f"ddl:{projection.name}")
         await tracking.lock(conn, projection.name)
         await conn.execute(f'SET LOCAL search_path TO "{schema}", public')
         while page := await store.select_notifications(build.position, page_size, conn=conn):
             build.skipped += await apply_events(conn, projection, page, mapper, settle=False)
             build.position, build.read = page[-1].position, build.read + len(page)
-        if projection.deferred_ddl:
-            await conn.execute(projection.deferred_ddl)
-        if projection.finish is not None:
+        if projection.finish is not None:  # again, for the events that came in meanwhile
             await projection.finish(conn)
         if projection.guard is not None:
             await projection.guard(conn)

@@ -25,7 +25,7 @@ from projections import (
 )
 from projections.leadership import Leadership
 from projections.projection import Projection
-from projections.rebuild import ensure_tables
+from projections.rebuild import PAGE_SIZE, ensure_tables, rebuild_many
 from projections.rebuild import rebuild as rebuild_projection
 from projections.review_queue import set_policy
 from projections.runner import ProjectionRunner
@@ -172,3 +172,16 @@ async def rebuild(
     """Rebuild the projection ``name`` from the start of the log; return the events read."""
     (projection,) = select([name])
     return await rebuild_projection(pool, store, projection, progress=progress)
+
+
+async def rebuild_together(
+    pool: asyncpg.Pool,
+    store: EventStore,
+    names: Sequence[str] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    *,
+    page_size: int = PAGE_SIZE,
+) -> int:
+    """Rebuild the projections ``names`` (all when None) from one read of the log; return the
+    events read. Each page is read and decoded once for all of them (:func:`rebuild_many`)."""
+    return await rebuild_many(pool, store, select(names), progress=progress, page_size=page_size)

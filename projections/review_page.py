@@ -1,8 +1,8 @@
 """The review queue applied a page at a time: a few statements per page, whatever its size.
 
 A page's events are folded in Python over the rows they touch (read with one statement per
-table), then written back with one ``INSERT ... SELECT FROM unnest(...) ON CONFLICT`` per table:
-one round trip per table instead of one per event. :func:`settle` then stores what depends on
+table), then written back with one ``INSERT ... SELECT FROM json_to_recordset(...) ON CONFLICT``
+per table (:mod:`projections.page_sql`): one round trip per table instead of one per event. :func:`settle` then stores what depends on
 the whole queue (each file's review count, raw mean, reviewer-normalised score, whether it can be
 funded now, its rank and place against the fundable line) with one ``UPDATE`` that rewrites only
 the rows whose values changed, so the committee's pages read stored columns instead of computing
@@ -18,9 +18,8 @@ import json
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any, Final
 
-import msgspec
-
-from projections.status import AMENDED, ASSIGNED
+from projections import page_sql
+from projections.status import AMENDED, ASSIGNED, move
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -64,23 +63,11 @@ REVIEWER_TYPES: Final = ("uuid", "uuid", "boolean", "boolean", "integer", "integ
                          "text")  # fmt: skip
 
 
-def _upsert(table: str, columns: Sequence[str], types: Sequence[str], key: str) -> str:
-    # jsonb travels as text (asyncpg encodes text[]), cast per element after unnest.
-    arrays = ", ".join(f"${i}::{'text' if t == 'jsonb' else t}[]" for i, t in enumerate(types, 1))
-    selected = ", ".join(
-        f"{c}::jsonb" if t == "jsonb" else c for c, t in zip(columns, types, strict=True)
-    )
-    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key)
-    return (
-        f"INSERT INTO {table} ({', '.join(columns)}) SELECT {selected} "
-        f"FROM unnest({arrays}) AS u({', '.join(columns)}) "
-        f"ON CONFLICT ({key}) DO UPDATE SET {updates}"
-    )
-
-
-UPSERT_FILES: Final = _upsert("review_files", FILE_COLUMNS, FILE_TYPES, "application_id")
-UPSERT_REVIEWERS: Final = _upsert(
-    "review_reviewers", REVIEWER_COLUMNS, REVIEWER_TYPES, "application_id, reviewer_id"
+FILES: Final = dict(zip(FILE_COLUMNS, FILE_TYPES, strict=True))
+REVIEWERS: Final = dict(zip(REVIEWER_COLUMNS, REVIEWER_TYPES, strict=True))
+UPSERT_FILES: Final = page_sql.insert("review_files", FILES, "application_id", FILE_COLUMNS[1:])
+UPSERT_REVIEWERS: Final = page_sql.insert(
+    "review_reviewers", REVIEWERS, "application_id, reviewer_id", REVIEWER_COLUMNS[2:]
 )
 LOAD_FILES: Final = (
     f"SELECT {', '.join(FILE_COLUMNS)} FROM review_files WHERE application_id = ANY($1::uuid[])"
@@ -153,22 +140,8 @@ WHERE f.application_id = x.application_id
 """
 
 Row = dict[str, Any]
-_encode = msgspec.json.Encoder().encode
 #: The event's kind (class name) per topic, computed once rather than per event.
 KIND: Final = {topic: topic.rpartition(":")[2] for topic in TOPICS}
-
-
-def move(row: Row, new: str | None) -> None:
-    """Change a file's status as ``projections.status.SET_STATUS`` does in SQL."""
-    old, before = row["status"], row["before_request"]
-    if new == "information_requested":
-        row["before_request"] = old
-    if new == AMENDED:
-        row["status"] = before
-    elif new == ASSIGNED:
-        row["status"] = "in_review" if old == "submitted" else old
-    elif new is not None:
-        row["status"] = new
 
 
 def submitted(e: Any) -> Row:
@@ -259,18 +232,6 @@ def _reviewer_row(record: asyncpg.Record) -> Row:
     return {**record, "scores": json.loads(scores) if scores is not None else None}
 
 
-def _json(value: Any) -> str | None:
-    # jsonb keeps its own key order: no need to sort here (msgspec: several times json's speed).
-    return None if value is None else _encode(value).decode()
-
-
-def _columns(rows: Sequence[Row], columns: Sequence[str], types: Sequence[str]) -> list[list[Any]]:
-    return [
-        [_json(r[c]) if t == "jsonb" else r[c] for r in rows]
-        for c, t in zip(columns, types, strict=True)
-    ]
-
-
 async def apply_page(
     conn: asyncpg.Connection, events: Sequence[tuple[Any, LogNotification]], *, settle: bool
 ) -> None:
@@ -281,10 +242,10 @@ async def apply_page(
         fold.apply(n.topic, e)
     if fold.touched_files:
         rows = [fold.files[a] for a in sorted(fold.touched_files)]
-        await conn.execute(UPSERT_FILES, *_columns(rows, FILE_COLUMNS, FILE_TYPES))
+        await conn.execute(UPSERT_FILES, page_sql.rows_json(rows))
     if fold.touched_reviewers:
         rows = [fold.reviewers[k] for k in sorted(fold.touched_reviewers)]
-        await conn.execute(UPSERT_REVIEWERS, *_columns(rows, REVIEWER_COLUMNS, REVIEWER_TYPES))
+        await conn.execute(UPSERT_REVIEWERS, page_sql.rows_json(rows))
     if fold.envelopes:
         ids = sorted(fold.envelopes)
         await conn.execute(MOVE_ENVELOPES, ids, [fold.envelopes[i] for i in ids])

@@ -8,11 +8,15 @@ it is cancelled. Months are calendar months of the funding decision, in UTC.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
+from projections import page_sql
 from projections.projection import Projection
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from uuid import UUID
+
     import asyncpg
 
     from service.store import LogNotification
@@ -29,15 +33,6 @@ CREATE TABLE statistics_applications (
     cancelled        boolean     NOT NULL DEFAULT false
 );
 """
-SUBMIT = """
-INSERT INTO statistics_applications (application_id, sector, province, submitted_at)
-VALUES ($1, $2, $3, $4)
-"""
-DECIDE = """
-UPDATE statistics_applications SET decided_at = $2, outcome = $3, funded_centimes = $4
-WHERE application_id = $1
-"""
-CANCEL = "UPDATE statistics_applications SET cancelled = true WHERE application_id = $1"
 FUNDED = "outcome = 'funded' AND NOT cancelled"
 BY = """
 SELECT {key} AS key, count(*) AS funded_count, sum(funded_centimes)::bigint AS funded_centimes
@@ -82,20 +77,52 @@ def _days(seconds: Any) -> float | None:
     return None if seconds is None else round(float(seconds) / 86_400, 2)
 
 
-async def _submitted(conn: asyncpg.Connection, e: Any, n: LogNotification) -> None:
-    await conn.execute(SUBMIT, e.originator_id, e.sector, e.province, e.timestamp)
+OUTCOMES: Final = {"Funded": "funded", "Rejected": "rejected", "ScreenedOut": "screened_out"}
+COLUMNS: Final = {
+    "application_id": "uuid", "sector": "text", "province": "text",
+    "submitted_at": "timestamptz", "decided_at": "timestamptz", "outcome": "text",
+    "funded_centimes": "bigint", "cancelled": "boolean",
+}  # fmt: skip
+LOAD: Final = (
+    f"SELECT {', '.join(COLUMNS)} FROM statistics_applications "
+    "WHERE application_id = ANY($1::uuid[])"
+)
+UPSERT: Final = page_sql.insert(
+    "statistics_applications", COLUMNS, "application_id", tuple(COLUMNS)[1:]
+)
 
 
-def _decided(outcome: str) -> Any:
-    async def handle(conn: asyncpg.Connection, e: Any, n: LogNotification) -> None:
+def _fold(rows: dict[UUID, dict[str, Any]], kind: str, e: Any) -> bool:
+    """One event's effect on the rows; False when it changes nothing (its file is unknown)."""
+    app = e.originator_id
+    if kind == "Submitted":
+        rows[app] = {
+            "application_id": app, "sector": e.sector, "province": e.province,
+            "submitted_at": e.timestamp, "decided_at": None, "outcome": None,
+            "funded_centimes": 0, "cancelled": False,
+        }  # fmt: skip
+        return True
+    row = rows.get(app)
+    if row is None:  # as an UPDATE of a missing row
+        return False
+    if kind == "Cancelled":
+        row["cancelled"] = True
+    else:
+        outcome = OUTCOMES[kind]
         amount = e.amount_centimes if outcome == "funded" else 0
-        await conn.execute(DECIDE, e.originator_id, e.timestamp, outcome, amount)
+        row |= {"decided_at": e.timestamp, "outcome": outcome, "funded_centimes": amount}
+    return True
 
-    return handle
 
-
-async def _cancelled(conn: asyncpg.Connection, e: Any, n: LogNotification) -> None:
-    await conn.execute(CANCEL, e.originator_id)
+async def _apply_page(
+    conn: asyncpg.Connection, events: Sequence[tuple[Any, LogNotification]], *, settle: bool
+) -> None:
+    """One read of the page's files, their changes folded in order, one upsert."""
+    apps = list({e.originator_id for e, _ in events})
+    rows = {r["application_id"]: dict(r) for r in await conn.fetch(LOAD, apps)}
+    touched = {e.originator_id for e, n in events if _fold(rows, n.topic.rpartition(":")[2], e)}
+    if touched:
+        await conn.execute(UPSERT, page_sql.rows_json([rows[a] for a in sorted(touched)]))
 
 
 A = "grants.application:"
@@ -104,11 +131,7 @@ PROJECTION = Projection(
     version=1,
     tables=("statistics_applications",),
     ddl=DDL,
-    handlers={
-        A + "Submitted": _submitted,
-        A + "Funded": _decided("funded"),
-        A + "Rejected": _decided("rejected"),
-        A + "ScreenedOut": _decided("screened_out"),
-        A + "Cancelled": _cancelled,
-    },
+    # a page at a time: one read, one write (statements above)
+    page_topics=frozenset({A + "Submitted", A + "Cancelled", *(A + k for k in OUTCOMES)}),
+    apply_page=_apply_page,
 )

@@ -7,7 +7,7 @@ reviewer assignment moves only a just-submitted file into review.
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
 AMENDED: Final = "__amended__"
 ASSIGNED: Final = "__assigned__"
@@ -23,6 +23,20 @@ SET_STATUS: Final = """
             CASE WHEN status = 'submitted' THEN 'in_review' ELSE status END
         ELSE coalesce($2::text, status) END
 """
+
+
+def move(row: dict[str, Any], new: str | None) -> None:
+    """Change a row's ``status`` and ``before_request`` in place as :data:`SET_STATUS` does."""
+    old, before = row["status"], row["before_request"]
+    if new == "information_requested":
+        row["before_request"] = old
+    if new == AMENDED:
+        row["status"] = before
+    elif new == ASSIGNED:
+        row["status"] = "in_review" if old == "submitted" else old
+    elif new is not None:
+        row["status"] = new
+
 
 #: The review queue's stages: the committee's view of a file's status.
 STAGES: Final = {

@@ -73,7 +73,13 @@ REVIEWED_SQL = {
     # key: one of the fixed keyset expressions of KEYS, looked up by the checked sort name
     ("projections/queue_page.py", "PAGE.format(key=KEYS[sort])"),
     # the review queue's constant column lists and types, built once at import
-    ("projections/review_page.py", 'f"INSERT INTO {table} ({\', \'.join(columns)}) SELECT {selected} " f"FROM unnest({arrays}) A'),
+    # page writes: table and column names from each projection's constant dicts, rows as $1
+    ("projections/page_sql.py", 'f"INSERT INTO {table} ({names}) SELECT {names} FROM {recordset(columns)}"'),
+    # page reads: constant column lists of the page modules, ids as $1
+    ("projections/dashboard_page.py", 'f"SELECT {\', \'.join(FILES)} FROM dashboard_files WHERE application_id = ANY($1::uuid[])"'),
+    ("projections/envelopes.py", 'f"SELECT {\', \'.join(COLUMNS)} FROM envelope_status WHERE envelope_id = ANY($1::uuid[])"'),
+    ("projections/ledger_page.py", 'f"SELECT {\', \'.join(PARTY_COLUMNS)} FROM ledger_parties WHERE application_id = ANY($1::uui'),
+    ("projections/statistics.py", 'f"SELECT {\', \'.join(COLUMNS)} FROM statistics_applications " "WHERE application_id = ANY($'),
     ("projections/review_page.py", 'f"SELECT {\', \'.join(FILE_COLUMNS)} FROM review_files WHERE application_id = ANY($1::uuid[]'),
     ("projections/review_page.py", 'f"SELECT {\', \'.join(REVIEWER_COLUMNS)} FROM review_reviewers " "WHERE application_id = ANY'),
     # key: looked up in a fixed dict of column expressions; FUNDED a constant predicate

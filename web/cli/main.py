@@ -118,8 +118,10 @@ def add_projection_commands(commands: Any) -> None:
     projections.add_parser("status", help="position, lag and errors").set_defaults(
         handler=run_projections_status
     )
-    rebuild = projections.add_parser("rebuild", help="rebuild one projection from zero")
-    rebuild.add_argument("name")
+    rebuild = projections.add_parser(
+        "rebuild", help="rebuild projections from zero (several, or all, from one read of the log)"
+    )
+    rebuild.add_argument("name", nargs="+", help="a projection's name, several, or 'all'")
     rebuild.set_defaults(handler=run_projections_rebuild)
     commands.add_parser(
         "check", help="recompute the invariants from the event log (exit 1 on a violation)"
@@ -279,20 +281,23 @@ def run_projections_status(settings: Settings, _args: argparse.Namespace) -> int
 
 
 def run_projections_rebuild(settings: Settings, args: argparse.Namespace) -> int:
-    """Rebuild one projection with a progress line on stderr."""
+    """Rebuild projections with a progress line on stderr (several share one read of the log)."""
     from projections.projection import SwapRefusedError
-    from projections.registry import UnknownProjectionError, rebuild
+    from projections.registry import UnknownProjectionError, rebuild_together
+
+    names = None if args.name == ["all"] else args.name
+    label = " ".join(args.name)
 
     def progress(done: int, total: int) -> None:
-        print(f"\r{args.name}: {done}/{total} events", end="", file=sys.stderr, flush=True)
+        print(f"\r{label}: {done}/{total} events", end="", file=sys.stderr, flush=True)
 
     async def go(pool: Any, store: Any) -> int:
         try:
-            read = await rebuild(pool, store, args.name, progress)
+            read = await rebuild_together(pool, store, names, progress)
         except (UnknownProjectionError, SwapRefusedError) as error:
             print(file=sys.stderr)
             raise CommandError(str(error)) from None
-        print(f"\r{args.name}: rebuilt from {read} events", file=sys.stderr)
+        print(f"\r{label}: rebuilt from {read} events", file=sys.stderr)
         return 0
 
     return _with_store(settings, go)

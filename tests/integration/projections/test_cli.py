@@ -21,3 +21,7 @@ def test_status_and_rebuild_commands(
     assert cli.main(["projections", "status"]) == 0
     assert "ledger" in capsys.readouterr().out
     assert cli.main(["projections", "rebuild", "nope"]) == 2
+    assert cli.main(["projections", "rebuild", "ledger", "statistics"]) == 0
+    assert "ledger statistics: rebuilt from 0 events" in capsys.readouterr().err
+    assert cli.main(["projections", "rebuild", "all"]) == 0
+    assert "all: rebuilt from 0 events" in capsys.readouterr().err

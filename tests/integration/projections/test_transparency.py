@@ -16,6 +16,7 @@ from domain.merkle import leaf_hash, root_of
 from projections import ledger, transparency
 from projections.invariants import check
 from projections.rebuild import rebuild
+from projections.registry import rebuild_together
 from projections.transparency import LedgerDivergedError
 from service import db
 from service.checkpoints import Signer, open_checkpoint
@@ -178,6 +179,20 @@ async def test_a_rebuild_after_tampering_with_a_funding_event_is_refused(
     assert any(f"ledger entry {refused.value.divergence.seq}:" in v for v in report.violations), (
         report.violations
     )
+
+
+async def test_a_rebuild_of_all_refuses_the_tampered_ledger_and_swaps_the_others_in(
+    published: asyncpg.Pool, store: EventStore
+) -> None:
+    before = [dict(r) for r in await published.fetch("SELECT * FROM ledger_entries ORDER BY seq")]
+    await _tamper(published, "alter")
+    await published.execute("DELETE FROM statistics_applications")  # so the swap shows
+    with pytest.raises(LedgerDivergedError):
+        await rebuild_together(published, store, ["statistics", "ledger"], page_size=3)
+    after = [dict(r) for r in await published.fetch("SELECT * FROM ledger_entries ORDER BY seq")]
+    assert after == before  # the old ledger stays served
+    assert await published.fetchval("SELECT count(*) FROM statistics_applications") > 0
+    assert (await transparency.status(published))["consistent"] is False
 
 
 async def test_an_untampered_rebuild_is_swapped_in_and_stays_consistent(

@@ -6,7 +6,18 @@ import datetime as dt
 import hashlib
 from uuid import UUID
 
-from projections.chain import GENESIS, canonical_json, content_of, entry_hash, verify_chain
+from hypothesis import given
+from hypothesis import strategies as st
+
+from projections import chain
+from projections.chain import (
+    GENESIS,
+    canonical_json,
+    content_of,
+    entry_hash,
+    row_hash,
+    verify_chain,
+)
 from projections.scoring import Candidate, Score, fundable_line, normalised_scores, raw_scores
 
 A, B, C = UUID(int=1), UUID(int=2), UUID(int=3)
@@ -74,3 +85,32 @@ def test_verify_chain_names_the_first_rewritten_entry() -> None:
     tampered = {**second, "amount_centimes": 201}
     assert verify_chain([first, tampered, third]) == tampered
     assert verify_chain([first, third]) == third
+
+
+texts = st.text(st.characters(codec="utf-8"), max_size=12)
+ledger_rows = st.fixed_dictionaries({
+    "seq": st.integers(1, 2**62), "kind": texts, "application_id": st.uuids(),
+    "envelope_id": st.uuids(), "org_kind": texts, "org_name": st.none() | texts,
+    "sector": texts, "province": texts, "amount_centimes": st.integers(-(2**63), 2**63),
+    "balance_centimes": st.integers(-(2**63), 2**63),
+    "occurred_at": st.datetimes(timezones=st.timezones()),
+})  # fmt: skip
+
+
+@given(ledger_rows, st.sampled_from([GENESIS, "ab" * 32]))
+def test_the_fast_row_hash_gives_the_documented_hash(row: dict[str, object], prev: str) -> None:
+    assert row_hash(prev, row) == entry_hash(prev, content_of(row))
+
+
+def test_a_row_of_unusual_types_is_hashed_by_the_general_path() -> None:
+    usual = row(1, GENESIS, 100)
+    unusual = {**usual, "application_id": str(A), "amount_centimes": True}
+    assert row_hash(GENESIS, unusual) == entry_hash(GENESIS, content_of(unusual))
+
+
+def test_ids_as_asyncpg_reads_them_take_the_fast_path_to_the_same_hash() -> None:
+    from asyncpg.pgproto.pgproto import UUID as ReadUUID  # what a row or a log notification holds
+
+    read = {**row(1, GENESIS, 100), "application_id": ReadUUID(str(A))}
+    assert chain._usual_canonical(read) is not None
+    assert row_hash(GENESIS, read) == entry_hash(GENESIS, content_of(read))
