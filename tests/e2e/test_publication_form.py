@@ -7,7 +7,14 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from service import investors
-from tests.e2e.api_support import INVESTOR, Api, application_body, open_programme, people
+from tests.e2e.api_support import (
+    INVESTOR,
+    Api,
+    application_body,
+    open_programme,
+    people,
+    with_documents,
+)
 from tests.e2e.test_portal import EN, apply, call_id, field_error, file_id, investor
 
 if TYPE_CHECKING:
@@ -75,15 +82,20 @@ async def test_the_api_takes_the_public_texts_and_names_a_wrong_field(
     body: dict[str, Any] = application_body(world["call_id"])
     public = {"approved": True, "title": "Centre solaire", "summary": "Pompage solaire.",
               "language": "fr", "titles": {"en": "Solar centre"}}  # fmt: skip
-    created = await api.post("/applications", body | {"public": public})
+    # Each submission to the call brings a draft with the call's mandatory documents.
+    created = await api.post("/applications", await with_documents(api, body | {"public": public}))
     assert created.status_code == 201, created.text
     app = await investors.own_application(
         store, investor_id=users[INVESTOR].id, application_id=UUID(created.json()["application_id"])
     )
     assert app is not None
     assert dict(app.publication.titles) == {"fr": "Centre solaire", "en": "Solar centre"}
-    blank = await api.post("/applications", body | {"public": public | {"title": ""}})
+    blank = await api.post(
+        "/applications", await with_documents(api, body | {"public": public | {"title": ""}})
+    )
     assert (blank.status_code, blank.json()["field"]) == (422, "public_title")
-    wrong = await api.post("/applications", body | {"public": public | {"language": "es"}})
+    wrong = await api.post(
+        "/applications", await with_documents(api, body | {"public": public | {"language": "es"}})
+    )
     assert wrong.status_code == 422
     assert [e["field"] for e in wrong.json()["errors"]] == ["public.language"]
