@@ -46,7 +46,8 @@ def main(argv: list[str] | None = None) -> None:
     with http.server(data_dir, http.free_port(), 32, python_args=profiled) as base:
         rate = asyncio.run(load(base, admin, args.clients, args.ops))
     print(f"{args.ops} submissions, {args.clients} clients: {rate:,.0f}/s under the profiler")
-    pstats.Stats(str(out)).sort_stats("cumulative").print_stats(args.top)
+    __import__("shutil").copy(out, "var/last.prof")
+    pstats.Stats(str(out)).sort_stats(*(["tottime"] if __import__("os").environ.get("BY_TOTTIME") else ["cumulative"])).print_stats(args.top)
 
 
 if __name__ == "__main__":

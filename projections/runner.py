@@ -106,11 +106,13 @@ class ProjectionRunner:
                 await self._settle()
             else:
                 self.unsettled = not settle and self.projection.finish is not None
-            await announce(self.pool, self.projection.name)  # wakes the live streams
+            await announce(
+                self.pool, self.projection.name, self.store.feed
+            )  # wakes the live streams
             return len(page)
         if not page and self.unsettled:
             await self._settle()
-            await announce(self.pool, self.projection.name)
+            await announce(self.pool, self.projection.name, self.store.feed)
         return 0
 
     async def _settle(self) -> None:

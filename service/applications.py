@@ -114,7 +114,7 @@ async def submit(
         record_draft_documents(app, list(documents or ()), at)
         return application_id
 
-    return await execute(store, decide, idempotency=("submit", idempotency_key))
+    return await execute(store, decide, idempotency=("submit", idempotency_key), single_write=True)
 
 
 async def _sealed_if_sole_trader(
