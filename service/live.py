@@ -140,12 +140,12 @@ class LiveFeed:
     async def notify(self, pool: asyncpg.Pool, channel: str, payload: str = "") -> None:
         """Send a notification, on the LISTEN connection while there is one: no pool
         connection to take and no reset to run when it goes back (one round trip, not two)."""
-        conn = self._conn
-        if conn is None or conn.is_closed():
-            await pool.execute(NOTIFY_PROJECTION, channel, payload)
-            return
-        async with self._speaking:
-            await conn.execute(NOTIFY_PROJECTION, channel, payload)
+        async with self._speaking:  # the connection is ours until _listen lets it go
+            conn = self._conn
+            if conn is not None and not conn.is_closed():
+                await conn.execute(NOTIFY_PROJECTION, channel, payload)
+                return
+        await pool.execute(NOTIFY_PROJECTION, channel, payload)
 
     def discard(self, waker: Waker) -> None:
         """Stop feeding ``waker``; the last one gone (and no follower), the LISTEN connection
@@ -264,10 +264,11 @@ class LiveFeed:
                             await conn.fetchval(HEARTBEAT, timeout=self.heartbeat_s)
             finally:
                 self._conn = None
-                if not conn.is_closed():
-                    for channel in self.channels:
-                        with contextlib.suppress(*DATABASE_ERRORS):
-                            await conn.remove_listener(channel, self._dispatch)
+                async with self._speaking:  # a notify() may still be speaking on it
+                    if not conn.is_closed():
+                        for channel in self.channels:
+                            with contextlib.suppress(*DATABASE_ERRORS):
+                                await conn.remove_listener(channel, self._dispatch)
 
 
 async def announce(pool: asyncpg.Pool, projection: str, feed: LiveFeed | None = None) -> None:
