@@ -140,11 +140,12 @@ class LiveFeed:
     async def notify(self, pool: asyncpg.Pool, channel: str, payload: str = "") -> None:
         """Send a notification, on the LISTEN connection while there is one: no pool
         connection to take and no reset to run when it goes back (one round trip, not two)."""
-        async with self._speaking:  # the connection is ours until _listen lets it go
-            conn = self._conn
-            if conn is not None and not conn.is_closed():
-                await conn.execute(NOTIFY_PROJECTION, channel, payload)
-                return
+        if not self._speaking.locked():  # busy (a heartbeat, another notify): never queue
+            async with self._speaking:  # the connection is ours until _listen lets it go
+                conn = self._conn
+                if conn is not None and not conn.is_closed():
+                    await conn.execute(NOTIFY_PROJECTION, channel, payload)
+                    return
         await pool.execute(NOTIFY_PROJECTION, channel, payload)
 
     def discard(self, waker: Waker) -> None:
