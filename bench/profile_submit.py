@@ -1,6 +1,6 @@
 """Where an API submission's time goes: ``grants serve`` under cProfile while investors submit.
 
-    python -m bench.profile_submit [--clients 16] [--ops 400] [--top 30]
+    python -m bench.profile_submit [--clients 16] [--ops 400] [--top 30] [--sort tottime]
 
 The server runs in its own process under ``cProfile`` (written when it stops), the load comes
 from ``bench.http``'s clients; prints the functions with the most cumulative time.
@@ -37,6 +37,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--ops", type=int, default=400)
     parser.add_argument("--top", type=int, default=30)
+    parser.add_argument("--sort", default="cumulative", help="pstats key, e.g. tottime")
+    parser.add_argument("--save", type=Path, help="keep the profile (for pstats callers)")
     args = parser.parse_args(argv)
     data_dir = Path(tempfile.mkdtemp(prefix="grants-profile-"))
     atexit.register(shutil.rmtree, data_dir, ignore_errors=True)
@@ -46,7 +48,9 @@ def main(argv: list[str] | None = None) -> None:
     with http.server(data_dir, http.free_port(), 32, python_args=profiled) as base:
         rate = asyncio.run(load(base, admin, args.clients, args.ops))
     print(f"{args.ops} submissions, {args.clients} clients: {rate:,.0f}/s under the profiler")
-    pstats.Stats(str(out)).sort_stats("cumulative").print_stats(args.top)
+    if args.save is not None:
+        shutil.copy(out, args.save)
+    pstats.Stats(str(out)).sort_stats(args.sort).print_stats(args.top)
 
 
 if __name__ == "__main__":

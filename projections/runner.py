@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
 
 logger = logging.getLogger(__name__)
+ASYNC_COMMIT = "SET LOCAL synchronous_commit = off"
 
 
 async def write_page(
@@ -56,7 +57,26 @@ async def write_page(
     """
     if not page:
         return False
-    async with pool.acquire() as conn, conn.transaction():
+    async with pool.acquire() as conn:
+        return await apply_page(conn, projection, page, after, mapper, settle=settle)
+
+
+async def apply_page(
+    conn: asyncpg.Connection,
+    projection: Projection,
+    page: Sequence[LogNotification],
+    after: Position,
+    mapper: Mapper[Any],
+    *,
+    settle: bool = True,
+) -> bool:
+    """:func:`write_page` on a connection the caller holds (the live runner reads the page on
+    it too: one pool connection and one reset per page, not three)."""
+    async with conn.transaction():
+        # A page is derived data, committed with its tracking row: a crash can lose only both
+        # together, and the runner applies them again from the log. So it does not wait for
+        # the WAL flush (the log's own appends still do); the live lag drops by that wait.
+        await conn.execute(ASYNC_COMMIT)
         if await tracking.lock(conn, projection.name) != after:
             return False
         skipped = await apply_events(conn, projection, page, mapper, settle=settle)
@@ -82,6 +102,9 @@ class ProjectionRunner:
     #: start: a runner before this one (another process, or one that crashed) may have left
     #: full pages unsettled, and nothing in the tables says so; one settle at the head is cheap.
     unsettled: bool = True
+    #: Where the projection stands, as this runner last wrote or read it (None: read it). Only
+    #: a hint: a page is applied only if the locked tracking row still stands there.
+    position: Position | None = None
 
     async def step(self) -> int:
         """Apply the next page if there is one; return how many events it held.
@@ -90,28 +113,40 @@ class ProjectionRunner:
         and line: a second at 100,000 files) with the page that reaches the head of the log;
         full pages in a backlog skip it, and the first empty read after them settles.
         """
-        after = await tracking.position(self.pool, self.projection.name)
-        page = await self.store.select_notifications(after, self.page_size)
-        settle = len(page) < self.page_size
-        try:
-            applied = await write_page(
-                self.pool, self.projection, page, after, self.mapper, settle=settle
-            )
-        except HandlerError as error:
-            await tracking.record_error(self.pool, self.projection.name, str(error))
-            raise
+        after = await self._position()
+        async with self.pool.acquire() as conn:
+            page = await self.store.select_notifications(after, self.page_size, conn=conn)
+            settle = len(page) < self.page_size
+            try:
+                applied = bool(page) and await apply_page(
+                    conn, self.projection, page, after, self.mapper, settle=settle
+                )
+            except HandlerError as error:
+                self.position = None
+                await tracking.record_error(self.pool, self.projection.name, str(error))
+                raise
+        self.position = page[-1].position if applied else (after if not page else None)
+        if page and not applied:  # the projection moved under the hint: read where it stands
+            return await self.step()
         if applied:
             self.pages_applied += 1
             if settle and self.unsettled:  # the page handler may see nothing worth settling
                 await self._settle()
             else:
                 self.unsettled = not settle and self.projection.finish is not None
-            await announce(self.pool, self.projection.name)  # wakes the live streams
+            await announce(
+                self.pool, self.projection.name, self.store.feed
+            )  # wakes the live streams
             return len(page)
         if not page and self.unsettled:
             await self._settle()
-            await announce(self.pool, self.projection.name)
+            await announce(self.pool, self.projection.name, self.store.feed)
         return 0
+
+    async def _position(self) -> Position:
+        if self.position is None:
+            self.position = await tracking.position(self.pool, self.projection.name)
+        return self.position
 
     async def _settle(self) -> None:
         finish = self.projection.finish
@@ -172,12 +207,13 @@ class ProjectionRunner:
         name = self.projection.name
         logger.info("projection %s: leading", name)
         self.leading = True
+        self.position = None  # another runner may have led meanwhile
         try:
             await ensure_current(self.pool, self.store, self.projection)
             while not stop.is_set() and await leadership.alive():
                 if await self.step():
                     continue
-                held = await self.store.held_back(await tracking.position(self.pool, name))
+                held = await self.store.held_back(await self._position())
                 await wait_or_stop(stop, waker.wait(held))
         finally:
             self.leading = False

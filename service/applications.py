@@ -132,7 +132,10 @@ async def submit(
         record_draft_documents(app, held, at)
         return application_id
 
-    return await execute(store, decide, idempotency=("submit", idempotency_key))
+    # A draft's files are claimed with their own write, which must commit with the append.
+    return await execute(
+        store, decide, idempotency=("submit", idempotency_key), single_write=claim is None
+    )
 
 
 async def _sealed_if_sole_trader(

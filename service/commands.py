@@ -19,6 +19,7 @@ Every use case is a small ``decide`` function handed to :func:`execute`, which
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 from dataclasses import dataclass, field
@@ -33,7 +34,7 @@ from service.store import ConcurrencyError, EventStore
 from service.transcoder import MsgspecTranscoder
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
+    from collections.abc import AsyncIterator, Awaitable, Callable
     from datetime import datetime
     from uuid import UUID
 
@@ -111,9 +112,19 @@ async def execute(
     *,
     idempotency: tuple[str, str | None] | None = None,
     attempts: int = MAX_ATTEMPTS,
+    single_write: bool = False,
 ) -> R:
-    """Run ``decide`` in a transaction and append what it changed; see the module docstring."""
+    """Run ``decide`` in a transaction and append what it changed; see the module docstring.
+
+    ``single_write``: the append is the command's only write (a submission), so no transaction
+    is opened: ``decide`` reads with one statement each, as it would under READ COMMITTED, and
+    the append is one INSERT, atomic on its own. That spares BEGIN and COMMIT (two of a
+    submission's round trips) and shrinks the append's transaction, which holds back every log
+    reader's fence, to that one statement. An idempotency key still gets a transaction: its
+    row must commit with the append.
+    """
     scope, key = idempotency if idempotency else ("", None)
+    atomic = key is not None or not single_write
     repository = Repository(store)
     metrics.commands += 1
     for attempt in range(attempts):
@@ -122,7 +133,7 @@ async def execute(
             # Jitter spreads out commands that collided, so they do not collide again in step.
             await asyncio.sleep(random.uniform(0, BACKOFF_S * 2**attempt))  # noqa: S311
         try:
-            async with store.transaction() as conn:
+            async with _connection(store, atomic=atomic) as conn:
                 if key is not None:
                     stored = await conn.fetchval(SELECT_KEY, scope, key)
                     if stored is not None:
@@ -155,6 +166,19 @@ async def execute(
                 logger.warning("snapshot skipped: %s", type(error).__name__)
         return result
     raise CommandConflictError("the command kept conflicting with concurrent changes; try again")
+
+
+@contextlib.asynccontextmanager
+async def _connection(store: EventStore, *, atomic: bool) -> AsyncIterator[asyncpg.Connection]:
+    """The command's transaction, or (``atomic`` False) a bare connection, subscribers notified
+    after it was handed back either way."""
+    if atomic:
+        async with store.transaction() as conn:
+            yield conn
+        return
+    async with store.pool.acquire() as conn:
+        yield conn
+    store.notify()
 
 
 async def _record_key(conn: asyncpg.Connection, scope: str, key: str, result: Any) -> None:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import asyncpg
 
+from service import pooled
 from service.embedded import start_embedded
 
 if TYPE_CHECKING:
@@ -145,7 +146,8 @@ async def create_pool(
         max_queries=50_000,
         max_inactive_connection_lifetime=300.0,
         loop=None,
-        connection_class=asyncpg.Connection,
+        connection_class=pooled.Connection,
+        reset=pooled.reset,  # no reset round trip for a connection that holds no session state
         record_class=asyncpg.Record,
         timeout=settings.connect_timeout_s,
         command_timeout=timeout_ms / 1000 + 1 if timeout_ms else None,

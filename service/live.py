@@ -34,6 +34,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 PROJECTIONS_CHANNEL = "grants_projections"
+#: Sessions and accounts that changed (payload: a session's id hash in hex, or ``u<user id>``);
+#: written by triggers (migration 0150) so that every process's session cache forgets them.
+SESSIONS_CHANNEL = "grants_sessions"
 NOTIFY_PROJECTION = "SELECT pg_notify($1, $2)"
 HEARTBEAT = "SELECT 1"
 Mode = Literal["idle", "listening", "polling", "stopped"]
@@ -107,6 +110,11 @@ class LiveFeed:
         self.last_error: str | None = None
         self.backend_pid: int | None = None  # the LISTEN connection's server process
         self._wakers: set[Waker] = set()
+        #: Callbacks given each payload of a channel, and ``None`` whenever notifications may
+        #: have been missed (the feed stopped listening or listens again).
+        self._followers: dict[str, list[Callable[[str | None], None]]] = {}
+        self._conn: asyncpg.Connection | None = None
+        self._speaking = asyncio.Lock()  # one statement at a time on the LISTEN connection
         self._task: asyncio.Task[None] | None = None
         self._listening = asyncio.Event()
 
@@ -123,11 +131,28 @@ class LiveFeed:
         self.start()
         return waker
 
+    def follow(self, channel: str, callback: Callable[[str | None], None]) -> None:
+        """Hand every payload on ``channel`` to ``callback`` (and ``None`` when some may have
+        been missed) for as long as the feed runs; the feed starts and keeps running."""
+        self._followers.setdefault(channel, []).append(callback)
+        self.start()
+
+    async def notify(self, pool: asyncpg.Pool, channel: str, payload: str = "") -> None:
+        """Send a notification, on the LISTEN connection while there is one: no pool
+        connection to take and no reset to run when it goes back (one round trip, not two)."""
+        if not self._speaking.locked():  # busy (a heartbeat, another notify): never queue
+            async with self._speaking:  # the connection is ours until _listen lets it go
+                conn = self._conn
+                if conn is not None and not conn.is_closed():
+                    await conn.execute(NOTIFY_PROJECTION, channel, payload)
+                    return
+        await pool.execute(NOTIFY_PROJECTION, channel, payload)
+
     def discard(self, waker: Waker) -> None:
-        """Stop feeding ``waker``; the last one gone, the LISTEN connection goes back to the pool
-        (a pool being closed waits for every connection it lent)."""
+        """Stop feeding ``waker``; the last one gone (and no follower), the LISTEN connection
+        goes back to the pool (a pool being closed waits for every connection it lent)."""
         self._wakers.discard(waker)
-        if not self._wakers and self._task is not None:
+        if not self._wakers and not self._followers and self._task is not None:
             self._task.cancel()
             self._task = None
             self._set_mode("idle")
@@ -182,14 +207,19 @@ class LiveFeed:
         else:
             self._listening.clear()
 
-    def _dispatch(self, _conn: object, _pid: int, channel: str, _payload: str) -> None:
+    def _dispatch(self, _conn: object, _pid: int, channel: str, payload: str) -> None:
         for waker in list(self._wakers):
             if waker.wants(channel):
                 waker.on_notify()
+        for callback in self._followers.get(channel, ()):
+            callback(payload)
 
     def _wake_all(self) -> None:
         for waker in list(self._wakers):
             waker.on_notify()
+        for callbacks in self._followers.values():
+            for callback in callbacks:
+                callback(None)
 
     async def _run(self) -> None:
         failures = 0
@@ -223,6 +253,7 @@ class LiveFeed:
                 await conn.add_listener(channel, self._dispatch)
             self.connections += 1
             self.backend_pid = conn.get_server_pid()
+            self._conn = conn
             self._set_mode("listening")
             self._wake_all()  # notifications sent while we were not listening are lost
             try:
@@ -230,18 +261,25 @@ class LiveFeed:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(lost.wait(), self.heartbeat_s)
                     if not lost.is_set():  # a silent network cut shows only when we speak
-                        await conn.fetchval(HEARTBEAT, timeout=self.heartbeat_s)
+                        async with self._speaking:
+                            await conn.fetchval(HEARTBEAT, timeout=self.heartbeat_s)
             finally:
-                if not conn.is_closed():
-                    for channel in self.channels:
-                        with contextlib.suppress(*DATABASE_ERRORS):
-                            await conn.remove_listener(channel, self._dispatch)
+                self._conn = None
+                async with self._speaking:  # a notify() may still be speaking on it
+                    if not conn.is_closed():
+                        for channel in self.channels:
+                            with contextlib.suppress(*DATABASE_ERRORS):
+                                await conn.remove_listener(channel, self._dispatch)
 
 
-async def announce(pool: asyncpg.Pool, projection: str) -> None:
-    """Tell every process's feed that ``projection`` moved (after its page committed)."""
+async def announce(pool: asyncpg.Pool, projection: str, feed: LiveFeed | None = None) -> None:
+    """Tell every process's feed that ``projection`` moved (after its page committed); on
+    ``feed``'s LISTEN connection when given (see :meth:`LiveFeed.notify`)."""
     try:
-        await pool.execute(NOTIFY_PROJECTION, PROJECTIONS_CHANNEL, projection)
+        if feed is None:
+            await pool.execute(NOTIFY_PROJECTION, PROJECTIONS_CHANNEL, projection)
+        else:
+            await feed.notify(pool, PROJECTIONS_CHANNEL, projection)
     except DATABASE_ERRORS as error:
         if not is_retryable(error):
             raise

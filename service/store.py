@@ -28,7 +28,7 @@ import asyncpg
 from eventsourcing.persistence import Notification, StoredEvent
 
 from service.errors import ConflictError
-from service.live import PROJECTIONS_CHANNEL, LiveFeed, Waker
+from service.live import PROJECTIONS_CHANNEL, SESSIONS_CHANNEL, LiveFeed, Waker
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Sequence
@@ -147,7 +147,8 @@ class EventStore:
     def feed(self) -> LiveFeed:
         """The process's one LISTEN connection for this store, shared by every subscriber."""
         if self._feed is None:
-            self._feed = LiveFeed(self.pool, (self.channel, PROJECTIONS_CHANNEL))
+            channels = (self.channel, PROJECTIONS_CHANNEL, SESSIONS_CHANNEL)
+            self._feed = LiveFeed(self.pool, channels)
         return self._feed
 
     @contextlib.asynccontextmanager
@@ -340,12 +341,13 @@ class EventStore:
         while self._dirty.is_set():
             self._dirty.clear()
             try:
-                await self.pool.execute(NOTIFY, self.channel)
+                await self.feed.notify(self.pool, self.channel)
             except (asyncpg.PostgresError, OSError, asyncpg.InterfaceError) as error:
                 # Subscribers poll as well, so a lost wake-up only costs them a poll interval.
                 logger.warning("could not notify subscribers: %s", type(error).__name__)
                 return
-            await asyncio.sleep(0.002)  # coalesce a burst of commits into one wake-up
+            # No fixed pause: commits made while this NOTIFY was on its way share the next one
+            # (the round trip itself batches them under load), and a lone commit is not delayed.
 
     async def close(self) -> None:
         """Send a last pending notification, stop the notifier and the live feed."""

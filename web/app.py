@@ -89,6 +89,7 @@ def create_app(settings: Settings, *, database_url: str | None = None) -> Litest
                 await db.migrate(conn)
             app.state.pool = pool
             app.state.store = EventStore(pool)
+            app.state.session_cache = sessions.SessionCache(app.state.store.feed)
             _live_broadcasts(app, pool, app.state.store)
             await registry.ensure_all(pool, settings.policy)
             purger = asyncio.create_task(_purge_sessions(pool))

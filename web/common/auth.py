@@ -54,7 +54,9 @@ def signed_in_user(request: Request[Any, Any, Any]) -> User:
 def requires_role(*roles: str) -> Guard:
     """Guard: a signed-in user past the second factor, holding one of ``roles`` when any are given."""
 
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    # async although it awaits nothing: Litestar runs a sync guard in a worker thread, two
+    # thread hand-offs per request (bench.profile_submit), where this takes microseconds.
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         user: User | None = connection.scope.get("user")
         if user is None:
             raise NotAuthorizedException
@@ -67,7 +69,7 @@ def requires_role(*roles: str) -> Guard:
     return guard
 
 
-def requires_password_step(
+async def requires_password_step(
     connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
 ) -> None:
     """Guard for the second-factor pages: a user who has given their password."""

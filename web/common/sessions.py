@@ -57,6 +57,7 @@ class SessionHandle:
     rotate: bool = False
     end: bool = False
     presented: bool = False
+    wrote: bool = False  # the session's row was written or deleted by this request
 
 
 def cookie_name(settings: Settings) -> str:
@@ -84,13 +85,14 @@ class SessionMiddleware:
             await self.app(scope, receive, send)
             return
         pool = scope["app"].state.pool
+        cache: sessions.SessionCache | None = scope["app"].state.get("session_cache")
         handle = SessionHandle()
         user: User | None = None
         session_id = self._cookie(scope)
         if session_id is not None:
             handle.presented = True
             try:
-                stored = await sessions.load(pool, session_id)
+                stored = await sessions.load(pool, session_id, cache)
             except DATABASE_ERRORS as error:
                 # Never fall back to an anonymous request: the caller may be signed in. A
                 # database that is away or busy is a 503; anything else is a bug (a 500).
@@ -112,6 +114,9 @@ class SessionMiddleware:
         async def send_with_cookie(message: Message) -> None:
             if message["type"] == "http.response.start":
                 cookie = await self._commit(pool, handle, state.get("session"))
+                if cache is not None and session_id is not None and handle.wrote:
+                    # This process sees its own change at once; others by the trigger's notice.
+                    cache.forget(sessions.cache_key(session_id))
                 if cookie:
                     message["headers"] = [*message.get("headers", ()), (b"set-cookie", cookie)]
             await send(message)
@@ -132,6 +137,7 @@ class SessionMiddleware:
 
     async def _commit(self, pool: Any, handle: SessionHandle, data: Any) -> bytes | None:
         data = data if isinstance(data, dict) else {}
+        handle.wrote = handle.end or handle.rotate or data != handle.original or handle.stale
         if handle.end:
             if handle.id:
                 await sessions.delete(pool, handle.id)
