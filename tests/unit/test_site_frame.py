@@ -10,12 +10,20 @@ from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
+from babel.numbers import format_percent
 from hypothesis import example, given
 from hypothesis import strategies as st
 
 from domain.reference import PROVINCES, french_of
 from service.passwords import check_policy, names_the_programme
-from web.common.i18n import LANGUAGES, decimal_mark, format_hundredths, format_mad
+from web.common.i18n import (
+    FORMAT_LOCALES,
+    LANGUAGES,
+    decimal_mark,
+    format_hundredths,
+    format_mad,
+    format_share,
+)
 from web.pages.public import charts
 
 LOCALES = Path(__file__).resolve().parents[2] / "web" / "locales"
@@ -113,6 +121,18 @@ def test_scores_use_the_decimal_mark_of_the_amounts_on_the_same_page(lang: str) 
     mark = decimal_mark(lang)
     assert format_hundredths(7523, lang) == f"75{mark}23"
     assert re.search(rf"234{re.escape(mark)}56", format_mad(123456, lang))
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_share_uses_the_decimal_mark_and_the_percent_pattern_of_the_page(lang: str) -> None:
+    """14.88 % of a grant page reads "14,88 %" in French (it read "14.88 %" on every page)."""
+    shown = format_share(1488, lang)
+    assert f"14{decimal_mark(lang)}88" in shown
+    # The sign where CLDR puts it for the language: Babel's own rendering of a whole percent.
+    assert shown.replace(f"14{decimal_mark(lang)}88", "15") == format_percent(
+        0.15, locale=FORMAT_LOCALES[lang], numbering_system="latn"
+    )
+    assert format_share(3000, lang).startswith("30")  # no ",00"
 
 
 def test_a_password_naming_the_region_is_refused_and_the_page_can_say_why() -> None:

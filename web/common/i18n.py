@@ -13,7 +13,7 @@ from babel import Locale, negotiate_locale
 from babel.dates import format_date, format_datetime, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_currency, format_decimal, get_decimal_symbol
+from babel.numbers import format_currency, format_decimal, format_percent, get_decimal_symbol
 from babel.support import Translations
 from jinja2 import pass_context
 
@@ -154,6 +154,15 @@ def format_hundredths(value: int, language: str) -> str:
     return format_decimal(amount, format="#,##0.00", locale=locale, numbering_system="latn")
 
 
+def format_share(basis_points: int, language: str) -> str:
+    """A share kept in basis points (1 488 -> "14,88 %" / "14.88%"), by the language's CLDR
+    percent pattern, its decimals kept rather than rounded away."""
+    return format_percent(
+        Decimal(basis_points).scaleb(-4), locale=FORMAT_LOCALES[language],
+        decimal_quantization=False, numbering_system="latn",
+    )  # fmt: skip
+
+
 def decimal_mark(language: str) -> str:
     """The decimal mark of the language's amounts ("," in Arabic and French, "." in English)."""
     return str(get_decimal_symbol(FORMAT_LOCALES[language], numbering_system="latn"))
@@ -207,6 +216,7 @@ def install(env: Environment, catalogs: dict[str, Translations]) -> None:
     env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters["mad"] = pass_context(lambda ctx, v: format_mad(v, _language(ctx)))
     env.filters["hundredths"] = pass_context(lambda ctx, v: format_hundredths(v, _language(ctx)))
+    env.filters["share"] = pass_context(lambda ctx, v: format_share(v, _language(ctx)))
     env.globals["decimal_mark"] = pass_context(lambda ctx: decimal_mark(_language(ctx)))
     env.filters["date"] = pass_context(lambda ctx, v: format_day(v, _language(ctx)))
     env.filters["datetime"] = pass_context(lambda ctx, v: format_moment(v, _language(ctx)))
