@@ -237,11 +237,19 @@ def server_answers(host: str, port: int) -> bool:
         return False
 
 
+def bench_environment() -> dict[str, str]:
+    """What ``dev.py bench`` adds to the environment: bench/ builds its worlds with the tests'
+    helpers (``tests.*``), which the installed package leaves out, so the checkout's root goes
+    on the path, wherever the command is run from."""
+    return {"PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+
+
 def main(argv: list[str]) -> int:
     command = argv[0] if argv else "serve"
     if command == FINISH:
         return finish_install(argv[1:])
-    ensure_venv(("test", "bench") if command == "test" else (), defer=command == "serve")
+    # The benchmarks build their worlds with the tests' own helpers: they need both extras.
+    ensure_venv(("test", "bench") if command in {"test", "bench"} else (), defer=command == "serve")
     if command == "test":
         # Unit, integration and end-to-end tests first; the browser suite runs in its own
         # process because Playwright's sync API starts an event loop of its own.
@@ -258,6 +266,8 @@ def main(argv: list[str]) -> int:
         return code
     # The first page need not wait for the demo: a second process loads it meanwhile.
     args = ["serve", "--demo-while-serving"] if command == "serve" and len(argv) <= 1 else argv
+    if command == "bench":
+        os.environ.update(bench_environment())
     os.execv(str(BIN / "grants"), [str(BIN / "grants"), *args])  # noqa: S606 - our own CLI
     return 0  # not reached: execv replaces this process
 

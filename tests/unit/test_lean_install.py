@@ -102,3 +102,14 @@ def test_the_optimal_fill_before_ortools_is_installed_is_a_503_to_retry_not_a_50
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "unavailable 10"
+
+
+def test_dev_py_bench_finds_the_tests_helpers_from_any_folder(tmp_path: Path) -> None:
+    """``python3 dev.py bench all`` failed with "No module named 'tests'": bench/ imports the
+    tests' helpers, which the installed package leaves out."""
+    probe = [sys.executable, "-c", "import bench.all"]
+    bare = subprocess.run(probe, cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert "No module named 'tests'" in bare.stderr  # what the installed package alone gives
+    env = {"PATH": "/usr/bin:/bin", **dev.bench_environment()}
+    done = subprocess.run(probe, cwd=tmp_path, capture_output=True, text=True, env=env, check=False)
+    assert done.returncode == 0, done.stderr
