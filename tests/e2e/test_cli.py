@@ -98,3 +98,19 @@ def test_migrate_works_and_development_keeps_its_secret(tmp_path: Path, database
     assert again.returncode == 0, again.stderr
     assert again.stdout == first.stdout
     assert (tmp_path / "data" / "secret_key").read_text() == secret
+
+
+def test_an_export_before_any_read_model_is_built_says_how_to_build_them(
+    tmp_path: Path, database_url: str
+) -> None:
+    """A migrated database no server has projected yet has no read-model tables: the export
+    said so with a traceback; it now says what to run."""
+    env = {"GRANTS_DATABASE_URL": database_url, "GRANTS_DATA_DIR": str(tmp_path / "data")}
+    assert grants("db", "migrate", env=env, cwd=tmp_path).returncode == 0
+    before = grants("export", "360giving", "--csv", env=env, cwd=tmp_path)
+    assert_one_line_failure(before, "run `grants projections rebuild all`")
+    rebuilt = grants("projections", "rebuild", "all", env=env, cwd=tmp_path)
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    after = grants("export", "360giving", "--csv", env=env, cwd=tmp_path)
+    assert after.returncode == 0, after.stderr
+    assert after.stdout.startswith("Identifier,Title,")

@@ -15,6 +15,8 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import asyncpg
+
 from service import accounts, db
 from service.accounts import ROLES
 from service.embedded import EmbeddedPostgresError
@@ -44,6 +46,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return handler(settings, args)
     except (SettingsError, db.DatabaseError, EmbeddedPostgresError, CommandError) as error:
         print(f"grants: {error}", file=sys.stderr)
+        return 2
+    except asyncpg.UndefinedTableError as error:
+        # A command reading the read models of a database no server has projected yet.
+        print(
+            f"grants: the read models of this database are not built yet ({error}): "
+            "run `grants projections rebuild all` or start `grants serve` first",
+            file=sys.stderr,
+        )
         return 2
     except KeyboardInterrupt:
         return 130
