@@ -217,7 +217,7 @@ async def test_a_witness_follows_a_running_server_and_catches_a_rewrite(
             assert f"checkpoint size {size} " in out, out
             assert "consistent with" in out, out
         # Tampering: a funding decision removed from the event log. The rebuild refuses, the
-        # public ledger is unchanged, and the witness still sees the same consistent log.
+        # public ledger is unchanged, and the witness names the entry the log no longer gives.
         before = await pool.fetch("SELECT * FROM ledger_log ORDER BY idx")
         await pool.execute(
             "DELETE FROM events WHERE topic = 'grants.application:Funded' AND originator_id = $1",
@@ -230,7 +230,9 @@ async def test_a_witness_follows_a_running_server_and_catches_a_rewrite(
         assert health["status"] == "ledger_inconsistent"
         assert health["ledger"]["diverging_entry"] >= 1
         code, out = await witness()
-        assert code == 0, out
+        assert code != 0, out
+        assert len(out.strip().splitlines()) == 1, out
+        assert f"no longer reproduces published entry {health['ledger']['diverging_entry']}" in out
         # An operator who forces it (triggers off, the published log wiped and re-published
         # from the tampered event log) signs a smaller tree: the witness names the shrink...
         await pool.execute("ALTER TABLE ledger_log DISABLE TRIGGER USER; ALTER TABLE ledger_checkpoints DISABLE TRIGGER USER; "

@@ -5,6 +5,11 @@ trusts (given with ``--key``, or the one it saw on its first run, kept in the st
 for a consistency proof from the last checkpoint it recorded, verifies it, and records the new
 one. A shrink, a fork (same size, other root; or a proof that does not lead to both roots), a
 bad signature or a changed key ends it with one line and a non-zero exit.
+
+It also reads the server's own finding (``/healthz``, ``ledger``): when the event log no longer
+reproduces an entry already published (someone edited, deleted or reordered an event and the
+rebuild was refused, so the public log did not change), the witness fails naming that entry,
+after recording the checkpoint it verified: the operator has something to explain.
 """
 
 from __future__ import annotations
@@ -92,8 +97,23 @@ def witness(url: str, state: Path, vkey: str | None = None) -> str:
     if old is not None:
         _check_consistent(url, old, new)
     save_state(state, Seen(trusted, new, note))
+    _check_reproduced(url)
     grown = f", consistent with size {old.size}" if old is not None else " (first seen)"
     return f"checkpoint size {new.size} root {base64.b64encode(new.root).decode()}{grown}"
+
+
+def _check_reproduced(url: str) -> None:
+    """Fail when the server reports that its event log no longer reproduces what it published."""
+    health = _json(_get(url, "/healthz"))
+    ledger = health.get("ledger") if isinstance(health, dict) else None
+    if not isinstance(ledger, dict) or "consistent" not in ledger:
+        raise WitnessError("the server's /healthz does not report the ledger's consistency")
+    if ledger["consistent"] is not True:
+        raise WitnessError(
+            f"the server's event log no longer reproduces published entry "
+            f"{ledger.get('diverging_entry')} ({ledger.get('problem')}); the published log is "
+            "unchanged, but its operator has something to explain"
+        )
 
 
 def _check_consistent(url: str, old: Checkpoint, new: Checkpoint) -> None:
