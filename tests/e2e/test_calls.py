@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from service import applications, programme
-from tests.e2e.api_support import Api, catch_up
+from tests.e2e.api_support import Api, catch_up, with_documents
 from tests.e2e.conftest import csrf_of, log_in, make_user
 from tests.e2e.test_portal import MANDATORY_FILES, VALID, field_error
 from tests.integration.service import support
@@ -95,14 +95,16 @@ async def test_a_newcomer_registers_reads_the_reference_and_the_call_and_applies
     assert {d["kind"] for d in call["documents"]} >= {"business_plan", "rnae_card"}
     assert call["closes_at"] is not None
 
-    company = await api.post("/applications", body(call_id))
+    # Each submission brings a draft holding the call's mandatory documents.
+    company = await api.post("/applications", await with_documents(api, body(call_id)))
     assert company.status_code == 201, company.text
     sole_trader = body(
         call_id, applicant={"applicant_kind": "sole_trader", "legal_form": "sole_trader",
                             "company_name": "Yassine Amrani", "ice": "", "rc_court": "",
                             "rc_number": "", "rnae_number": "20231234"},
     )  # fmt: skip
-    assert (await api.post("/applications", sole_trader)).status_code == 201
+    sent = await api.post("/applications", await with_documents(api, sole_trader))
+    assert sent.status_code == 201, sent.text
 
 
 @pytest.mark.parametrize(
