@@ -36,6 +36,7 @@ from tests.browser.journeys import (
     switch_language,
 )
 from tests.browser.test_journey_across_roles import signed_in, wait_for
+from tests.e2e.test_documents_api import extracted
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -210,7 +211,7 @@ def test_documents_questions_mail_and_letter(
     ).stdout  # fmt: skip
     assert reference in text, text
     assert "100.000,00" in text, text  # the amount in figures, Moroccan Arabic conventions
-    assert "مجلس جهة درعة تافيلالت" in text
+    assert extracted("مجلس جهة درعة تافيلالت", text), text
     investor.context.close()
 
     wait_for_mail(inbox, INVESTOR, {

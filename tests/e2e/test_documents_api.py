@@ -197,6 +197,14 @@ def pdf_text(pdf: bytes, tmp_path: Path) -> str:
     ).stdout
 
 
+def extracted(words: str, text: str) -> bool:
+    """``words`` are in ``pdftotext``'s ``text``. Poppler gives the two letters of a lam-alef
+    ligature (one glyph, "لا") in reverse order inside right-to-left text ("تافيلالت" comes out
+    "تافياللت") when the font is subset with HarfBuzz (WeasyPrint 70): that form is accepted
+    too. The page itself shows the ligature right; the extraction, not the letter, is at fault."""
+    return words in text or words.replace("لا", "ال") in text
+
+
 @pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
 async def test_decision_letters_state_amount_reference_and_reason(
     world: dict[str, Any], db: asyncpg.Pool, store: EventStore, tmp_path: Path
@@ -233,7 +241,7 @@ async def test_decision_letters_state_amount_reference_and_reason(
         text = pdf_text(got.content, tmp_path)
         assert reference in text, text
         assert amount in text.replace(" ", "\u202f") or amount in text, (language, text)
-        assert words in text, (language, text)
+        assert extracted(words, text), (language, text)
     got = await api.get(
         f"/applications/{rejected_id}/decision-letter.pdf", headers={"Accept-Language": "fr"}
     )
@@ -245,6 +253,8 @@ async def test_decision_letters_state_amount_reference_and_reason(
 
     # The officer attaches the signed agreement from the committee's page; the investor gets it.
     await api.sign_in(INVESTOR)
+    before = [d["kind"] for d in (await api.get(f"/applications/{funded_id}/documents")).json()]
+    assert "signed_agreement" not in before  # the call's documents, sent with the submission
     refused = await upload(api, funded_id, PDF, kind="signed_agreement")
     assert refused.status_code == 422  # only staff attach the signed agreement
     await api.sign_in(OFFICER)
@@ -256,7 +266,7 @@ async def test_decision_letters_state_amount_reference_and_reason(
     assert page.headers["location"].endswith("?document=attached#documents")
     await api.sign_in(INVESTOR)
     listed = (await api.get(f"/applications/{funded_id}/documents")).json()
-    assert [d["kind"] for d in listed] == ["signed_agreement"]
+    assert [d["kind"] for d in listed] == [*before, "signed_agreement"]
 
 
 async def test_the_openapi_document_describes_the_document_routes(
