@@ -12,8 +12,11 @@ Every use case is a small ``decide`` function handed to :func:`execute`, which
   read-only server during failover, too many connections) into
   :class:`service.errors.Unavailable` (HTTP 503 with ``Retry-After``), failing fast;
 - honours an idempotency key: a key already handled returns the first result and appends
-  nothing, and two concurrent commands with one key append once (the loser's transaction rolls
-  back on the key's primary key, retries, and finds the winner's result).
+  nothing, and two concurrent commands with one key append once: they queue on a transaction
+  advisory lock of the key, so the second finds the first's result (without it, the second
+  could read the key as free just before the first committed, then decide on the first's
+  changes: "already funded" instead of the first's answer); the key's primary key stays the
+  last guard.
 """
 
 from __future__ import annotations
@@ -44,6 +47,10 @@ logger = logging.getLogger(__name__)
 R = TypeVar("R")
 A = TypeVar("A", bound="Aggregate")
 
+#: Commands carrying the same idempotency key queue here, so that the second reads the first's
+#: result instead of deciding again on what the first changed (the 64-bit hash of the scoped key;
+#: a collision only makes two unrelated commands wait for each other's short transaction).
+LOCK_KEY = "SELECT pg_advisory_xact_lock(hashtextextended($1 || chr(31) || $2, 0))"
 SELECT_KEY = "SELECT result FROM idempotency_keys WHERE scope = $1 AND key = $2"
 INSERT_KEY = "INSERT INTO idempotency_keys (scope, key, result) VALUES ($1, $2, $3)"
 SELECT_NOW = "SELECT now()"
@@ -135,6 +142,7 @@ async def execute(
         try:
             async with _connection(store, atomic=atomic) as conn:
                 if key is not None:
+                    await conn.execute(LOCK_KEY, scope, key)
                     stored = await conn.fetchval(SELECT_KEY, scope, key)
                     if stored is not None:
                         return _results.decode(stored)["result"]  # type: ignore[no-any-return]

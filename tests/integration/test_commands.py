@@ -65,6 +65,34 @@ async def test_concurrent_commands_with_one_key_append_once(store: EventStore) -
     assert len(await store.select_notifications(None, 100)) == 1
 
 
+async def test_a_key_sent_again_while_the_first_decides_gets_the_first_answer(
+    store: EventStore,
+) -> None:
+    """A double click on "pay the last tranche": the second request must not decide on what the
+    first is about to commit (it would be refused, "limit reached", and the page would show an
+    error for a payment that was made); it waits for the first and returns its result."""
+    counter_id = await start(store, 1)
+    first_deciding, decided_by = asyncio.Event(), []
+
+    async def pay(who: str) -> int:
+        async def decide(unit: Unit) -> int:
+            decided_by.append(who)
+            counter = await unit.get(counter_id, Counter)
+            counter.increment()
+            if who == "first":
+                first_deciding.set()
+                await asyncio.sleep(0.3)  # the second request arrives meanwhile
+            return counter.count
+
+        return await execute(store, decide, idempotency=("pay", "double-click"))
+
+    first = asyncio.create_task(pay("first"))
+    await first_deciding.wait()
+    second = await pay("second")
+    assert (await first, second) == (1, 1)
+    assert decided_by == ["first"]  # the second waited, and found the first's answer
+
+
 async def test_concurrent_changes_retry_and_all_land(store: EventStore) -> None:
     counter_id = await start(store, 100)
     counts = await asyncio.gather(*(increment(store, counter_id) for _ in range(8)))
