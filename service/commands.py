@@ -172,6 +172,9 @@ async def execute(
                 if not classify(error).retryable:
                     raise
                 logger.warning("snapshot skipped: %s", type(error).__name__)
+        # After commit (never an undone state) and after the snapshots (taken from aggregates no
+        # other command holds yet): the cached ones wait in memory for the next command.
+        repository.keep(*unit.changed)
         return result
     raise CommandConflictError("the command kept conflicting with concurrent changes; try again")
 
