@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Final
+from uuid import uuid4
 
 from domain.applications import GrantApplication
 from domain.call_texts import CallDescription
@@ -23,7 +24,8 @@ from domain.envelopes import SupportEnvelope
 from domain.reference import province
 from domain.rubrics import DEFAULT_CRITERIA, FULL_SCORE
 from service import applications as apps
-from service import call_content, decisions, demo_data, programme
+from service import call_content, decisions, demo_data, documents, programme
+from service.documents import Limits
 from service.repository import Repository
 
 if TYPE_CHECKING:
@@ -31,9 +33,13 @@ if TYPE_CHECKING:
 
     import asyncpg
 
+    from domain.documents import RequiredDocument
+    from service.documents import DocumentInfo
     from service.store import EventStore
 
 START: Final = datetime(2023, 1, 9, 9, tzinfo=UTC)
+#: The demo's documents are a kilobyte each, far below any limit the settings may set.
+DOCUMENT_LIMITS: Final = Limits(each=1_048_576, total=10 * 1_048_576)
 #: The demo call closes at the end of 30 June 2027, Moroccan time (UTC+1).
 DEMO_CALL_CLOSES_AT: Final = datetime(2027, 6, 30, 23, tzinfo=UTC)
 DEMO_CALL_TITLES: Final = {
@@ -91,6 +97,8 @@ class _Demo:
     call_id: UUID
     rubric_id: UUID
     total_centimes: int
+    #: What the call asks investors to send (the demo sends it, as an investor must).
+    required: tuple[RequiredDocument, ...] = ()
     committed: int = 0
     queue: list[tuple[datetime, int, Step]] = field(default_factory=list)
     seq: itertools.count[int] = field(default_factory=itertools.count)
@@ -138,7 +146,7 @@ async def load_demo(
     await programme.publish_rubric(store, rubric_id=rubric_id, clock=_at(START + timedelta(days=9)))
     envelope = await Repository(store).get(envelope_id, cls=SupportEnvelope)
     demo = _Demo(store, rng, reviewers, chair, officer, envelope_id, call_id, rubric_id,
-                 envelope.total_centimes)  # fmt: skip
+                 envelope.total_centimes, await documents.required_for(store, call_id))  # fmt: skip
     span = (LAST_SUBMISSION - START - timedelta(days=14)).total_seconds()
     times = sorted(
         START + timedelta(days=14, seconds=rng.random() * span) for _ in range(applications)
@@ -156,11 +164,25 @@ async def _submit(demo: _Demo, investor_id: UUID, at: datetime) -> UUID:
     sector = demo_data.pick_sector(demo.rng)
     project = demo_data.project(demo.rng, sector)
     court = province(project.province).labels.fr
+    applicant = demo_data.applicant(demo.rng, sector, court)
+    # As an investor does: the call's mandatory documents first, kept under a key of the draft's,
+    # then taken by the submission in its transaction.
+    key = uuid4()
+    for kind, content in demo_data.documents(applicant, project, demo.required).items():
+        await documents.attach_to_draft(
+            demo.store.pool, investor_id=investor_id, draft_id=key, kind=kind, content=content,
+            limits=DOCUMENT_LIMITS, also=[r.kind for r in demo.required],
+        )  # fmt: skip
+
+    async def claim(conn: asyncpg.Connection, application_id: UUID) -> list[DocumentInfo]:
+        return await documents.claim_draft_documents(
+            conn, draft_id=key, application_id=application_id, investor_id=investor_id
+        )
+
     return await apps.submit(
         demo.store, investor_id=investor_id, envelope_id=demo.envelope_id, call_id=demo.call_id,
-        applicant=demo_data.applicant(demo.rng, sector, court),
-        contact=demo_data.contact(demo.rng), project=project, clock=_at(at),
-        publication=demo_data.publication(project),
+        applicant=applicant, contact=demo_data.contact(demo.rng), project=project, clock=_at(at),
+        publication=demo_data.publication(project), claim=claim,
     )  # fmt: skip
 
 

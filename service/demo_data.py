@@ -15,6 +15,9 @@ from service.applications import Applicant, Contact, Project
 
 if TYPE_CHECKING:
     import random
+    from collections.abc import Sequence
+
+    from domain.documents import RequiredDocument
 
 MAD: Final = 100  # centimes
 PLACES: Final = (
@@ -158,3 +161,68 @@ def contact(rng: random.Random) -> Contact:
         phone=f"+2126{rng.randrange(10**7, 10**8)}",
         national_id=f"{rng.choice('DJKUZ')}{rng.randrange(100_000, 999_999)}",
     )
+
+
+def _pdf_text(text: str) -> str:
+    """A PDF string literal's body: WinAnsi covers French; anything else becomes '?'."""
+    latin = text.encode("cp1252", errors="replace").decode("cp1252")
+    return latin.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+
+
+def pdf(lines: list[str]) -> bytes:
+    """A one-page A4 PDF showing ``lines`` in Helvetica: the demo's stand-in for a document an
+    investor would upload (a business plan, a registry extract), readable in any PDF viewer.
+
+    Written by hand (PDF 1.4, ISO 32000-1 7.5): five objects and a cross-reference table whose
+    offsets are the objects' byte positions.
+    """
+    shown = " ".join(f"({_pdf_text(line)}) Tj T*" for line in lines)
+    stream = f"BT /F1 12 Tf 16 TL 56 780 Td {shown} ET".encode("cp1252")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
+        b"/Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream),
+    ]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1, xref)  # fmt: skip
+    return bytes(out)
+
+
+def documents(
+    applicant: Applicant, project: Project, required: Sequence[RequiredDocument]
+) -> dict[str, bytes]:
+    """The documents a demo file sends: the call's mandatory ones, and the registry extract
+    (RC) or the auto-entrepreneur card (RNAE) that fits the applicant, as PDFs that say they
+    are demonstration ones."""
+    register = "rnae_card" if applicant.applicant_kind == SOLE_TRADER else "rc_extract"
+    number = (f"RNAE {applicant.rnae_number}" if applicant.applicant_kind == SOLE_TRADER
+              else f"RC {applicant.rc_number} ({applicant.rc_court})")  # fmt: skip
+    millions = project.total_investment_centimes / MAD / 1_000_000
+    unit = "millions" if millions >= 2 else "million"  # French: plural from two
+    facts = {
+        "business_plan": [
+            project.title,
+            f"Investissement total : {f'{millions:.1f}'.replace('.', ',')} {unit} de dirhams",
+            f"Emplois directs : {project.jobs}, dont {project.jobs_women} occupés par des femmes",
+            f"Durée de réalisation : {project.timeline_months} mois",
+        ],
+        "ice_certificate": [f"ICE {applicant.ice}"],
+        register: [number, f"ICE {applicant.ice}"],
+    }
+    sent = {}
+    for doc in required:
+        if doc.mandatory or doc.kind == register:
+            title = dict(doc.labels).get("fr", doc.kind)
+            lines = [title, "", applicant.company_name, *facts.get(doc.kind, [])]
+            sent[doc.kind] = pdf([*lines, "", "Document de démonstration - Draâ-Tafilalet"])
+    return sent

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import shutil
+import subprocess
 import time
 from typing import TYPE_CHECKING
 from uuid import UUID
@@ -10,6 +13,10 @@ import pytest
 
 from domain.applications import GrantApplication
 from domain.envelopes import SupportEnvelope
+from domain.reference import SOLE_TRADER
+from service import call_content, documents
+from service.accounts import CHAIR as CHAIR_ROLE
+from service.accounts import User
 from service.demo import DemoError, DemoSummary, load_demo
 from service.repository import Repository
 
@@ -71,6 +78,38 @@ async def test_each_demo_file_states_the_jobs_it_declares_even_after_an_amendmen
     for application_id in ids:
         project = (await repo.get(application_id, cls=GrantApplication)).project
         assert f"{project['jobs']} emplois directs" in project["summary"], application_id
+
+
+async def test_each_demo_file_carries_the_calls_mandatory_documents_as_readable_pdfs(
+    store: EventStore, pool: asyncpg.Pool
+) -> None:
+    """A reviewer of the demo reads a business plan and a registry extract for every file."""
+    await load(store, pool, 12)
+    chair = User(id=CHAIR, email="chair@example.ma", display_name="Chair", role=CHAIR_ROLE)
+    ids = [r[0] for r in await pool.fetch(SUBMITTED)]
+    assert len(ids) == 12
+    for application_id in ids:
+        app = await Repository(store).get(application_id, cls=GrantApplication)
+        held = {d.kind: d for d in await documents.listing(store, chair, application_id) or []}
+        sole = app.applicant_kind == SOLE_TRADER
+        register = "rnae_card" if sole else "rc_extract"
+        assert set(held) == {*MANDATORY, register}, application_id
+        assert len(app.documents) == len(held)
+        plan = await documents.download(store, chair, application_id, held["business_plan"].id)
+        assert plan is not None
+        assert plan.info.media_type == "application/pdf"
+        if shutil.which("pdftotext"):  # CI installs poppler: the PDF is read back as text
+            text = await asyncio.to_thread(pdftotext, plan.content)
+            assert app.project["title"] in text
+            assert "Plan d'affaires" in text
+
+
+MANDATORY = {d.kind for d in call_content.DOCUMENTS if d.mandatory}
+
+
+def pdftotext(content: bytes) -> str:
+    done = subprocess.run(["pdftotext", "-", "-"], input=content, capture_output=True, check=True)
+    return done.stdout.decode()
 
 
 SUBMITTED = "SELECT DISTINCT originator_id FROM events WHERE topic = 'grants.application:Submitted'"
