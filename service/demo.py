@@ -171,7 +171,7 @@ async def _submit(demo: _Demo, investor_id: UUID, at: datetime) -> UUID:
     for kind, content in demo_data.documents(applicant, project, demo.required).items():
         await documents.attach_to_draft(
             demo.store.pool, investor_id=investor_id, draft_id=key, kind=kind, content=content,
-            limits=DOCUMENT_LIMITS, also=[r.kind for r in demo.required],
+            limits=DOCUMENT_LIMITS, also=[r.kind for r in demo.required], at=at,
         )  # fmt: skip
 
     async def claim(conn: asyncpg.Connection, application_id: UUID) -> list[DocumentInfo]:

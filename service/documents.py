@@ -35,8 +35,8 @@ if TYPE_CHECKING:
 
 INSERT = """
 INSERT INTO documents (id, owner_id, application_id, draft_id, kind, media_type, size, sha256,
-                       sealed)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING created_at
+                       sealed, created_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, coalesce($10, now())) RETURNING created_at
 """
 DELETE_ONE = "DELETE FROM documents WHERE id = $1"
 SELECT_FOR_APPLICATION = """
@@ -117,13 +117,14 @@ def inspect(
 async def _store(
     pool: asyncpg.Pool, *, owner: UUID, content: bytes, kind: str, media_type: str,
     application_id: UUID | None = None, draft_id: UUID | None = None, sha256: str | None = None,
+    at: datetime | None = None,
 ) -> DocumentInfo:  # fmt: skip
     document_id, sha256 = uuid4(), sha256 or hashlib.sha256(content).hexdigest()
     async with pool.acquire() as conn, conn.transaction():
         sealed = await encrypt_for(conn, owner, {"content": content, "id": str(document_id)})
         created_at = await conn.fetchval(
             INSERT, document_id, owner, application_id, draft_id, kind, media_type,
-            len(content), sha256, sealed,
+            len(content), sha256, sealed, at,
         )  # fmt: skip
     return DocumentInfo(id=document_id, kind=kind, media_type=media_type, size=len(content),
                         sha256=sha256, created_at=created_at)  # fmt: skip
@@ -176,14 +177,15 @@ async def attach_to_application(
 
 async def attach_to_draft(
     pool: asyncpg.Pool, *, investor_id: UUID, draft_id: UUID, kind: str, content: bytes,
-    limits: Limits, also: Sequence[str] = (),
+    limits: Limits, also: Sequence[str] = (), at: datetime | None = None,
 ) -> DocumentInfo:  # fmt: skip
     """Keep a file with a draft until it is submitted (the caller checked the draft is theirs);
-    ``also``: kinds the open calls list besides the programme's own."""
+    ``also``: kinds the open calls list besides the programme's own; ``at``: when it was sent
+    (the demo's past; the database's ``now()`` otherwise)."""
     already = int(await pool.fetchval(DRAFT_BYTES, draft_id, investor_id))
     media_type = inspect(content, kind, staff=False, limits=limits, already=already, also=also)
     return await _store(pool, owner=investor_id, content=content, kind=kind,
-                        media_type=media_type, draft_id=draft_id)  # fmt: skip
+                        media_type=media_type, draft_id=draft_id, at=at)  # fmt: skip
 
 
 async def attach_received_to_draft(
@@ -225,6 +227,17 @@ async def required_for(
     except AggregateNotFoundError:
         return rules.DEFAULT_REQUIRED
     return rules.required_of(found if isinstance(found, Call) else None)
+
+
+async def required_for_application(
+    store: EventStore, application_id: UUID
+) -> tuple[rules.RequiredDocument, ...]:
+    """What the application's call lists: the kinds, with the call's own names for them."""
+    try:
+        app = await Repository(store).get(application_id, cls=GrantApplication)
+    except AggregateNotFoundError:
+        return rules.DEFAULT_REQUIRED
+    return await required_for(store, app.call_id)
 
 
 async def required_for_calls(

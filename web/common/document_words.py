@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from datetime import datetime
     from uuid import UUID
 
+    from domain.documents import RequiredDocument
     from service.correspondence import Entry
     from service.documents import DocumentInfo
 
@@ -38,9 +39,19 @@ TOO_MUCH = N_("Together, the documents of this application would exceed their li
 MISSING = N_("This document is required: please attach it.")
 
 
-def kind_words(kind: str) -> str:
-    """The msgid of a document kind."""
+def kind_words(kind: str, named: Mapping[str, str] | None = None) -> str:
+    """The msgid of a document kind, or the name the file's call gives it (``named``: kind ->
+    name in the reader's language, from :func:`call_names`)."""
+    if named and kind in named:
+        return named[kind]
     return KIND_WORDS.get(kind, KIND_WORDS[d.OTHER])
+
+
+def call_names(required: Sequence[RequiredDocument], language: str) -> dict[str, str]:
+    """The names a call gives the kinds it lists (e.g. "ICE certificate"), in ``language``,
+    for kinds the programme's own list has no words for."""
+    return {r.kind: name for r in required
+            if r.kind not in KIND_WORDS and (name := r.label(language))}  # fmt: skip
 
 
 QUESTION = N_("The committee asked:")
@@ -88,18 +99,21 @@ def moroccan_moment(value: datetime, language: str) -> str:
     return format_datetime(value, format="medium", tzinfo=MOROCCO, locale=FORMAT_LOCALES[language])
 
 
-def document_lines(found: Sequence[DocumentInfo], language: str) -> list[DocumentLine]:
-    """A file's documents, oldest first."""
+def document_lines(
+    found: Sequence[DocumentInfo], language: str, named: Mapping[str, str] | None = None
+) -> list[DocumentLine]:
+    """A file's documents, oldest first (``named``: see :func:`kind_words`)."""
     return [
-        DocumentLine(id=d.id, label=kind_words(d.kind), filename=d.filename, size=d.size,
+        DocumentLine(id=d.id, label=kind_words(d.kind, named), filename=d.filename, size=d.size,
                      when=moroccan_moment(d.created_at, language))
         for d in found
     ]  # fmt: skip
 
 
 def thread_lines(
-    entries: Sequence[Entry], kinds: Mapping[UUID, str], language: str
-) -> list[ThreadLine]:
+    entries: Sequence[Entry], kinds: Mapping[UUID, str], language: str,
+    named: Mapping[str, str] | None = None,
+) -> list[ThreadLine]:  # fmt: skip
     """Questions and replies in order; documents attached outside a reply are listed apart."""
     lines = []
     for e in entries:
@@ -108,7 +122,7 @@ def thread_lines(
         sentence = QUESTION if e.kind != REPLY_KIND else REPLY_AMENDED if e.changes else REPLY
         lines.append(ThreadLine(
             kind=e.kind, when=moroccan_moment(e.at, language), sentence=sentence, text=e.text,
-            documents=[(i, kind_words(kinds.get(i, d.OTHER))) for i in e.document_ids],
+            documents=[(i, kind_words(kinds.get(i, d.OTHER), named)) for i in e.document_ids],
         ))  # fmt: skip
     return lines
 

@@ -95,6 +95,8 @@ async def test_each_demo_file_carries_the_calls_mandatory_documents_as_readable_
         register = "rnae_card" if sole else "rc_extract"
         assert set(held) == {*MANDATORY, register}, application_id
         assert len(app.documents) == len(held)
+        sent = {d.created_at for d in held.values()}
+        assert sent == {app.submitted_at}, "sent with the submission, in the demo's past"
         plan = await documents.download(store, chair, application_id, held["business_plan"].id)
         assert plan is not None
         assert plan.info.media_type == "application/pdf"

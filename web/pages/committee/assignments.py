@@ -55,8 +55,11 @@ async def documents_beside(
 ) -> list[document_words.DocumentLine]:
     """The file's documents to read beside the score form, under the download rules (assigned
     and unconflicted reviewers, the chair, officers; nothing for anyone else)."""
-    found = await documents.listing(request.app.state.store, user, application_id) or []
-    return document_words.document_lines(found, language_of(request))
+    store, language = request.app.state.store, language_of(request)
+    found = await documents.listing(store, user, application_id) or []
+    required = await documents.required_for_application(store, application_id)
+    return document_words.document_lines(found, language,
+                                         document_words.call_names(required, language))  # fmt: skip
 
 
 def chosen_file(value: str | None) -> UUID | None:

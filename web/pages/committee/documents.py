@@ -88,9 +88,13 @@ async def file_extras(
     found = await documents.listing(store, user, application_id) or []
     entries = await correspondence.thread(store, user, application_id) or []
     past = await letters.history(store, user, application_id)
+    named = words.call_names(await documents.required_for_application(store, application_id),
+                             language)  # fmt: skip
     return {
-        "file_documents": words.document_lines(found, language),
-        "thread_entries": words.thread_lines(entries, {d.id: d.kind for d in found}, language),
+        "file_documents": words.document_lines(found, language, named),
+        "thread_entries": words.thread_lines(
+            entries, {d.id: d.kind for d in found}, language, named
+        ),
         "decision_history": [
             {
                 "label": HISTORY_WORDS[h.kind],

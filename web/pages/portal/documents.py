@@ -214,9 +214,11 @@ async def file_context(
     found = await documents.listing(store, user, application_id) or []
     entries = await correspondence.thread(store, user, application_id) or []
     kinds = {doc.id: doc.kind for doc in found}
+    named = words.call_names(await documents.required_for_application(store, application_id),
+                             language)  # fmt: skip
     return {
-        "documents": words.document_lines(found, language),
-        "thread_entries": words.thread_lines(entries, kinds, language),
+        "documents": words.document_lines(found, language, named),
+        "thread_entries": words.thread_lines(entries, kinds, language, named),
         "has_letter": status in DECIDED,
         "kinds": [(k, words.kind_words(k)) for k in rules.KINDS if k not in rules.STAFF_KINDS],
     }
