@@ -9,9 +9,12 @@ from uuid import uuid4
 import pytest
 
 from domain.documents import required_of
+from projections.dashboard import Step
 from service import call_content
 from service.documents import DocumentInfo
 from web.common.document_words import call_names, document_lines
+from web.common.i18n import load_catalogs
+from web.pages.portal.file_words import step_line
 
 
 def info(kind: str) -> DocumentInfo:
@@ -43,3 +46,14 @@ def test_kinds_of_the_call_are_named_as_the_call_names_them(
                             info("something_else")], language, named)  # fmt: skip
     # the programme's own kinds keep their translated words; the call's own kinds its names
     assert [line.label for line in lines] == ["Business plan", ice, card, "Other document"]
+
+
+def test_the_investors_timeline_names_an_attached_document_as_the_call_does() -> None:
+    required = required_of(
+        SimpleNamespace(description=SimpleNamespace(documents=call_content.DOCUMENTS))
+    )
+    step = Step(kind="document_attached", params={"kind": "ice_certificate"},
+                occurred_at=datetime(2024, 3, 1, 9, tzinfo=UTC))  # fmt: skip
+    t = load_catalogs()["fr"]
+    line = step_line(step, t, "fr", call_names(required, "fr"))
+    assert line.sentence == "Un document a été joint : Attestation ICE."

@@ -218,6 +218,7 @@ async def file_context(
                              language)  # fmt: skip
     return {
         "documents": words.document_lines(found, language, named),
+        "document_names": named,
         "thread_entries": words.thread_lines(entries, kinds, language, named),
         "has_letter": status in DECIDED,
         "kinds": [(k, words.kind_words(k)) for k in rules.KINDS if k not in rules.STAFF_KINDS],

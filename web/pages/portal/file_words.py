@@ -9,6 +9,8 @@ from web.common.document_words import kind_words
 from web.common.i18n import N_, format_mad, format_moment
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from babel.support import Translations
 
     from projections.dashboard import Step
@@ -72,8 +74,11 @@ def status_words(status: str) -> str:
     return STATUS_WORDS.get(status, status)
 
 
-def step_line(step: Step, t: Translations, language: str) -> StepLine:
-    """The sentence for one step, in the reader's language."""
+def step_line(
+    step: Step, t: Translations, language: str, named: Mapping[str, str] | None = None
+) -> StepLine:
+    """The sentence for one step, in the reader's language (``named``: the file's call's names
+    of document kinds, see :func:`web.common.document_words.kind_words`)."""
     message, quoted = STEP_WORDS.get(step.kind, (OTHER_STEP, None))
     params: dict[str, Any] = {}
     amount = step.params.get("amount_centimes", step.params.get("requested_centimes"))
@@ -84,7 +89,7 @@ def step_line(step: Step, t: Translations, language: str) -> StepLine:
             t.gettext(FIELD_WORDS.get(name, name)) for name in step.params["fields"]
         )
     if "kind" in step.params:
-        params["kind"] = t.gettext(kind_words(step.params["kind"]))
+        params["kind"] = t.gettext(kind_words(step.params["kind"], named))
     sentence = t.gettext(message) % params if params else t.gettext(message)
     return StepLine(
         when=format_moment(step.occurred_at, language),

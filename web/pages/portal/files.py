@@ -242,7 +242,7 @@ class PortalController(Controller):
         return page(
             "portal_file.html", file=row, title=row["title"], application_id=application_id,
             submitted=submitted, status_text=status_words(row["status"]),
-            steps=[step_line(step, t, language) for step in steps],
+            steps=[step_line(step, t, language, extras["document_names"]) for step in steps],
             can_amend=row["status"] == Status.INFORMATION_REQUESTED,
             can_withdraw=row["status"] in WITHDRAWABLE,
             document_notice=portal_documents.notice_of(document),
