@@ -164,7 +164,8 @@ def requirements(extras: list[str] | tuple[str, ...] = ()) -> tuple[list[str], l
     listed = list(project["dependencies"])
     for extra in extras:
         listed += project["optional-dependencies"][extra]
-    bare, rest = [], []
+    bare: list[str] = []
+    rest: list[str] = []
     for requirement in dict.fromkeys(listed):  # in order, once each
         (bare if _name(requirement) in WITHOUT_THEIR_REQUIREMENTS else rest).append(requirement)
     return bare, rest
@@ -269,7 +270,6 @@ def main(argv: list[str]) -> int:
     if command == "bench":
         os.environ.update(bench_environment())
     os.execv(str(BIN / "grants"), [str(BIN / "grants"), *args])  # noqa: S606 - our own CLI
-    return 0  # not reached: execv replaces this process
 
 
 if __name__ == "__main__":
