@@ -269,7 +269,8 @@ def main(argv: list[str]) -> int:
     args = ["serve", "--demo-while-serving"] if command == "serve" and len(argv) <= 1 else argv
     if command == "bench":
         os.environ.update(bench_environment())
-    os.execv(str(BIN / "grants"), [str(BIN / "grants"), *args])  # noqa: S606 - our own CLI
+    # execv replaces this process: it never returns
+    raise SystemExit(os.execv(str(BIN / "grants"), [str(BIN / "grants"), *args]))  # noqa: S606
 
 
 if __name__ == "__main__":
