@@ -204,7 +204,7 @@ class Resident:
         self.parties: dict[UUID, Row] = {}
         self.balances: dict[UUID, int] = {}
         self.seq, self.prev = 0, GENESIS
-        #: Parties in the scratch table already (held or let go).
+        #: Parties held that are in the scratch table already (one let go is there, too).
         self.stored: set[UUID] = set()
         self.let_go: set[UUID] = set()
 
@@ -222,6 +222,7 @@ class Resident:
             if back:
                 rows = await conn.fetch(LOAD_PARTIES, back)
                 self.parties.update((r["application_id"], dict(r)) for r in rows)
+                self.stored.update(r["application_id"] for r in rows)
                 self.let_go.difference_update(back)
         fold = Fold(self.parties, self.balances, self.seq, self.prev)
         for e, n in events:
@@ -243,3 +244,4 @@ class Resident:
         if len(self.parties) > self.limit:
             self.let_go.update(self.parties)
             self.parties.clear()
+            self.stored.clear()  # the let-go ones are stored: taken back, they are again

@@ -52,7 +52,7 @@ from service.repository import new_mapper
 from service.store import START, Position
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator, Sequence
+    from collections.abc import Callable, Coroutine, Iterable, Iterator, Sequence
 
     from eventsourcing.persistence import Mapper
 
@@ -193,16 +193,15 @@ async def rebuild_many(
         for projection in ordered:
             await lock_conn.execute(LOCK_REBUILD, f"rebuild:{projection.name}")
         try:
-            for projection in ordered:
-                await _create_scratch(pool, projection)
+            await _together(_create_scratch(pool, p) for p in ordered)
             total = await store.count_after(None)
             with _fewer_collections():
                 await _build(pool, store, ordered, builds, mapper, page_size, progress, total)
             for build in builds.values():  # the swap reads the scratch tables: let go
                 build.apply_page = None
+            await _together(_prepare_swap(pool, p) for p in ordered)
             refused: SwapRefusedError | None = None
             for projection in ordered:
-                await _prepare_swap(pool, projection)
                 try:
                     await _swap(pool, store, projection, builds[projection.name], mapper, page_size)
                 except SwapRefusedError as error:
@@ -217,6 +216,18 @@ async def rebuild_many(
     read = max(b.read for b in builds.values())
     logger.info("projections %s: rebuilt from %d events", [p.name for p in ordered], read)
     return read
+
+
+async def _together(steps: Iterable[Coroutine[Any, Any, None]]) -> None:
+    """Run the steps (one per projection, each on its own connection) at once; the first to
+    fail cancels the others, which are waited for, and its error is raised as it is."""
+    tasks = [asyncio.ensure_future(step) for step in steps]
+    try:
+        await asyncio.gather(*tasks)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 @contextlib.contextmanager
@@ -243,12 +254,14 @@ def _fewer_collections() -> Iterator[None]:
 
 
 async def _create_scratch(pool: asyncpg.Pool, projection: Projection) -> None:
+    """An empty scratch schema with the projection's tables, in one round trip (statements
+    without parameters go together); asynchronous commit, as for the pages (see _settings)."""
     schema = scratch_schema(projection)
     async with pool.acquire() as conn, conn.transaction():
-        await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        await conn.execute(f'CREATE SCHEMA "{schema}"')
-        await conn.execute(f'SET LOCAL search_path TO "{schema}", public')
-        await conn.execute(projection.ddl)
+        await conn.execute(
+            f'DROP SCHEMA IF EXISTS "{schema}" CASCADE; CREATE SCHEMA "{schema}"; '
+            f"{_settings(projection, 'SET LOCAL')};\n{projection.ddl}"
+        )
 
 
 async def _build(
@@ -378,10 +391,10 @@ async def _prepare_swap(pool: asyncpg.Pool, projection: Projection) -> None:
     if not projection.deferred_ddl and projection.finish is None:
         return
     async with pool.acquire() as conn, conn.transaction():
-        await conn.execute("SET LOCAL statement_timeout = 0")
-        await conn.execute(f'SET LOCAL search_path TO "{scratch_schema(projection)}", public')
-        if projection.deferred_ddl:
-            await conn.execute(projection.deferred_ddl)
+        await conn.execute(
+            f"SET LOCAL statement_timeout = 0; {_settings(projection, 'SET LOCAL')};\n"
+            f"{projection.deferred_ddl}"
+        )
         if projection.finish is not None:
             await projection.finish(conn)
 
@@ -423,11 +436,13 @@ async def _swap_once(
 ) -> None:
     schema = scratch_schema(projection)
     async with pool.acquire() as conn, conn.transaction():
-        await conn.execute(f"SET LOCAL lock_timeout = '{SWAP_LOCK_TIMEOUT}'")
-        await conn.execute("SET LOCAL statement_timeout = 0")  # see _prepare_swap
+        await conn.execute(
+            f"SET LOCAL lock_timeout = '{SWAP_LOCK_TIMEOUT}'; "
+            "SET LOCAL statement_timeout = 0; "  # see _prepare_swap
+            f'SET LOCAL search_path TO "{schema}", public'  # the catalog's functions come first
+        )
         await conn.execute(LOCK_DDL, f"ddl:{projection.name}")
-        await tracking.lock(conn, projection.name)
-        await conn.execute(f'SET LOCAL search_path TO "{schema}", public')
+        await tracking.lock(conn, projection.name)  # public's table: none in the scratch schema
         while page := await store.select_notifications(build.position, page_size, conn=conn):
             build.skipped += await apply_events(conn, projection, page, mapper, settle=False)
             build.position, build.read = page[-1].position, build.read + len(page)
@@ -435,11 +450,14 @@ async def _swap_once(
             await projection.finish(conn)
         if projection.guard is not None:
             await projection.guard(conn)
-        await _drop_tables(conn, "public", projection)
-        for table in projection.tables:
-            await conn.execute(f'ALTER TABLE "{schema}"."{table}" SET SCHEMA public')
-        await conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
-        await conn.execute("SET LOCAL search_path TO public")
+        await conn.execute(  # one round trip
+            "; ".join([
+                *(f'DROP TABLE IF EXISTS "public"."{t}" CASCADE' for t in projection.tables),
+                *(f'ALTER TABLE "{schema}"."{t}" SET SCHEMA public' for t in projection.tables),
+                f'DROP SCHEMA "{schema}" CASCADE',
+                "SET LOCAL search_path TO public",
+            ])
+        )  # fmt: skip
         applied = build.read - build.skipped
         await tracking.reset(
             conn, projection.name, projection.version, build.position, applied, build.skipped

@@ -311,7 +311,7 @@ class Resident:
         self.limit = limit
         self.files: dict[UUID, Row] = {}
         self.reviewers: dict[tuple[UUID, UUID], Row] = {}
-        #: Rows in the scratch tables already (held or let go).
+        #: Rows held that are in the scratch tables already (a row let go is there, too).
         self.stored_files: set[UUID] = set()
         self.stored_reviewers: set[tuple[UUID, UUID]] = set()
         self.let_go: set[UUID] = set()
@@ -355,6 +355,8 @@ class Resident:
             self.let_go.update(a for a, _ in self.reviewers)
             self.files.clear()
             self.reviewers.clear()
+            self.stored_files.clear()  # the let-go ones are stored: taken back, they are again
+            self.stored_reviewers.clear()
 
     async def _take_back(self, conn: asyncpg.Connection, apps: set[UUID]) -> None:
         back = [a for a in apps if a in self.let_go]
@@ -364,6 +366,8 @@ class Resident:
             )
             self.files.update(files)
             self.reviewers.update(reviewers)
+            self.stored_files.update(files)
+            self.stored_reviewers.update(reviewers)
             self.let_go.difference_update(back)
 
 
