@@ -6,16 +6,23 @@ On one log of ``--events`` programme events (``bench.projections.programme_event
 interleaved: our read+decode of the whole log (``bench.all.catch_up_rate``, the baseline), the
 review queue and the ledger rebuilt **separately** (one read and decode of the log each, design
 1), and rebuilt **together** (``rebuild_many``: each page read and decoded once, applied to both
-scratch schemas on their own connections, pipelined; design 2). Wall seconds and this process's
-CPU seconds, medians, and each design's ratio to the baseline (events/s over events/s).
+scratch schemas on their own connections, pipelined; design 2: each page reads back the rows it
+touches), and together with **resident** rows (design 3, what ``rebuild_many`` does for the
+projections that have a :attr:`~projections.projection.Projection.resident` handler: rows kept
+in memory from page to page, new ones written with binary ``COPY``). Wall seconds, this
+process's CPU seconds and the database server's (its processes' CPU time from ``/proc``, where
+readable), medians, and each design's ratio to the baseline (events/s over events/s).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import time
+from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bench import projections as bp
@@ -32,15 +39,22 @@ if TYPE_CHECKING:
 
     from service.store import EventStore
 
+#: The embedded test server's postmaster.pid (``service.testing.server_url``'s data dir).
+EMBEDDED_PID = Path("var/test/pg/postmaster.pid")
 BOTH = (review_queue.PROJECTION, ledger.PROJECTION)
+READ_BACK = tuple(replace(p, resident=None) for p in BOTH)
 
 
 async def _separate(pool: asyncpg.Pool, store: EventStore) -> None:
-    for projection in BOTH:
+    for projection in READ_BACK:
         await rebuild(pool, store, projection)
 
 
 async def _together(pool: asyncpg.Pool, store: EventStore) -> None:
+    await rebuild_many(pool, store, READ_BACK)
+
+
+async def _resident(pool: asyncpg.Pool, store: EventStore) -> None:
     await rebuild_many(pool, store, BOTH)
 
 
@@ -52,21 +66,48 @@ ARMS: dict[str, Callable[[asyncpg.Pool, EventStore], Awaitable[None]]] = {
     "read+decode (baseline)": _catch_up,
     "design 1: separately": _separate,
     "design 2: together": _together,
+    "design 3: together, resident rows": _resident,
 }
 
 
-async def bench(admin: str, events: int, rounds: int) -> dict[str, list[tuple[float, float]]]:
+def server_cpu(pid_file: Path | None) -> float:
+    """CPU seconds used so far by the server's processes (its postmaster's children), or 0."""
+    if pid_file is None or not pid_file.exists():
+        return 0.0
+    postmaster = pid_file.read_text().split()[0]
+    total = 0
+    for proc in Path("/proc").iterdir():
+        try:
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[1] == postmaster:  # ppid
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+async def bench(
+    admin: str, events: int, rounds: int, pid_file: Path | None = None
+) -> dict[str, list[tuple[float, float, float]]]:
     settings = Settings(pool_min_size=2, pool_max_size=16, secret_key="x" * 32)
-    times: dict[str, list[tuple[float, float]]] = {name: [] for name in ARMS}
+    times: dict[str, list[tuple[float, float, float]]] = {name: [] for name in ARMS}
     async with scratch_database(admin, "bench") as url:
         pool, store = await bp._open(settings, url)
         try:
             await bp.write_log(store, None, events)
             for _ in range(rounds):
                 for name, arm in ARMS.items():
-                    wall, cpu = time.perf_counter(), time.process_time()
+                    wall, cpu, server = (
+                        time.perf_counter(),
+                        time.process_time(),
+                        server_cpu(pid_file),
+                    )
                     await arm(pool, store)
-                    times[name].append((time.perf_counter() - wall, time.process_time() - cpu))
+                    times[name].append((
+                        time.perf_counter() - wall,
+                        time.process_time() - cpu,
+                        server_cpu(pid_file) - server,
+                    ))  # fmt: skip
         finally:
             await bp._close(pool, store)
     return times
@@ -79,15 +120,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args(argv)
     admin = server_url(args.url)  # may start the embedded server: outside the event loop
-    times = asyncio.run(bench(admin, args.events, args.rounds))
-    base = statistics.median(w for w, _ in times["read+decode (baseline)"])
+    pid_file = None if args.url else EMBEDDED_PID
+    times = asyncio.run(bench(admin, args.events, args.rounds, pid_file))
+    base = statistics.median(t[0] for t in times["read+decode (baseline)"])
     print(f"{args.events:,} events, rounds={args.rounds}, medians")
-    print("| arm | wall s | CPU s (this process) | ratio to read+decode |")
-    print("| --- | ---: | ---: | ---: |")
+    print("| arm | wall s | CPU s (this process) | CPU s (server) | ratio to read+decode |")
+    print("| --- | ---: | ---: | ---: | ---: |")
     for name, runs in times.items():
-        wall = statistics.median(w for w, _ in runs)
-        cpu = statistics.median(c for _, c in runs)
-        print(f"| {name} | {wall:.2f} | {cpu:.2f} | {base / wall:.2f} |")
+        wall, cpu, server = (statistics.median(t[i] for t in runs) for i in range(3))
+        print(f"| {name} | {wall:.2f} | {cpu:.2f} | {server:.2f} | {base / wall:.2f} |")
 
 
 if __name__ == "__main__":

@@ -104,4 +104,5 @@ PROJECTION = Projection(
     # a page at a time, a few statements per page (projections.ledger_page)
     page_topics=ledger_page.TOPICS,
     apply_page=ledger_page.apply_page,
+    resident=ledger_page.Resident,
 )

@@ -63,6 +63,8 @@ INSERT_ENTRIES: Final = page_sql.insert(
 )
 
 Row = dict[str, Any]
+#: Parties a rebuild holds in memory before it lets them go (:class:`Resident`).
+RESIDENT_PARTIES: Final = 50_000
 
 
 class MissingRowError(LookupError):
@@ -73,15 +75,12 @@ class Fold:
     """The parties, balances and chain head a page touches, changed in memory event by event."""
 
     def __init__(
-        self,
-        parties: Sequence[asyncpg.Record],
-        balances: Sequence[asyncpg.Record],
-        head: asyncpg.Record | None,
+        self, parties: dict[UUID, Row], balances: dict[UUID, int], seq: int, prev: str
     ) -> None:
-        self.parties: dict[UUID, Row] = {r["application_id"]: dict(r) for r in parties}
-        self.balances: dict[UUID, int] = {r[0]: r[1] for r in balances}
-        self.seq: int = head["seq"] if head else 0
-        self.prev: str = head["entry_hash"] if head else GENESIS
+        self.parties = parties
+        self.balances = balances
+        self.seq = seq
+        self.prev = prev
         self.touched_parties: set[UUID] = set()
         self.touched_balances: set[UUID] = set()
         self.entries: list[Row] = []
@@ -155,13 +154,17 @@ async def apply_page(
     ``settle`` does not matter here: nothing in the ledger depends on the whole table.
     """
     apps = list({e.originator_id for e, n in events if n.topic.startswith(A)})
-    fold = Fold(
-        await conn.fetch(LOAD_PARTIES, apps),
-        await conn.fetch(LOAD_BALANCES),
-        await conn.fetchrow(LOAD_HEAD),
-    )
+    parties = {r["application_id"]: dict(r) for r in await conn.fetch(LOAD_PARTIES, apps)}
+    balances = {r[0]: r[1] for r in await conn.fetch(LOAD_BALANCES)}
+    head = await conn.fetchrow(LOAD_HEAD)
+    fold = Fold(parties, balances, *((head["seq"], head["entry_hash"]) if head else (0, GENESIS)))
     for e, n in events:
         fold.apply(n.topic, e)
+    await _write(conn, fold)
+
+
+async def _write(conn: asyncpg.Connection, fold: Fold) -> None:
+    """The page's new entries and changed rows, one statement per table."""
     if fold.touched_parties:
         rows = [fold.parties[a] for a in sorted(fold.touched_parties)]
         await conn.execute(UPSERT_PARTIES, page_sql.rows_json(rows))
@@ -173,3 +176,72 @@ async def apply_page(
         await conn.execute(UPSERT_BALANCES, page_sql.rows_json(balances))
     if fold.entries:
         await conn.execute(INSERT_ENTRIES, page_sql.rows_json(fold.entries))
+
+
+#: A rebuild's parties changed again and the balances: one statement.
+BALANCES: Final = {"envelope_id": "uuid", "balance_centimes": "bigint"}
+REWRITE_PAGE: Final = page_sql.together(
+    UPSERT_PARTIES,
+    page_sql.insert("ledger_balances", BALANCES, "envelope_id", ("balance_centimes",), param=2),
+)
+COPY_PARTIES: Final = page_sql.Copier("ledger_parties", PARTY_COLUMNS)
+COPY_ENTRIES: Final = page_sql.Copier("ledger_entries", ENTRY_COLUMNS)
+
+
+class Resident:
+    """The ledger's page handler for one rebuild: parties, balances and the chain's head stay
+    in memory from page to page (a rebuild is the only writer of its scratch tables).
+
+    New parties and every entry (the chain is append-only) go in with binary ``COPY``, parties
+    written before and the balances with the upserts in one statement; no transaction block
+    (a failed page fails the rebuild). Past ``limit`` parties it lets them go (they are in the
+    scratch table) and remembers whose, to read those back when a later event names them;
+    balances are one per envelope.
+    """
+
+    def __init__(self, limit: int = RESIDENT_PARTIES) -> None:
+        self.limit = limit
+        self.parties: dict[UUID, Row] = {}
+        self.balances: dict[UUID, int] = {}
+        self.seq, self.prev = 0, GENESIS
+        #: Parties held that are in the scratch table already (one let go is there, too).
+        self.stored: set[UUID] = set()
+        self.let_go: set[UUID] = set()
+
+    async def __call__(
+        self,
+        conn: asyncpg.Connection,
+        events: Sequence[tuple[Any, LogNotification]],
+        *,
+        settle: bool,
+    ) -> None:
+        """Apply a page as :func:`apply_page` would, from what is held."""
+        if self.let_go:
+            back = [a for a in {e.originator_id for e, n in events if n.topic.startswith(A)}
+                    if a in self.let_go]  # fmt: skip
+            if back:
+                rows = await conn.fetch(LOAD_PARTIES, back)
+                self.parties.update((r["application_id"], dict(r)) for r in rows)
+                self.stored.update(r["application_id"] for r in rows)
+                self.let_go.difference_update(back)
+        fold = Fold(self.parties, self.balances, self.seq, self.prev)
+        for e, n in events:
+            fold.apply(n.topic, e)
+        new = [a for a in fold.touched_parties if a not in self.stored]
+        await COPY_PARTIES.copy(conn, [self.parties[a] for a in new])
+        await COPY_ENTRIES.copy(conn, fold.entries)
+        self.stored.update(new)
+        again = fold.touched_parties.difference(new)
+        if again or fold.touched_balances:
+            # unsorted: no other writer to meet in lock order in a scratch table
+            await conn.execute(
+                REWRITE_PAGE,
+                page_sql.rows_json(self.parties[a] for a in again),
+                page_sql.rows_json({"envelope_id": i, "balance_centimes": self.balances[i]}
+                                   for i in fold.touched_balances),
+            )  # fmt: skip
+        self.seq, self.prev = fold.seq, fold.prev
+        if len(self.parties) > self.limit:
+            self.let_go.update(self.parties)
+            self.parties.clear()
+            self.stored.clear()  # the let-go ones are stored: taken back, they are again

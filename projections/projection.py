@@ -73,6 +73,11 @@ class Projection:
     page_topics: frozenset[str] = frozenset()
     apply_page: PageHandler | None = None
     finish: Finisher | None = None
+    #: Set-based style, for a rebuild only: a new page handler per rebuild that may keep
+    #: state from page to page (its rows held in memory instead of read back each page), as
+    #: the rebuild is the only writer of its scratch tables and fails as a whole. Its pages
+    #: must leave the tables as ``apply_page``'s would.
+    resident: Callable[[], PageHandler] | None = None
     #: DDL run after ``ddl`` on a fresh install, and by a rebuild only once its scratch tables
     #: are full (indexes that a rebuild would otherwise maintain row by row).
     deferred_ddl: str = ""
@@ -144,16 +149,19 @@ async def apply_events(
     *,
     settle: bool = True,
     decoded: DecodedPage | None = None,
+    apply_page: PageHandler | None = None,
 ) -> int:
     """Run the handlers over a page inside the caller's transaction; return how many were skipped.
 
     Events of a topic the projection has no handler for are skipped (and never decoded), except
     that a critical projection refuses to skip a topic nobody knows (:class:`UnknownTopicError`).
-    ``decoded`` (of this same page) lends events another projection already decoded.
+    ``decoded`` (of this same page) lends events another projection already decoded;
+    ``apply_page`` stands in for the projection's own (a rebuild's :attr:`Projection.resident`).
     """
     decoded = decoded or DecodedPage(page, mapper)
-    if projection.apply_page is not None:
-        return await _apply_set_based(conn, projection, projection.apply_page, decoded, settle)
+    apply_page = apply_page or projection.apply_page
+    if apply_page is not None:
+        return await _apply_set_based(conn, projection, apply_page, decoded, settle)
     skipped = 0
     for index, notification in enumerate(page):
         handler = projection.handlers.get(notification.topic)

@@ -140,6 +140,8 @@ WHERE f.application_id = x.application_id
 """
 
 Row = dict[str, Any]
+#: Files a rebuild holds in memory (with their reviewers) before it lets them go (Resident).
+RESIDENT_FILES: Final = 50_000
 #: The event's kind (class name) per topic, computed once rather than per event.
 KIND: Final = {topic: topic.rpartition(":")[2] for topic in TOPICS}
 
@@ -168,11 +170,9 @@ def reviewer(key: tuple[UUID, UUID]) -> Row:
 class Fold:
     """The rows a page touches, read once, changed in memory by each event in order."""
 
-    def __init__(self, files: Sequence[asyncpg.Record], reviewers: Sequence[asyncpg.Record]):
-        self.files: dict[UUID, Row] = {r["application_id"]: _file_row(r) for r in files}
-        self.reviewers: dict[tuple[UUID, UUID], Row] = {
-            (r["application_id"], r["reviewer_id"]): _reviewer_row(r) for r in reviewers
-        }
+    def __init__(self, files: dict[UUID, Row], reviewers: dict[tuple[UUID, UUID], Row]) -> None:
+        self.files = files
+        self.reviewers = reviewers
         self.touched_files: set[UUID] = set()
         self.touched_reviewers: set[tuple[UUID, UUID]] = set()
         self.envelopes: dict[UUID, int] = defaultdict(int)
@@ -223,6 +223,16 @@ def _file_change(kind: str, row: Row, e: Any) -> None:
         row["disbursed_centimes"] += e.amount_centimes
 
 
+def _loaded(
+    files: Sequence[asyncpg.Record], reviewers: Sequence[asyncpg.Record]
+) -> tuple[dict[UUID, Row], dict[tuple[UUID, UUID], Row]]:
+    """The rows read back from the tables, as the fold holds them."""
+    return (
+        {r["application_id"]: _file_row(r) for r in files},
+        {(r["application_id"], r["reviewer_id"]): _reviewer_row(r) for r in reviewers},
+    )
+
+
 def _file_row(record: asyncpg.Record) -> Row:
     return {**record, "facts": json.loads(record["facts"])}
 
@@ -237,9 +247,19 @@ async def apply_page(
 ) -> None:
     """Apply a page of the queue's events: two reads, at most three writes, maybe a settle."""
     apps = list({e.originator_id for e, n in events if n.topic.startswith(A)})
-    fold = Fold(await conn.fetch(LOAD_FILES, apps), await conn.fetch(LOAD_REVIEWERS, apps))
+    files, reviewers = _loaded(
+        await conn.fetch(LOAD_FILES, apps), await conn.fetch(LOAD_REVIEWERS, apps)
+    )
+    fold = Fold(files, reviewers)
     for e, n in events:
         fold.apply(n.topic, e)
+    await _write(conn, fold)
+    if settle and any(n.topic not in NEUTRAL for _, n in events):
+        await settle_queue(conn)
+
+
+async def _write(conn: asyncpg.Connection, fold: Fold) -> None:
+    """The page's changed rows, one statement per table."""
     if fold.touched_files:
         rows = [fold.files[a] for a in sorted(fold.touched_files)]
         await conn.execute(UPSERT_FILES, page_sql.rows_json(rows))
@@ -249,8 +269,106 @@ async def apply_page(
     if fold.envelopes:
         ids = sorted(fold.envelopes)
         await conn.execute(MOVE_ENVELOPES, ids, [fold.envelopes[i] for i in ids])
-    if settle and any(n.topic not in NEUTRAL for _, n in events):
-        await settle_queue(conn)
+
+
+#: A rebuild's rows changed again (files, reviewers) and envelopes' moves: one statement.
+REWRITE_PAGE: Final = page_sql.together(
+    UPSERT_FILES,
+    page_sql.insert(
+        "review_reviewers",
+        REVIEWERS,
+        "application_id, reviewer_id",
+        REVIEWER_COLUMNS[2:],
+        param=2,
+    ),
+    f"""INSERT INTO review_envelopes (envelope_id, remaining_centimes)
+    SELECT envelope_id, remaining_centimes
+    FROM {page_sql.recordset({"envelope_id": "uuid", "remaining_centimes": "bigint"}, 3)}
+    ON CONFLICT (envelope_id) DO UPDATE
+    SET remaining_centimes = review_envelopes.remaining_centimes + excluded.remaining_centimes""",
+)
+COPY_FILES: Final = page_sql.Copier("review_files", FILE_COLUMNS, json=("facts",))
+COPY_REVIEWERS: Final = page_sql.Copier("review_reviewers", REVIEWER_COLUMNS, json=("scores",))
+
+
+class Resident:
+    """The queue's page handler for one rebuild: the rows stay in memory from page to page.
+
+    A rebuild is the only writer of its scratch tables, so what it wrote is what it holds: a
+    page reads nothing back, except the rows of files it let go. Rows new to the scratch
+    tables go in with binary ``COPY`` (nothing for the server to parse or to look up), the
+    few written before (a file whose events straddle two pages) with the upserts, and the
+    envelopes' moves with them in one statement. No statement needs a transaction block
+    around the page: a failed page fails the rebuild, whose scratch tables count only once
+    swapped in.
+
+    Past ``limit`` files it lets every row go (they are in the scratch tables) and remembers
+    whose, to read those back when a later event touches them: memory stays bounded however
+    long the log.
+    """
+
+    def __init__(self, limit: int = RESIDENT_FILES) -> None:
+        self.limit = limit
+        self.files: dict[UUID, Row] = {}
+        self.reviewers: dict[tuple[UUID, UUID], Row] = {}
+        #: Rows held that are in the scratch tables already (a row let go is there, too).
+        self.stored_files: set[UUID] = set()
+        self.stored_reviewers: set[tuple[UUID, UUID]] = set()
+        self.let_go: set[UUID] = set()
+
+    async def __call__(
+        self,
+        conn: asyncpg.Connection,
+        events: Sequence[tuple[Any, LogNotification]],
+        *,
+        settle: bool,
+    ) -> None:
+        """Apply a page as :func:`apply_page` would, from the rows held."""
+        if self.let_go:
+            await self._take_back(conn, {e.originator_id for e, n in events
+                                         if n.topic.startswith(A)})  # fmt: skip
+        fold = Fold(self.files, self.reviewers)
+        for e, n in events:
+            fold.apply(n.topic, e)
+        files = [a for a in fold.touched_files if a not in self.stored_files]
+        reviewers = [k for k in fold.touched_reviewers if k not in self.stored_reviewers]
+        await COPY_FILES.copy(conn, [self.files[a] for a in files])
+        await COPY_REVIEWERS.copy(conn, [self.reviewers[k] for k in reviewers])
+        self.stored_files.update(files)
+        self.stored_reviewers.update(reviewers)
+        fold.touched_files.difference_update(files)
+        fold.touched_reviewers.difference_update(reviewers)
+        if fold.touched_files or fold.touched_reviewers or fold.envelopes:
+            # unsorted: no other writer to meet in lock order in a scratch table
+            rows = page_sql.rows_json
+            await conn.execute(
+                REWRITE_PAGE,
+                rows(self.files[a] for a in fold.touched_files),
+                rows(self.reviewers[k] for k in fold.touched_reviewers),
+                rows({"envelope_id": i, "remaining_centimes": d}
+                     for i, d in fold.envelopes.items()),
+            )  # fmt: skip
+        if settle and any(n.topic not in NEUTRAL for _, n in events):
+            await settle_queue(conn)
+        if len(self.files) > self.limit:
+            self.let_go.update(self.files)
+            self.let_go.update(a for a, _ in self.reviewers)
+            self.files.clear()
+            self.reviewers.clear()
+            self.stored_files.clear()  # the let-go ones are stored: taken back, they are again
+            self.stored_reviewers.clear()
+
+    async def _take_back(self, conn: asyncpg.Connection, apps: set[UUID]) -> None:
+        back = [a for a in apps if a in self.let_go]
+        if back:
+            files, reviewers = _loaded(
+                await conn.fetch(LOAD_FILES, back), await conn.fetch(LOAD_REVIEWERS, back)
+            )
+            self.files.update(files)
+            self.reviewers.update(reviewers)
+            self.stored_files.update(files)
+            self.stored_reviewers.update(reviewers)
+            self.let_go.difference_update(back)
 
 
 async def settle_queue(conn: asyncpg.Connection) -> None:

@@ -244,5 +244,6 @@ PROJECTION = Projection(
     deferred_ddl=INDEXES,
     page_topics=review_page.TOPICS,
     apply_page=review_page.apply_page,
+    resident=review_page.Resident,
     finish=settle_queue,
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from bench import rebuild_designs
 from bench.projections import bench, programme_events, table
 
 
@@ -25,3 +26,9 @@ async def test_the_projection_benchmark_runs_and_prints_its_table(admin_url: str
     assert len(results.es_small) == 2  # a second rebuild starts from zero again
     assert min(results.es_small) > 0
     assert results.lags, "no submission reached the review queue"
+
+
+async def test_the_rebuild_designs_run_side_by_side(admin_url: str) -> None:
+    times = await rebuild_designs.bench(admin_url, 300, 2, rebuild_designs.EMBEDDED_PID)
+    assert set(times) == set(rebuild_designs.ARMS)
+    assert all(len(runs) == 2 and all(wall > 0 for wall, _, _ in runs) for runs in times.values())

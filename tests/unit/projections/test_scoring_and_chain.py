@@ -102,6 +102,15 @@ def test_the_fast_row_hash_gives_the_documented_hash(row: dict[str, object], pre
     assert row_hash(prev, row) == entry_hash(prev, content_of(row))
 
 
+@given(ledger_rows, st.datetimes(timezones=st.just(dt.UTC)))
+def test_an_instant_in_utc_takes_the_fast_path_to_the_same_hash(
+    row: dict[str, object], instant: dt.datetime
+) -> None:
+    row = {**row, "occurred_at": instant}  # as the transcoder decodes an event's timestamp
+    assert row_hash(GENESIS, row) == entry_hash(GENESIS, content_of(row))
+    assert chain._iso_utc_fast(instant) == chain.iso_utc(instant)
+
+
 def test_a_row_of_unusual_types_is_hashed_by_the_general_path() -> None:
     usual = row(1, GENESIS, 100)
     unusual = {**usual, "application_id": str(A), "amount_centimes": True}
