@@ -28,9 +28,10 @@ from projections.projection import Projection
 from projections.rebuild import PAGE_SIZE, ensure_tables, rebuild_many
 from projections.rebuild import rebuild as rebuild_projection
 from projections.review_queue import set_policy
-from projections.runner import ProjectionRunner
+from projections.runner import ProjectionRunner, SharedReads
 from projections.supervisor import Supervisor
 from service.live import Waker
+from service.repository import new_mapper
 from service.store import Position
 
 if TYPE_CHECKING:
@@ -87,15 +88,24 @@ async def run_all(
     *,
     poll_interval: float = 1.0,
     supervisor: Supervisor | None = None,
+    share_reads: bool = True,
+    runner_pool: asyncpg.Pool | None = None,
 ) -> None:
     """Run the projections (leading those whose lock is free, standing by for the others) until
     ``stop_event`` is set. One lock connection and one LISTEN connection serve them all; each
-    runner is supervised (:mod:`projections.supervisor`): one failing never stops the others."""
+    runner is supervised (:mod:`projections.supervisor`): one failing never stops the others.
+    Runners standing at the same position share one read and decoding of each page
+    (:class:`SharedReads`; ``share_reads=False``: each reads its own, as before).
+
+    ``runner_pool``: connections of the runners' own (their pages, tracking and lock), so that
+    a page never waits in the queue of ``pool`` behind the requests of a busy process."""
     stop = stop_event or asyncio.Event()
     projections = select(names)
-    leadership = Leadership(pool)
+    own = runner_pool or pool
+    leadership = Leadership(own)
+    shared = SharedReads(store, new_mapper()) if share_reads else None
     runners = [
-        ProjectionRunner(pool, store, p, leadership, poll_interval=poll_interval)
+        ProjectionRunner(own, store, p, leadership, poll_interval=poll_interval, shared=shared)
         for p in projections
     ]
     try:
