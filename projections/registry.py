@@ -30,6 +30,7 @@ from projections.rebuild import rebuild as rebuild_projection
 from projections.review_queue import set_policy
 from projections.runner import ProjectionRunner, SharedReads
 from projections.supervisor import Supervisor
+from service import db
 from service.live import Waker
 from service.repository import new_mapper
 from service.store import Position
@@ -41,6 +42,8 @@ if TYPE_CHECKING:
     from service.store import EventStore
 
 logger = logging.getLogger(__name__)
+#: The ``application_name`` of the runners' own connections (``pg_stat_activity``).
+PROJECTIONS_APPLICATION = "grants-projections"
 
 ALL_PROJECTIONS: tuple[Projection, ...] = (
     review_queue.PROJECTION,
@@ -97,22 +100,35 @@ async def run_all(
     Runners standing at the same position share one read and decoding of each page
     (:class:`SharedReads`; ``share_reads=False``: each reads its own, as before).
 
-    ``runner_pool``: connections of the runners' own (their pages, tracking and lock), so that
-    a page never waits in the queue of ``pool`` behind the requests of a busy process."""
+    The runners apply their pages on connections of their own (``runner_pool``, else a pool
+    of ``projection_pool_size`` connections opened here, ``GRANTS_PROJECTION_POOL_SIZE``): on
+    the process's pool, a page waited in its queue behind every request of a busy process (at
+    880 submissions/s the review queue spent most of its time there). The LISTEN connection
+    stays on ``pool``; with a size of 0, or a pool not made by :func:`service.db.create_pool`,
+    the runners share ``pool`` as before."""
     stop = stop_event or asyncio.Event()
     projections = select(names)
-    own = runner_pool or pool
-    leadership = Leadership(own)
-    shared = SharedReads(store, new_mapper()) if share_reads else None
-    runners = [
-        ProjectionRunner(own, store, p, leadership, poll_interval=poll_interval, shared=shared)
-        for p in projections
-    ]
-    try:
+    async with contextlib.AsyncExitStack() as stack:
+        own = runner_pool or await _own_pool(pool, stack)
+        leadership = Leadership(own)
+        stack.push_async_callback(leadership.close)
+        shared = SharedReads(store, new_mapper()) if share_reads else None
+        runners = [
+            ProjectionRunner(own, store, p, leadership, poll_interval=poll_interval, shared=shared)
+            for p in projections
+        ]
         async with listeners(store, len(runners), poll_interval) as wakers:
             await (supervisor or Supervisor()).run(runners, wakers, stop)
-    finally:
-        await leadership.close()
+
+
+async def _own_pool(pool: asyncpg.Pool, stack: contextlib.AsyncExitStack) -> asyncpg.Pool:
+    settings = getattr(pool, "settings", None)
+    size = settings.projection_pool_size if settings is not None else 0
+    own = await db.sibling_pool(pool, size, PROJECTIONS_APPLICATION) if size else None
+    if own is None:
+        return pool
+    stack.push_async_callback(own.close)
+    return own
 
 
 @contextlib.asynccontextmanager

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 
-from projections import tracking
+from projections import registry, tracking
 from projections.projection import BatchedWrites, HandlerError
 from projections.rebuild import ensure_tables
 from projections.runner import ProjectionRunner, SharedReads
 from service.repository import new_mapper
+from service.store import START
 from tests.integration.projections.toys import TOPIC, TOYS, append_counters, totals
 
 if TYPE_CHECKING:
@@ -36,7 +38,7 @@ async def test_runners_at_one_position_share_one_read(
     assert shared.reads == 1
     # The second runner stands where the first started (its write is refused: same tracking
     # row); it got the page without reading, then reads where the projection now stands.
-    again.position = tracking.START
+    again.position = START
     assert await again.step() == 0
     assert shared.reads == 2  # the one read from the new position, empty
     assert sorted(r[1] for r in await totals(pool)) == [5, 7, 11]
@@ -47,14 +49,14 @@ async def test_an_empty_page_is_not_shared_with_a_runner_woken_after_its_read(
 ) -> None:
     shared = SharedReads(store, new_mapper())
     async with pool.acquire() as conn:
-        empty = await shared.read(tracking.START, 10, conn, fresh_since=time.monotonic())
+        empty = await shared.read(START, 10, conn, fresh_since=time.monotonic())
         assert not empty.decoded.page
         await append_counters(store, [1])  # committed, and announced: the runner wakes
         woke = time.monotonic()
-        page = await shared.read(tracking.START, 10, conn, fresh_since=woke)
+        page = await shared.read(START, 10, conn, fresh_since=woke)
         assert len(page.decoded.page) == 2
         # read before that wake, it could stand for the old empty one too
-        assert await shared.read(tracking.START, 10, conn, fresh_since=0.0) is page
+        assert await shared.read(START, 10, conn, fresh_since=0.0) is page
         assert shared.reads == 2
 
 
@@ -64,11 +66,12 @@ async def test_an_older_page_is_shared_as_it_is_a_prefix_of_a_newer_read(
     await append_counters(store, [1])
     shared = SharedReads(store, new_mapper())
     async with pool.acquire() as conn:
-        page = await shared.read(tracking.START, 10, conn, fresh_since=time.monotonic())
+        page = await shared.read(START, 10, conn, fresh_since=time.monotonic())
         await append_counters(store, [2])
-        later = await shared.read(tracking.START, 10, conn, fresh_since=time.monotonic())
-        fresh = await store.select_notifications(tracking.START, 10, conn=conn)
-    assert later is page and shared.reads == 1
+        later = await shared.read(START, 10, conn, fresh_since=time.monotonic())
+        fresh = await store.select_notifications(START, 10, conn=conn)
+    assert later is page
+    assert shared.reads == 1
     assert list(page.decoded.page) == fresh[: len(page.decoded.page)]
 
 
@@ -94,7 +97,7 @@ async def test_a_batched_write_that_fails_names_its_own_event(
     assert raised.value.position == bad.position
     assert "CheckViolationError" in str(raised.value)
     assert await totals(pool) == []  # the whole page rolled back
-    assert await tracking.position(pool, "toys") == tracking.START
+    assert await tracking.position(pool, "toys") == START
 
 
 class Recorder:
@@ -117,7 +120,7 @@ class Recorder:
 
 async def test_batched_writes_send_each_run_of_a_statement_at_once_and_before_a_read() -> None:
     conn = Recorder()
-    batch = BatchedWrites(conn)  # type: ignore[arg-type]
+    batch = BatchedWrites(cast("asyncpg.Connection", conn))
     for n in (1, 2, 3):
         await batch.execute("A", n)
     await batch.execute("B", 4)
@@ -139,3 +142,31 @@ async def test_batched_writes_send_each_run_of_a_statement_at_once_and_before_a_
 
 def _amount(n: LogNotification) -> int:
     return int(new_mapper().to_domain_event(n).amount)
+
+
+async def test_runners_apply_pages_on_connections_of_their_own(
+    pool: asyncpg.Pool, store: EventStore
+) -> None:
+    await registry.ensure_all(pool)
+    stop = asyncio.Event()
+    running = asyncio.create_task(registry.run_all(pool, store, stop_event=stop))
+    try:
+        async with asyncio.timeout(10):
+            while not await pool.fetchval(OWN, registry.PROJECTIONS_APPLICATION):  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
+        in_use = pool.get_size() - pool.get_idle_size()
+        assert in_use <= 1  # the LISTEN connection; the runners' are in their own pool
+        assert pool.settings.projection_pool_size == 4
+        assert await pool.fetchval(OWN, registry.PROJECTIONS_APPLICATION) == 4
+    finally:
+        stop.set()
+        await running
+    async with asyncio.timeout(5):  # closed with it (a backend leaves the view as it exits)
+        while await pool.fetchval(OWN, registry.PROJECTIONS_APPLICATION):  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+
+
+OWN = """
+SELECT count(*) FROM pg_stat_activity
+WHERE datname = current_database() AND application_name = $1
+"""
