@@ -134,7 +134,11 @@ class SharedReads:
         if entry is not None and (entry[0] >= fresh_since or _has_events(entry[1])):
             try:
                 page = await asyncio.shield(entry[1])
-            except Exception:
+            except asyncio.CancelledError:
+                if not entry[1].cancelled():
+                    raise  # this runner is cancelled, not the read it waited for
+                page = None  # the reader was cancelled: read here
+            except Exception:  # the reader that failed reports it: read here
                 page = None
             if page is not None and (page.decoded.page or page.started >= fresh_since):
                 return page
@@ -148,8 +152,11 @@ class SharedReads:
             rows = await self.store.select_notifications(after, limit, conn=conn)
             held = not rows and await self.store.held_back(after, conn=conn)
         except BaseException as error:
-            future.set_exception(error)
-            future.exception()  # retrieved: only this reader raises it
+            if isinstance(error, asyncio.CancelledError):
+                future.cancel()
+            else:
+                future.set_exception(error)
+                future.exception()  # retrieved: only this reader raises it
             if self._pages.get(key) == (started, future):
                 del self._pages[key]
             raise
@@ -159,7 +166,9 @@ class SharedReads:
 
 
 def _has_events(read: asyncio.Future[SharedPage]) -> bool:
-    return read.done() and read.exception() is None and bool(read.result().decoded.page)
+    if not read.done() or read.cancelled() or read.exception() is not None:
+        return False
+    return bool(read.result().decoded.page)
 
 
 @dataclass

@@ -170,3 +170,32 @@ OWN = """
 SELECT count(*) FROM pg_stat_activity
 WHERE datname = current_database() AND application_name = $1
 """
+
+
+async def test_a_runner_waiting_on_a_cancelled_read_reads_itself(
+    pool: asyncpg.Pool, store: EventStore
+) -> None:
+    await append_counters(store, [1])
+    first_read = asyncio.Event()
+
+    class SlowFirstRead:  # the first read hangs until cancelled; the next ones go through
+        async def select_notifications(self, *args: Any, **kwargs: Any) -> Any:
+            if not first_read.is_set():
+                first_read.set()
+                await asyncio.Event().wait()
+            return await store.select_notifications(*args, **kwargs)
+
+        async def held_back(self, *args: Any, **kwargs: Any) -> bool:
+            return await store.held_back(*args, **kwargs)
+
+    shared = SharedReads(cast("EventStore", SlowFirstRead()), new_mapper())
+    async with pool.acquire() as one, pool.acquire() as other:
+        reading = asyncio.create_task(shared.read(START, 10, one, fresh_since=0.0))
+        await first_read.wait()
+        joining = asyncio.create_task(shared.read(START, 10, other, fresh_since=0.0))
+        await asyncio.sleep(0.01)  # it waits on the first read
+        reading.cancel()
+        page = await asyncio.wait_for(joining, 5)  # not cancelled with it: it read itself
+    assert len(page.decoded.page) == 2
+    assert reading.cancelled()
+    assert shared.reads == 2
