@@ -48,6 +48,7 @@ class Design:
     share_reads: bool
     own_pool: int = 0  # connections of the runners' own pool (0: none, they share the process's)
     batched: bool = True
+    priority: bool = True  # the review queue's runner has a connection of its own
     watcher_on_pool: bool = False  # the bench's watcher as it was (see bench.projections)
 
 
@@ -58,11 +59,17 @@ DESIGNS = {
     "batched": Design(share_reads=False, batched=True),
     "shared+batched": Design(share_reads=True, batched=True),
     "own-pool": Design(share_reads=False, own_pool=RUNNER_POOL, batched=False),
-    "shared+batched+own-pool": Design(share_reads=True, own_pool=RUNNER_POOL, batched=True),
+    "shared+batched+own-pool": Design(share_reads=True, own_pool=RUNNER_POOL, priority=False),
+    "shared+batched+own-pool-4": Design(share_reads=True, own_pool=4, priority=False),
     # what registry.run_all does by default (GRANTS_PROJECTION_POOL_SIZE=4)
-    "shared+batched+own-pool-4": Design(share_reads=True, own_pool=4, batched=True),
+    "shared+batched+own-pool-4+queue-alone": Design(share_reads=True, own_pool=4),
 }
-DEFAULT = ("current", "shared+batched", "shared+batched+own-pool-4", "shared+batched+own-pool")
+DEFAULT = (
+    "current",
+    "shared+batched",
+    "shared+batched+own-pool-4",
+    "shared+batched+own-pool-4+queue-alone",
+)
 
 
 @contextlib.contextmanager
@@ -78,7 +85,11 @@ def batching(on: bool) -> Iterator[None]:
 
 
 async def one(admin: str, design: Design, rate: float, seconds: float) -> dict[str, float]:
-    run = functools.partial(registry.run_all, share_reads=design.share_reads)
+    run = functools.partial(
+        registry.run_all,
+        share_reads=design.share_reads,
+        priority=registry.PRIORITY if design.priority else (),
+    )
     with batching(design.batched):
         return await _one(admin, design, run, rate, seconds)
 

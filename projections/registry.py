@@ -36,7 +36,7 @@ from service.repository import new_mapper
 from service.store import Position
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Callable, Sequence
+    from collections.abc import AsyncIterator, Callable, Collection, Sequence
 
     from service.settings import Policy
     from service.store import EventStore
@@ -44,6 +44,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 #: The ``application_name`` of the runners' own connections (``pg_stat_activity``).
 PROJECTIONS_APPLICATION = "grants-projections"
+#: Projections whose runner has a connection of its own (see :func:`run_all`).
+PRIORITY = frozenset({review_queue.PROJECTION.name})
 
 ALL_PROJECTIONS: tuple[Projection, ...] = (
     review_queue.PROJECTION,
@@ -93,6 +95,7 @@ async def run_all(
     supervisor: Supervisor | None = None,
     share_reads: bool = True,
     runner_pool: asyncpg.Pool | None = None,
+    priority: Collection[str] = PRIORITY,
 ) -> None:
     """Run the projections (leading those whose lock is free, standing by for the others) until
     ``stop_event`` is set. One lock connection and one LISTEN connection serve them all; each
@@ -105,16 +108,31 @@ async def run_all(
     the process's pool, a page waited in its queue behind every request of a busy process (at
     880 submissions/s the review queue spent most of its time there). The LISTEN connection
     stays on ``pool``; with a size of 0, or a pool not made by :func:`service.db.create_pool`,
-    the runners share ``pool`` as before."""
+    the runners share ``pool`` as before. The runners of ``priority`` (the review queue: staff
+    wait for a new file in it) then each get one connection more, of their own, so that their
+    pages do not wait for the others' in that pool either."""
     stop = stop_event or asyncio.Event()
     projections = select(names)
     async with contextlib.AsyncExitStack() as stack:
         own = runner_pool or await _own_pool(pool, stack)
+        alone = {}
+        for name in set(priority) & {p.name for p in projections} if own is not pool else ():
+            dedicated = await db.sibling_pool(pool, 1, PROJECTIONS_APPLICATION)
+            if dedicated is not None:
+                stack.push_async_callback(dedicated.close)
+                alone[name] = dedicated
         leadership = Leadership(own)
         stack.push_async_callback(leadership.close)
         shared = SharedReads(store, new_mapper()) if share_reads else None
         runners = [
-            ProjectionRunner(own, store, p, leadership, poll_interval=poll_interval, shared=shared)
+            ProjectionRunner(
+                alone.get(p.name, own),
+                store,
+                p,
+                leadership,
+                poll_interval=poll_interval,
+                shared=shared,
+            )
             for p in projections
         ]
         async with listeners(store, len(runners), poll_interval) as wakers:
