@@ -138,6 +138,7 @@ async def _closed(conn: asyncpg.Connection, e: Any, n: LogNotification) -> None:
 PROJECTION = Projection(
     name="call_pages",
     version=1,
+    batched=True,  # its handlers only execute: a page sends each run of writes at once
     tables=("call_pages",),
     ddl=DDL,
     handlers={

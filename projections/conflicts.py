@@ -61,6 +61,7 @@ async def _declared(conn: asyncpg.Connection, e: Any, n: LogNotification) -> Non
 PROJECTION: Final = Projection(
     name="conflict_reasons",
     version=1,
+    batched=True,  # its handlers only execute: a page sends each run of writes at once
     tables=("conflict_reasons",),
     ddl=DDL,
     handlers={"grants.application:ConflictDeclared": _declared},

@@ -158,6 +158,7 @@ async def _rubric_published(conn: asyncpg.Connection, e: Any, n: LogNotification
 PROJECTION = Projection(
     name="programme",
     version=1,
+    batched=True,  # its handlers only execute: a page sends each run of writes at once
     tables=("programme_calls", "programme_rubrics"),
     ddl=DDL,
     handlers={

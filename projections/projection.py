@@ -10,9 +10,11 @@ the other's module.
 
 from __future__ import annotations
 
+import itertools
 import logging
+import operator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import asyncpg
 from eventsourcing.utils import TopicError, resolve_topic
@@ -81,6 +83,11 @@ class Projection:
     #: DDL run after ``ddl`` on a fresh install, and by a rebuild only once its scratch tables
     #: are full (indexes that a rebuild would otherwise maintain row by row).
     deferred_ddl: str = ""
+    #: Per-event style: the handlers only write with ``conn.execute`` (and read with
+    #: ``fetch``/``fetchrow``/``fetchval``), so a page may hold their writes and send each run
+    #: of the same statement at once (:class:`BatchedWrites`); a failure replays the page one
+    #: event at a time to name the event.
+    batched: bool = False
 
     def reads(self, topic: str) -> bool:
         """True when this projection has something to do with events of ``topic``."""
@@ -162,8 +169,29 @@ async def apply_events(
     apply_page = apply_page or projection.apply_page
     if apply_page is not None:
         return await _apply_set_based(conn, projection, apply_page, decoded, settle)
+    handled = sum(1 for n in page if n.topic in projection.handlers)
+    if projection.batched and handled > 1:
+        try:
+            async with conn.transaction():  # a savepoint: a failure is replayed event by event
+                batch = BatchedWrites(conn)
+                skipped = await _apply_each(cast("asyncpg.Connection", batch), projection, decoded)
+                await batch.flush()
+        except Exception as error:
+            # A write sent with others cannot name its event: the page runs again one event at
+            # a time below, and fails (or not) naming the right one. The database being away
+            # is not the handler's fault: the runner retries the page (service.errors).
+            if is_retryable(error):
+                raise
+        else:
+            return skipped
+    return await _apply_each(conn, projection, decoded)
+
+
+async def _apply_each(
+    conn: asyncpg.Connection, projection: Projection, decoded: DecodedPage
+) -> int:
     skipped = 0
-    for index, notification in enumerate(page):
+    for index, notification in enumerate(decoded.page):
         handler = projection.handlers.get(notification.topic)
         if handler is None:
             if projection.critical and not is_known_topic(notification.topic):
@@ -180,6 +208,48 @@ async def apply_events(
                 raise
             raise HandlerError(projection.name, notification, error) from error
     return skipped
+
+
+class BatchedWrites:
+    """The connection a batched projection's handlers get: their ``execute`` calls with
+    arguments are held, in order, and sent by :meth:`flush` as one ``executemany`` per run of
+    the same statement (one round trip for a run, where each ``execute`` took one). Reads
+    (``fetch``, ``fetchrow``, ``fetchval``) and ``executemany`` send what is held first, so a
+    handler reads what the handlers before it wrote; the order of the writes is kept."""
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self.conn = conn
+        self.held: list[tuple[str, tuple[Any, ...]]] = []
+
+    async def execute(self, query: str, *args: Any, **kwargs: Any) -> str:
+        """Hold the write (a statement without arguments, or with options, goes at once)."""
+        if not args or kwargs:
+            await self.flush()
+            return str(await self.conn.execute(query, *args, **kwargs))
+        self.held.append((query, args))
+        return ""
+
+    async def flush(self) -> None:
+        """Send the held writes, a run of the same statement in one ``executemany``."""
+        held, self.held = self.held, []
+        for query, run in itertools.groupby(held, key=operator.itemgetter(0)):
+            await self.conn.executemany(query, [args for _, args in run])
+
+    async def fetch(self, query: str, *args: Any, **kwargs: Any) -> Any:
+        await self.flush()
+        return await self.conn.fetch(query, *args, **kwargs)
+
+    async def fetchrow(self, query: str, *args: Any, **kwargs: Any) -> Any:
+        await self.flush()
+        return await self.conn.fetchrow(query, *args, **kwargs)
+
+    async def fetchval(self, query: str, *args: Any, **kwargs: Any) -> Any:
+        await self.flush()
+        return await self.conn.fetchval(query, *args, **kwargs)
+
+    async def executemany(self, query: str, args: Any, **kwargs: Any) -> None:
+        await self.flush()
+        await self.conn.executemany(query, args, **kwargs)
 
 
 async def _apply_set_based(

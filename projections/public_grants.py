@@ -171,6 +171,7 @@ A = "grants.application:"
 PROJECTION = Projection(
     name="public_grants",
     version=1,
+    batched=True,  # its handlers only execute: a page sends each run of writes at once
     tables=("public_grants",),
     ddl=DDL,
     handlers={

@@ -97,6 +97,7 @@ async def _submitted(conn: asyncpg.Connection, e: Any, n: LogNotification) -> No
 PROJECTION: Final = Projection(
     name="public_texts",
     version=1,
+    batched=True,  # its handlers only execute: a page sends each run of writes at once
     tables=("public_texts",),
     ddl=DDL,
     handlers={"grants.application:Submitted": _submitted},

@@ -28,18 +28,24 @@ from projections.projection import Projection
 from projections.rebuild import PAGE_SIZE, ensure_tables, rebuild_many
 from projections.rebuild import rebuild as rebuild_projection
 from projections.review_queue import set_policy
-from projections.runner import ProjectionRunner
+from projections.runner import ProjectionRunner, SharedReads
 from projections.supervisor import Supervisor
+from service import db
 from service.live import Waker
+from service.repository import new_mapper
 from service.store import Position
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Callable, Sequence
+    from collections.abc import AsyncIterator, Callable, Collection, Sequence
 
     from service.settings import Policy
     from service.store import EventStore
 
 logger = logging.getLogger(__name__)
+#: The ``application_name`` of the runners' own connections (``pg_stat_activity``).
+PROJECTIONS_APPLICATION = "grants-projections"
+#: Projections whose runner has a connection of its own (see :func:`run_all`).
+PRIORITY = frozenset({review_queue.PROJECTION.name})
 
 ALL_PROJECTIONS: tuple[Projection, ...] = (
     review_queue.PROJECTION,
@@ -87,22 +93,60 @@ async def run_all(
     *,
     poll_interval: float = 1.0,
     supervisor: Supervisor | None = None,
+    share_reads: bool = True,
+    runner_pool: asyncpg.Pool | None = None,
+    priority: Collection[str] = PRIORITY,
 ) -> None:
     """Run the projections (leading those whose lock is free, standing by for the others) until
     ``stop_event`` is set. One lock connection and one LISTEN connection serve them all; each
-    runner is supervised (:mod:`projections.supervisor`): one failing never stops the others."""
+    runner is supervised (:mod:`projections.supervisor`): one failing never stops the others.
+    Runners standing at the same position share one read and decoding of each page
+    (:class:`SharedReads`; ``share_reads=False``: each reads its own, as before).
+
+    The runners apply their pages on connections of their own (``runner_pool``, else a pool
+    of ``projection_pool_size`` connections opened here, ``GRANTS_PROJECTION_POOL_SIZE``): on
+    the process's pool, a page waited in its queue behind every request of a busy process (at
+    880 submissions/s the review queue spent most of its time there). The LISTEN connection
+    stays on ``pool``; with a size of 0, or a pool not made by :func:`service.db.create_pool`,
+    the runners share ``pool`` as before. The runners of ``priority`` (the review queue: staff
+    wait for a new file in it) then each get one connection more, of their own, so that their
+    pages do not wait for the others' in that pool either."""
     stop = stop_event or asyncio.Event()
     projections = select(names)
-    leadership = Leadership(pool)
-    runners = [
-        ProjectionRunner(pool, store, p, leadership, poll_interval=poll_interval)
-        for p in projections
-    ]
-    try:
+    async with contextlib.AsyncExitStack() as stack:
+        own = runner_pool or await _own_pool(pool, stack)
+        alone = {}
+        for name in set(priority) & {p.name for p in projections} if own is not pool else ():
+            dedicated = await db.sibling_pool(pool, 1, PROJECTIONS_APPLICATION)
+            if dedicated is not None:
+                stack.push_async_callback(dedicated.close)
+                alone[name] = dedicated
+        leadership = Leadership(own)
+        stack.push_async_callback(leadership.close)
+        shared = SharedReads(store, new_mapper()) if share_reads else None
+        runners = [
+            ProjectionRunner(
+                alone.get(p.name, own),
+                store,
+                p,
+                leadership,
+                poll_interval=poll_interval,
+                shared=shared,
+            )
+            for p in projections
+        ]
         async with listeners(store, len(runners), poll_interval) as wakers:
             await (supervisor or Supervisor()).run(runners, wakers, stop)
-    finally:
-        await leadership.close()
+
+
+async def _own_pool(pool: asyncpg.Pool, stack: contextlib.AsyncExitStack) -> asyncpg.Pool:
+    settings = getattr(pool, "settings", None)
+    size = settings.projection_pool_size if settings is not None else 0
+    own = await db.sibling_pool(pool, size, PROJECTIONS_APPLICATION) if size else None
+    if own is None:
+        return pool
+    stack.push_async_callback(own.close)
+    return own
 
 
 @contextlib.asynccontextmanager

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +23,7 @@ import asyncpg
 
 from projections import tracking
 from projections.leadership import Leadership
-from projections.projection import HandlerError, Projection, apply_events
+from projections.projection import DecodedPage, HandlerError, Projection, apply_events
 from projections.rebuild import ensure_current
 from service.errors import DATABASE_ERRORS, is_retryable
 from service.live import announce
@@ -69,9 +70,11 @@ async def apply_page(
     mapper: Mapper[Any],
     *,
     settle: bool = True,
+    decoded: DecodedPage | None = None,
 ) -> bool:
     """:func:`write_page` on a connection the caller holds (the live runner reads the page on
-    it too: one pool connection and one reset per page, not three)."""
+    it too: one pool connection and one reset per page, not three). ``decoded``: the page's
+    events as other runners of the process already decoded them (:class:`SharedReads`)."""
     async with conn.transaction():
         # A page is derived data, committed with its tracking row: a crash can lose only both
         # together, and the runner applies them again from the log. So it does not wait for
@@ -79,9 +82,93 @@ async def apply_page(
         await conn.execute(ASYNC_COMMIT)
         if await tracking.lock(conn, projection.name) != after:
             return False
-        skipped = await apply_events(conn, projection, page, mapper, settle=settle)
+        skipped = await apply_events(conn, projection, page, mapper, settle=settle, decoded=decoded)
         await tracking.advance(conn, projection.name, page[-1].position, len(page), skipped)
     return True
+
+
+@dataclass(frozen=True)
+class SharedPage:
+    """A page read once for the runners of a process: its events (decoded at most once),
+    whether events after it wait behind an open transaction (asked only for an empty page),
+    and when its read started (``time.monotonic()``)."""
+
+    decoded: DecodedPage
+    held_back: bool
+    started: float
+
+
+class SharedReads:
+    """One read and one decoding of a page for every runner of the process that stands there.
+
+    The runners of a process are woken by the same notification and mostly stand at the same
+    position: without this, each of them ran the same fenced read of the log (and, at the head,
+    the same question whether events are held back) and decoded the same events: ten
+    projections, ten reads per notification, each event decoded by every projection that
+    handles it. Here the first runner to ask for the page after a position reads it; the others
+    get its page and decoded events, if it can stand for their own read:
+
+    - a non-empty page always can. A page read earlier is a prefix of one read later from the
+      same position (the fence only moves up, and every event below it had committed when the
+      read ran), so the runner applies it and reads on from its end;
+    - an empty page only if its read started after the runner's last wake-up (``fresh_since``):
+      every commit announced before that wake-up is then visible to it (or held back, and so
+      reported), and every later announcement wakes the runner again. An older empty read
+      could miss the event the runner was woken for, and the runner would sleep on it.
+    """
+
+    def __init__(self, store: EventStore, mapper: Mapper[Any], keep: int = 8) -> None:
+        self.store = store
+        self.mapper = mapper
+        self.keep = keep
+        self.reads = 0  # reads of the log (the other requests were shared)
+        self._pages: dict[tuple[Position, int], tuple[float, asyncio.Future[SharedPage]]] = {}
+
+    async def read(
+        self, after: Position, limit: int, conn: asyncpg.Connection, *, fresh_since: float
+    ) -> SharedPage:
+        """The page after ``after`` (at most ``limit`` entries), read on ``conn`` unless a read
+        that can stand for it (see the class) is under way or done."""
+        key = (after, limit)
+        entry = self._pages.get(key)
+        if entry is not None and (entry[0] >= fresh_since or _has_events(entry[1])):
+            try:
+                page = await asyncio.shield(entry[1])
+            except asyncio.CancelledError:
+                if not entry[1].cancelled():
+                    raise  # this runner is cancelled, not the read it waited for
+                page = None  # the reader was cancelled: read here
+            except Exception:  # the reader that failed reports it: read here
+                page = None
+            if page is not None and (page.decoded.page or page.started >= fresh_since):
+                return page
+        started = time.monotonic()
+        future: asyncio.Future[SharedPage] = asyncio.get_running_loop().create_future()
+        self._pages[key] = (started, future)
+        while len(self._pages) > self.keep:
+            del self._pages[next(iter(self._pages))]
+        try:
+            self.reads += 1
+            rows = await self.store.select_notifications(after, limit, conn=conn)
+            held = not rows and await self.store.held_back(after, conn=conn)
+        except BaseException as error:
+            if isinstance(error, asyncio.CancelledError):
+                future.cancel()
+            else:
+                future.set_exception(error)
+                future.exception()  # retrieved: only this reader raises it
+            if self._pages.get(key) == (started, future):
+                del self._pages[key]
+            raise
+        page = SharedPage(DecodedPage(rows, self.mapper), held, started)
+        future.set_result(page)
+        return page
+
+
+def _has_events(read: asyncio.Future[SharedPage]) -> bool:
+    if not read.done() or read.cancelled() or read.exception() is not None:
+        return False
+    return bool(read.result().decoded.page)
 
 
 @dataclass
@@ -105,6 +192,13 @@ class ProjectionRunner:
     #: Where the projection stands, as this runner last wrote or read it (None: read it). Only
     #: a hint: a page is applied only if the locked tracking row still stands there.
     position: Position | None = None
+    #: Pages read and decoded once for every runner of the process (None: this runner reads
+    #: and decodes its own).
+    shared: SharedReads | None = None
+    #: With ``shared``: whether events wait behind an open transaction after the last empty
+    #: page (read with it), and when this runner last woke up (``time.monotonic()``).
+    held: bool = False
+    woke: float = 0.0
 
     async def step(self) -> int:
         """Apply the next page if there is one; return how many events it held.
@@ -115,12 +209,19 @@ class ProjectionRunner:
         """
         after = await self._position()
         async with self.pool.acquire() as conn:
-            page = await self.store.select_notifications(after, self.page_size, conn=conn)
+            decoded: DecodedPage | None = None
+            page: Sequence[LogNotification]
+            if self.shared is None:
+                page = await self.store.select_notifications(after, self.page_size, conn=conn)
+            else:
+                shared = await self.shared.read(after, self.page_size, conn, fresh_since=self.woke)
+                decoded, page, self.held = shared.decoded, shared.decoded.page, shared.held_back
             settle = len(page) < self.page_size
             try:
                 applied = bool(page) and await apply_page(
-                    conn, self.projection, page, after, self.mapper, settle=settle
-                )
+                    conn, self.projection, page, after, self.mapper, settle=settle,
+                    decoded=decoded,
+                )  # fmt: skip
             except HandlerError as error:
                 self.position = None
                 await tracking.record_error(self.pool, self.projection.name, str(error))
@@ -208,13 +309,18 @@ class ProjectionRunner:
         logger.info("projection %s: leading", name)
         self.leading = True
         self.position = None  # another runner may have led meanwhile
+        self.woke = time.monotonic()
         try:
             await ensure_current(self.pool, self.store, self.projection)
             while not stop.is_set() and await leadership.alive():
                 if await self.step():
                     continue
-                held = await self.store.held_back(await self._position())
+                if self.shared is not None:
+                    held = self.held  # asked with the empty page, once for the process
+                else:
+                    held = await self.store.held_back(await self._position(), conn=self.pool)
                 await wait_or_stop(stop, waker.wait(held))
+                self.woke = time.monotonic()
         finally:
             self.leading = False
             with contextlib.suppress(*DATABASE_ERRORS):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 from dataclasses import dataclass
@@ -115,6 +116,10 @@ class BoundedPool(asyncpg.Pool):  # type: ignore[misc]  # asyncpg ships no types
     """
 
     acquire_timeout: float | None = None
+    #: What :func:`create_pool` made it with (for :func:`sibling_pool`).
+    url: str | None = None
+    settings: Settings | None = None
+    extra_settings: Mapping[str, str] | None = None
 
     def acquire(self, *, timeout: float | None = None) -> Any:
         """A connection, waiting at most ``timeout`` (or the pool's ``acquire_timeout``)."""
@@ -154,6 +159,7 @@ async def create_pool(
         server_settings=server_settings(settings) | dict(extra_settings or {}),
     )
     pool.acquire_timeout = settings.pool_acquire_timeout_s
+    pool.url, pool.settings, pool.extra_settings = url, settings, extra_settings
     try:
         await pool
     # asyncpg reports a bad URL or an unreachable server with whatever the layer below raised:
@@ -169,6 +175,16 @@ async def create_pool(
             f"cannot reach PostgreSQL at {redact(url)}: {describe(error)}"
         ) from None
     return pool
+
+
+async def sibling_pool(pool: asyncpg.Pool, size: int, name: str) -> asyncpg.Pool | None:
+    """A pool of ``size`` connections to ``pool``'s database, with its settings and the
+    ``application_name`` ``name``; None when ``pool`` was not made by :func:`create_pool`."""
+    if not isinstance(pool, BoundedPool) or pool.url is None or pool.settings is None:
+        return None
+    settings = dataclasses.replace(pool.settings, pool_min_size=size, pool_max_size=size)
+    extra = {**(pool.extra_settings or {}), "application_name": name}
+    return await create_pool(settings, pool.url, extra_settings=extra)
 
 
 def describe(error: BaseException) -> str:

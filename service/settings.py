@@ -52,6 +52,8 @@ class Settings:
     log_level: str = "INFO"
     pool_min_size: int = 2
     pool_max_size: int = 10
+    #: Connections of the projection runners' own pool (0: they share the pool above).
+    projection_pool_size: int = 4
     # Timeouts and limits: the README's "Timeouts and limits" table explains each one.
     statement_timeout_ms: int = 15_000
     lock_timeout_ms: int = 2_000
@@ -141,6 +143,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         log_level=env.get("GRANTS_LOG_LEVEL", "INFO").upper(),
         pool_min_size=_integer(env, "GRANTS_POOL_MIN_SIZE", 2, 0, 1000),
         pool_max_size=_integer(env, "GRANTS_POOL_MAX_SIZE", 10, 1, 1000),
+        projection_pool_size=_integer(env, "GRANTS_PROJECTION_POOL_SIZE", 4, 0, 100),
         statement_timeout_ms=_integer(env, "GRANTS_STATEMENT_TIMEOUT_MS", 15_000, 0, 3_600_000),
         lock_timeout_ms=_integer(env, "GRANTS_LOCK_TIMEOUT_MS", 2_000, 0, 3_600_000),
         idle_in_transaction_timeout_ms=_integer(

@@ -275,9 +275,10 @@ class EventStore:
         """How many committed events lie after ``after``: a projection's lag in events."""
         return int(await self.pool.fetchval(COUNT_AFTER, *(after or START)))
 
-    async def held_back(self, after: Position | None) -> bool:
-        """True when committed events after ``after`` wait behind a still-open transaction."""
-        return bool(await self.pool.fetchval(SELECT_HELD_BACK, *(after or START)))
+    async def held_back(self, after: Position | None, *, conn: Any = None) -> bool:
+        """True when committed events after ``after`` wait behind a still-open transaction
+        (asked on ``conn``, a connection or a pool, when given)."""
+        return bool(await (conn or self.pool).fetchval(SELECT_HELD_BACK, *(after or START)))
 
     async def insert_snapshot(self, snapshot: StoredEvent) -> None:
         """Keep an aggregate's state at a version, so loading it needs only later events."""
