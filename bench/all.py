@@ -80,8 +80,9 @@ class Sizes:
     ledger_entries: int = 100_000
     ledger_requests: int = 300
     ledger_rounds: int = 3
-    fund_ops: int = 100
-    fund_rounds: int = 16
+    #: Rounds of a second or more, so that the publisher's 1 s ticks fall in the "with" arm.
+    fund_ops: int = 600
+    fund_rounds: int = 10
 
 
 FULL = Sizes(
@@ -91,7 +92,7 @@ FULL = Sizes(
 QUICK = Sizes(
     clients=16, ops=320, rounds=1, queue_rows=100_000, queue_requests=200,
     baseline_events=3_000, events=50_000, live_seconds=5, viewers=500, sse_seconds=5,
-    ledger_requests=150, ledger_rounds=3, fund_ops=50, fund_rounds=10,
+    ledger_requests=150, ledger_rounds=3, fund_ops=300, fund_rounds=6,
 )  # fmt: skip
 XACTS = "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = $1"
 TARGETS: dict[str, tuple[str, float]] = {
