@@ -194,7 +194,9 @@ def _median(runs: list[dict[str, float]], key: str) -> float:
     return statistics.median(r[key] for r in runs)
 
 
-async def projections_part(admin: str, sizes: Sizes, live_rate: float) -> dict[str, Any]:
+async def rebuild_part(admin: str, sizes: Sizes) -> dict[str, Any]:
+    """The rebuild's two ratios: against eventsourcing on the small log, against our own
+    read+decode on the large one (``python -m bench.rebuild_part`` runs this alone)."""
     settings = Settings(pool_min_size=2, pool_max_size=16, secret_key="x" * 32)
     out: dict[str, Any] = {}
     async with scratch_database(admin, "bench") as url, scratch_database(admin, "bench") as es_url:
@@ -214,6 +216,7 @@ async def projections_part(admin: str, sizes: Sizes, live_rate: float) -> dict[s
     es_rate = statistics.median(es_rates)
     out |= {
         "baseline_events": total,
+        "baseline_rebuild_per_s": _median(small, "both_per_s"),
         "eventsourcing_runner_per_s": es_rate,
         "rebuild_vs_eventsourcing": _median(small, "both_per_s") / es_rate,
     }
@@ -228,12 +231,17 @@ async def projections_part(admin: str, sizes: Sizes, live_rate: float) -> dict[s
         finally:
             await projections._close(pool, store)
     catchup = statistics.median(catch)
-    out |= {
+    return out | {
         "rebuild_events": events,
         "rebuild_events_per_s": _median(large, "both_per_s"),
         "catchup_events_per_s": catchup,
         "rebuild_vs_catchup": _median(large, "both_per_s") / catchup,
     }
+
+
+async def projections_part(admin: str, sizes: Sizes, live_rate: float) -> dict[str, Any]:
+    out = await rebuild_part(admin, sizes)
+    settings = Settings(pool_min_size=2, pool_max_size=16, secret_key="x" * 32)
     async with scratch_database(admin, "bench") as url:
         pool, store = await projections._open(settings, url)
         try:
