@@ -42,7 +42,6 @@ REVIEWED_SQL = {
     ("projections/audit.py", "f'SET LOCAL search_path TO \"{schema}\", public'"),
     # FILE_COLUMNS / SET_STATUS: constant fragments
     ("projections/dashboard.py", 'f""" SELECT {FILE_COLUMNS} FROM dashboard_files WHERE investor_id = $1 ORDER BY submitted_'),
-    ("projections/dashboard.py", 'f""" UPDATE dashboard_files SET {SET_STATUS}, updated_at = $3, funded_centimes = funded_ce'),
     ("projections/dashboard.py", 'f"SELECT {FILE_COLUMNS} FROM dashboard_files WHERE investor_id = $1 AND application_id = $'),
     # check_<random hex> scratch schema made by the code; table names from the projections
     ("projections/invariants.py", 'DIFF.format(a="public", b=schema, t=table)'),
@@ -60,21 +59,21 @@ REVIEWED_SQL = {
     ("projections/programme.py", 'RUBRICS.format(where="WHERE published_at IS NOT NULL")'),
     ("projections/programme.py", 'RUBRICS.format(where="WHERE published_at IS NOT NULL") + " LIMIT 1"'),
     ("projections/programme.py", 'RUBRICS.format(where="WHERE rubric_id = $1")'),
-    # proj_<name> scratch schemas and the projection's own table names, quoted
-    ("projections/rebuild.py", "f'ALTER TABLE \"{schema}\".\"{table}\" SET SCHEMA public'"),
-    ("projections/rebuild.py", "f'CREATE SCHEMA \"{schema}\"'"),
-    ("projections/rebuild.py", "f'DROP SCHEMA \"{schema}\" CASCADE'"),
-    ("projections/rebuild.py", "f'DROP SCHEMA IF EXISTS \"{schema}\" CASCADE'"),
-    ("projections/rebuild.py", "f'DROP TABLE IF EXISTS \"{schema}\".\"{table}\" CASCADE'"),
-    ("projections/rebuild.py", "f'SET LOCAL search_path TO \"{schema}\", public'"),
-    ("projections/rebuild.py", "f'SET LOCAL search_path TO \"{scratch_schema(projection)}\", public'"),
-    # SWAP_LOCK_TIMEOUT: a constant of the module
-    ("projections/rebuild.py", 'f"SET LOCAL lock_timeout = \'{SWAP_LOCK_TIMEOUT}\'"'),
+    # rebuild: scratch schemas rebuild_<name> and the projections' own table names, quoted;
+    # _settings: constant SETs and that schema; the projection's constant DDL; SWAP_LOCK_TIMEOUT
+    # a constant of the module
+    ("projections/rebuild.py", 'f"SET LOCAL lock_timeout = \'{SWAP_LOCK_TIMEOUT}\'; " "SET LOCAL statement_timeout = 0; " # '),
+    ("projections/rebuild.py", 'f"SET LOCAL statement_timeout = 0; {_settings(projection, \'SET LOCAL\')};\\n" f"{projection.'),
+    ("projections/rebuild.py", 'f\'ALTER TABLE "{schema}"."{t}" SET SCHEMA public\''),
+    ("projections/rebuild.py", 'f\'DROP SCHEMA IF EXISTS "{schema}" CASCADE; CREATE SCHEMA "{schema}"; \' f"{_settings(proje'),
+    ("projections/rebuild.py", 'f\'DROP TABLE IF EXISTS "public"."{t}" CASCADE\''),
+    ("projections/rebuild.py", 'f\'DROP SCHEMA "{schema}" CASCADE\''),
+    ("projections/rebuild.py", 'f\'DROP TABLE IF EXISTS "{schema}"."{table}" CASCADE\''),
+    # page writes: table and column names from each projection's constant dicts, rows as $n
+    ("projections/page_sql.py", 'f"INSERT INTO {table} ({names}) SELECT {names} FROM {recordset(columns, param)}"'),
+    ("projections/review_page.py", 'f"""INSERT INTO review_envelopes (envelope_id, remaining_centimes) SELECT envelope_id, rem'),
     # key: one of the fixed keyset expressions of KEYS, looked up by the checked sort name
     ("projections/queue_page.py", "PAGE.format(key=KEYS[sort])"),
-    # the review queue's constant column lists and types, built once at import
-    # page writes: table and column names from each projection's constant dicts, rows as $1
-    ("projections/page_sql.py", 'f"INSERT INTO {table} ({names}) SELECT {names} FROM {recordset(columns)}"'),
     # page reads: constant column lists of the page modules, ids as $1
     ("projections/dashboard_page.py", 'f"SELECT {\', \'.join(FILES)} FROM dashboard_files WHERE application_id = ANY($1::uuid[])"'),
     ("projections/envelopes.py", 'f"SELECT {\', \'.join(COLUMNS)} FROM envelope_status WHERE envelope_id = ANY($1::uuid[])"'),
