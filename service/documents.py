@@ -229,17 +229,6 @@ async def required_for(
     return rules.required_of(found if isinstance(found, Call) else None)
 
 
-async def required_for_application(
-    store: EventStore, application_id: UUID
-) -> tuple[rules.RequiredDocument, ...]:
-    """What the application's call lists: the kinds, with the call's own names for them."""
-    try:
-        app = await Repository(store).get(application_id, cls=GrantApplication)
-    except AggregateNotFoundError:
-        return rules.DEFAULT_REQUIRED
-    return await required_for(store, app.call_id)
-
-
 async def required_for_calls(
     store: EventStore, call_ids: Sequence[UUID]
 ) -> tuple[rules.RequiredDocument, ...]:
@@ -292,14 +281,33 @@ async def entitled_application(
     return None
 
 
+@dataclass(frozen=True, kw_only=True)
+class Listing:
+    """A file's documents, and what its call lists (the kinds, with the call's names for them)."""
+
+    documents: list[DocumentInfo]
+    required: tuple[rules.RequiredDocument, ...]
+
+
 async def listing(store: EventStore, user: User, application_id: UUID) -> list[DocumentInfo] | None:
     """The file's documents for someone entitled to them; None for anyone else."""
+    found = await listing_with_required(store, user, application_id, with_required=False)
+    return None if found is None else found.documents
+
+
+async def listing_with_required(
+    store: EventStore, user: User, application_id: UUID, *, with_required: bool = True
+) -> Listing | None:
+    """:func:`listing`, with the call's list of documents (read from the application loaded
+    for the check, not loaded again); None for anyone not entitled."""
     app = await entitled_application(store, user, application_id)
     if app is None:
         return None
     rows = await store.pool.fetch(SELECT_FOR_APPLICATION, application_id)
     # The events are the record: a row no DocumentAttached names (a retried form) is not shown.
-    return [_info(r) for r in rows if r["id"] in app.documents]
+    found = [_info(r) for r in rows if r["id"] in app.documents]
+    required = await required_for(store, app.call_id) if with_required else ()
+    return Listing(documents=found, required=required)
 
 
 async def download(

@@ -56,10 +56,11 @@ async def documents_beside(
     """The file's documents to read beside the score form, under the download rules (assigned
     and unconflicted reviewers, the chair, officers; nothing for anyone else)."""
     store, language = request.app.state.store, language_of(request)
-    found = await documents.listing(store, user, application_id) or []
-    required = await documents.required_for_application(store, application_id)
-    return document_words.document_lines(found, language,
-                                         document_words.call_names(required, language))  # fmt: skip
+    listed = await documents.listing_with_required(store, user, application_id)
+    if listed is None:
+        return []
+    named = document_words.call_names(listed.required, language)
+    return document_words.document_lines(listed.documents, language, named)
 
 
 def chosen_file(value: str | None) -> UUID | None:

@@ -85,11 +85,11 @@ async def file_extras(
     """What the committee's file page adds: documents, the thread, decisions and tranches."""
     store: EventStore = request.app.state.store
     language = language_of(request)
-    found = await documents.listing(store, user, application_id) or []
+    listed = await documents.listing_with_required(store, user, application_id)
+    found = listed.documents if listed else []
     entries = await correspondence.thread(store, user, application_id) or []
     past = await letters.history(store, user, application_id)
-    named = words.call_names(await documents.required_for_application(store, application_id),
-                             language)  # fmt: skip
+    named = words.call_names(listed.required if listed else (), language)
     return {
         "file_documents": words.document_lines(found, language, named),
         "thread_entries": words.thread_lines(

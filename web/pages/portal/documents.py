@@ -211,11 +211,11 @@ async def file_context(
     store: EventStore, user: User, application_id: UUID, status: str, language: str
 ) -> dict[str, Any]:
     """What the file page shows besides the timeline: documents, the thread, the letter."""
-    found = await documents.listing(store, user, application_id) or []
+    listed = await documents.listing_with_required(store, user, application_id)
+    found = listed.documents if listed else []
     entries = await correspondence.thread(store, user, application_id) or []
     kinds = {doc.id: doc.kind for doc in found}
-    named = words.call_names(await documents.required_for_application(store, application_id),
-                             language)  # fmt: skip
+    named = words.call_names(listed.required if listed else (), language)
     return {
         "documents": words.document_lines(found, language, named),
         "document_names": named,
