@@ -25,8 +25,6 @@ from pathlib import Path
 from bench.all import TARGETS, build_parser, rebuild_part, sizes_of
 from service.embedded import start_embedded
 
-KEYS = ("rebuild_vs_catchup", "rebuild_vs_eventsourcing")
-
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser(argparse.ArgumentParser(description=__doc__.splitlines()[0]))
