@@ -169,6 +169,9 @@ def test_documents_questions_mail_and_letter(
     assert "أُرسل جوابكم إلى اللجنة." in notice(investor)
     assert serious_violations(investor) == []
     both_widths(investor, "documents-2-investor-replied-ar")
+    # A mail is written in the language its reader has when it goes out: the question's must have
+    # gone (in Arabic) before the investor switches to French, which under load it had not always.
+    wait_for_mail(inbox, INVESTOR, {f"للجنة سؤال بخصوص {reference}"})
     switch_language(investor, "fr")
     wait_for(investor, f"{server}/my/files/{app_id}", "#thread .thread-reply")
     assert "Le demandeur a répondu" in investor.locator("#thread").inner_text()
