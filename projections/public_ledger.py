@@ -35,9 +35,10 @@ AND ($4::text IS NULL
      OR province = ANY($5::text[]) OR sector = ANY($6::text[])
      OR application_id IN (SELECT application_id FROM public_grants WHERE commune = ANY($7::text[])))
 """
+# No cursor is the widest bigint, not ``$8 IS NULL OR``: see service.store.SELECT_EVENTS.
 OLDER = f"""
 SELECT {COLUMNS} FROM ledger_entries
-WHERE {WHERE} AND ($8::bigint IS NULL OR seq < $8) ORDER BY seq DESC LIMIT $9
+WHERE {WHERE} AND seq < coalesce($8::bigint, 9223372036854775807) ORDER BY seq DESC LIMIT $9
 """
 NEWER = f"""
 SELECT * FROM (SELECT {COLUMNS} FROM ledger_entries

@@ -54,9 +54,10 @@ SELECT * FROM unnest($1::bigint[], $2::bytea[], $3::bytea[], $4::text[])
 LATEST = (
     "SELECT size, root, note, issued_at FROM public.ledger_checkpoints ORDER BY size DESC LIMIT 1"
 )
+#: No cursor is the widest bigint, not ``$1 IS NULL OR``: see service.store.SELECT_EVENTS.
 HISTORY = """
 SELECT size, root, note, issued_at FROM public.ledger_checkpoints
-WHERE ($1::bigint IS NULL OR size < $1) ORDER BY size DESC LIMIT $2
+WHERE size < coalesce($1::bigint, 9223372036854775807) ORDER BY size DESC LIMIT $2
 """
 ISSUE = "INSERT INTO public.ledger_checkpoints (size, root, note) VALUES ($1, $2, $3)"
 ENTRIES = "SELECT idx, entry FROM public.ledger_log WHERE idx >= $1 AND idx < $2 ORDER BY idx"

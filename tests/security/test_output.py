@@ -96,7 +96,7 @@ REVIEWED_SQL = {
     ("projections/public_ledger.py", 'EXISTS.format(op=">")'),
     ("projections/public_ledger.py", 'f""" ($1::text IS NULL OR sector = $1) AND ($2::text IS NULL OR province = $2) AND ($3::in'),
     ("projections/public_ledger.py", 'f""" SELECT * FROM (SELECT {COLUMNS} FROM ledger_entries WHERE {WHERE} AND seq > $8 ORDER '),
-    ("projections/public_ledger.py", 'f""" SELECT {COLUMNS} FROM ledger_entries WHERE {WHERE} AND ($8::bigint IS NULL OR seq < $'),
+    ("projections/public_ledger.py", 'f""" SELECT {COLUMNS} FROM ledger_entries WHERE {WHERE} AND seq < coalesce($8::bigint, 922'),
     ("projections/public_ledger.py", 'f""" SELECT coalesce(sum(amount_centimes) FILTER (WHERE kind = \'funding_decision\'), 0)::bi'),
     ("projections/public_ledger.py", 'f"SELECT EXISTS (SELECT 1 FROM ledger_entries WHERE {WHERE} AND seq {{op}} $8)"'),
     ("projections/public_ledger.py", 'f"SELECT count(*) FROM ledger_entries WHERE {WHERE} AND seq <= $8"'),
