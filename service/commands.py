@@ -92,7 +92,7 @@ class Unit:
 
     async def get(self, aggregate_id: UUID, cls: type[A]) -> A:
         """Load an aggregate and remember it, so its new events are appended at the end."""
-        aggregate = await self.repository.get(aggregate_id, conn=self.conn, cls=cls)
+        aggregate = await self.repository.get(aggregate_id, conn=self.conn, cls=cls, take=True)
         self.changed.append(aggregate)
         return aggregate
 
@@ -134,49 +134,57 @@ async def execute(
     atomic = key is not None or not single_write
     repository = Repository(store)
     metrics.commands += 1
-    for attempt in range(attempts):
-        if attempt:
-            metrics.retries += 1
-            # Jitter spreads out commands that collided, so they do not collide again in step.
-            await asyncio.sleep(random.uniform(0, BACKOFF_S * 2**attempt))  # noqa: S311
-        try:
-            async with _connection(store, atomic=atomic) as conn:
-                if key is not None:
-                    await conn.execute(LOCK_KEY, scope, key)
-                    stored = await conn.fetchval(SELECT_KEY, scope, key)
-                    if stored is not None:
-                        return _results.decode(stored)["result"]  # type: ignore[no-any-return]
-                unit = Unit(conn, repository)
-                result = await decide(unit)
-                appended = [(a, len(a.pending_events)) for a in unit.changed]
-                await repository.save(*unit.changed, conn=conn)
-                if key is not None:
-                    await _record_key(conn, scope, key, result)
-        except ConcurrencyError:
-            logger.debug("command conflicted, retrying")
-            continue
-        except DATABASE_ERRORS as error:
-            kind = classify(error)
-            if kind is ErrorClass.TRANSIENT:  # rolled back by the server: nothing happened
-                logger.debug("command rolled back (%s), retrying", type(error).__name__)
-                continue
-            if kind is ErrorClass.UNAVAILABLE:
-                # Not retried here: after a lost connection the commit may have happened, and
-                # only the caller knows whether an idempotency key makes a retry safe.
-                raise unavailable(error) from error
-            raise
-        for aggregate, count in appended:  # after commit: a snapshot must not outlive a rollback
+    try:
+        for attempt in range(attempts):
+            if attempt:
+                repository.let_go()
+                metrics.retries += 1
+                # Jitter spreads out commands that collided, so they do not collide again in step.
+                await asyncio.sleep(random.uniform(0, BACKOFF_S * 2**attempt))  # noqa: S311
             try:
-                await repository.snapshot_if_due(aggregate, appended=count)
-            except DATABASE_ERRORS as error:  # committed already: a snapshot is only a cache
-                if not classify(error).retryable:
-                    raise
-                logger.warning("snapshot skipped: %s", type(error).__name__)
-        # After commit (never an undone state) and after the snapshots (taken from aggregates no
-        # other command holds yet): the cached ones wait in memory for the next command.
-        repository.keep(*unit.changed)
-        return result
-    raise CommandConflictError("the command kept conflicting with concurrent changes; try again")
+                async with _connection(store, atomic=atomic) as conn:
+                    if key is not None:
+                        await conn.execute(LOCK_KEY, scope, key)
+                        stored = await conn.fetchval(SELECT_KEY, scope, key)
+                        if stored is not None:
+                            return _results.decode(stored)["result"]  # type: ignore[no-any-return]
+                    unit = Unit(conn, repository)
+                    result = await decide(unit)
+                    appended = [(a, len(a.pending_events)) for a in unit.changed]
+                    await repository.save(*unit.changed, conn=conn)
+                    if key is not None:
+                        await _record_key(conn, scope, key, result)
+            except ConcurrencyError:
+                logger.debug("command conflicted, retrying")
+                continue
+            except DATABASE_ERRORS as error:
+                kind = classify(error)
+                if kind is ErrorClass.TRANSIENT:  # rolled back by the server: nothing happened
+                    logger.debug("command rolled back (%s), retrying", type(error).__name__)
+                    continue
+                if kind is ErrorClass.UNAVAILABLE:
+                    # Not retried here: after a lost connection the commit may have happened, and
+                    # only the caller knows whether an idempotency key makes a retry safe.
+                    raise unavailable(error) from error
+                raise
+            # After commit: a snapshot must not outlive a rollback.
+            for aggregate, count in appended:
+                try:
+                    await repository.snapshot_if_due(aggregate, appended=count)
+                except DATABASE_ERRORS as error:  # committed already: a snapshot is only a cache
+                    if not classify(error).retryable:
+                        raise
+                    logger.warning("snapshot skipped: %s", type(error).__name__)
+            # After commit (never an undone state) and after the snapshots (taken from aggregates
+            # no other command holds yet): the cached ones wait in memory for the next command,
+            # and a command of this process waiting for one of them goes on (AggregateCache).
+            repository.keep(*unit.changed)
+            return result
+        raise CommandConflictError(
+            "the command kept conflicting with concurrent changes; try again"
+        )
+    finally:
+        repository.let_go()  # what a failed or conflicting attempt took out goes back to nobody
 
 
 @contextlib.asynccontextmanager

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid4
 
 import pytest
 
 from domain.envelopes import SupportEnvelope
-from service import programme
+from service import decisions, programme, repository
 from service.commands import Unit, execute
 from service.repository import SNAPSHOT_EVERY, Repository
 from service.store import EventStore
@@ -78,3 +79,64 @@ async def test_the_cached_envelope_is_snapshotted_as_committed(store: EventStore
     assert await store.select_snapshot(envelope_id) is not None
     assert fresh.reserved_centimes == SNAPSHOT_EVERY + 1
     assert fresh.version == (await Repository(store).get(envelope_id, cls=SupportEnvelope)).version
+
+
+async def locked_reserve(store: EventStore, envelope_id: UUID, amount: int) -> int:
+    """A reservation as a funding decision makes it: under the envelope's lock."""
+
+    async def decide(unit: Unit) -> int:
+        key = int.from_bytes(envelope_id.bytes[:8], "big", signed=True)
+        await unit.conn.execute(decisions.LOCK_ENVELOPE, key)
+        envelope = await unit.get(envelope_id, SupportEnvelope)
+        envelope.reserve(uuid4(), amount, clock())
+        return envelope.remaining_centimes
+
+    return await execute(store, decide)
+
+
+async def test_the_next_decision_waits_for_the_envelope_being_put_back(
+    store: EventStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    envelope_id = await programme.open_envelope(store, total_centimes=10_000, clock=clock)
+    await locked_reserve(store, envelope_id, 1)
+    reads = count_snapshot_reads(store, monkeypatch)
+    put_back = Repository.snapshot_if_due
+
+    async def slowly(self: Repository, aggregate: Any, *, appended: int = 1) -> None:
+        await asyncio.sleep(0.05)  # committed, the lock released, the envelope not back yet
+        await put_back(self, aggregate, appended=appended)
+
+    monkeypatch.setattr(Repository, "snapshot_if_due", slowly)
+    remaining = await asyncio.gather(*(locked_reserve(store, envelope_id, 1) for _ in range(5)))
+    assert sorted(remaining) == [9_994, 9_995, 9_996, 9_997, 9_998]
+    assert reads() == 0  # each decision took the one before's envelope from memory
+
+
+async def test_a_failed_decision_lets_the_next_one_go_on_at_once(
+    store: EventStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    envelope_id = await programme.open_envelope(store, total_centimes=10_000, clock=clock)
+    await locked_reserve(store, envelope_id, 1)
+    monkeypatch.setattr(repository, "RETURN_WAIT_S", 60.0)
+
+    async def fail(unit: Unit) -> None:
+        (await unit.get(envelope_id, SupportEnvelope)).reserve(uuid4(), 5, clock())
+        raise ValueError("refused")
+
+    with pytest.raises(ValueError, match="refused"):
+        await execute(store, fail)
+    # Had the failed decision kept the envelope out, this one would wait the whole minute.
+    assert await asyncio.wait_for(locked_reserve(store, envelope_id, 1), 5) == 9_998
+
+
+async def test_a_plain_read_leaves_the_envelope_in_memory(
+    store: EventStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    envelope_id = await programme.open_envelope(store, total_centimes=10_000, clock=clock)
+    await locked_reserve(store, envelope_id, 1)
+    reads = count_snapshot_reads(store, monkeypatch)
+    read = await Repository(store).get(envelope_id, cls=SupportEnvelope)  # a report, the demo
+    read.reserve(uuid4(), 100, clock())  # changed in the reader's hands, never saved
+    loaded = reads()
+    assert await locked_reserve(store, envelope_id, 1) == 9_998
+    assert reads() == loaded  # the decision's envelope came from memory, not the read's
