@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import random
 from collections import Counter, defaultdict
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 from uuid import uuid4
 
 import pytest
 
+from projections import rebuild as rebuild_module
+from projections import review_queue
 from projections.queue_page import UnknownCursorError, queue_page
+from projections.rebuild import rebuild
 from projections.review_page import settle_queue
 from projections.review_queue import queue, set_policy
 from projections.scoring import (
@@ -21,6 +25,7 @@ from projections.scoring import (
     raw_scores,
 )
 from tests.e2e.api_support import catch_up
+from tests.unit.domain.builders import R1
 
 if TYPE_CHECKING:
     from uuid import UUID
@@ -160,3 +165,37 @@ async def test_pages_follow_each_other_and_filters_apply(
     assert await queue_page(pool, after=last) == ([], False)
     with pytest.raises(UnknownCursorError):
         await queue_page(pool, after=uuid4())
+
+
+async def test_a_score_that_comes_during_a_rebuild_is_settled_in_the_swapped_table(
+    pool: asyncpg.Pool, store: EventStore, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await catch_up(pool, store)
+    prepared = rebuild_module._prepare_swap
+    first = next(iter(world.apps))
+
+    async def then_a_score(pool: asyncpg.Pool, projection: Any) -> None:
+        await prepared(pool, projection)  # the scratch tables settled, the swap not begun
+        await world.score(first, R1, 1)  # R1 changes their mind: every score of R1 moves
+
+    monkeypatch.setattr(rebuild_module, "_prepare_swap", then_a_score)
+    await rebuild(pool, store, review_queue.PROJECTION)
+    assert await stored(pool) == await reference(pool)
+
+
+async def test_a_rebuild_with_nothing_new_at_the_swap_settles_once(
+    pool: asyncpg.Pool, store: EventStore, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await catch_up(pool, store)
+    settles: list[object] = []
+    settle = review_queue.PROJECTION.finish
+    assert settle is not None
+
+    async def counted(conn: asyncpg.Connection) -> None:
+        settles.append(conn)
+        await settle(conn)
+
+    projection = replace(review_queue.PROJECTION, finish=counted)
+    await rebuild(pool, store, projection)
+    assert len(settles) == 1  # before the swap; nothing came in since
+    assert await stored(pool) == await reference(pool)
