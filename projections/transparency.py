@@ -23,7 +23,7 @@ import logging
 import math
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 import rfc8785
 
@@ -33,7 +33,7 @@ from projections.projection import SwapRefusedError
 from service.checkpoints import Checkpoint
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
 
     import asyncpg
 
@@ -72,6 +72,25 @@ STATUS = "SELECT consistent, diverging_seq, problem, checked_at FROM public.ledg
 def entry_bytes(row: Mapping[str, Any]) -> bytes:
     """The published form of a ledger row: RFC 8785 canonical JSON of its public fields."""
     return rfc8785.dumps(content_of(row))
+
+
+#: New entries encoded per turn of the event loop (about 5 ms of CPU; see :func:`_encoded`).
+ENCODE_CHUNK: Final = 32
+
+
+async def _encoded(rows: Sequence[Mapping[str, Any]]) -> list[bytes]:
+    """The rows' published forms, letting the event loop run between chunks.
+
+    Encoding takes about 0.17 ms of CPU an entry, in pure Python: after a second of 300
+    funding decisions a tick encoded 300 entries in one 50 ms stretch, during which the
+    process's decisions (their envelope lock held by one of them) could not move.
+    """
+    entries: list[bytes] = []
+    for start in range(0, len(rows), ENCODE_CHUNK):
+        if start:
+            await asyncio.sleep(0)
+        entries.extend(entry_bytes(r) for r in rows[start : start + ENCODE_CHUNK])
+    return entries
 
 
 @dataclass(frozen=True)
@@ -173,7 +192,7 @@ async def publish(pool: asyncpg.Pool, signer: Signer, origin: str) -> Published:
             return Published(size, 0, None, found)
         rows = await conn.fetch(NEW_ENTRIES, size)
         if rows:
-            entries = [entry_bytes(r) for r in rows]
+            entries = await _encoded(rows)
             idx = [r["seq"] - 1 for r in rows]
             chains = [r["entry_hash"] for r in rows]
             await conn.execute(APPEND, idx, entries, [leaf_hash(e) for e in entries], chains)
