@@ -3,6 +3,7 @@ checkpoints costs funding decisions.
 
     python -m bench.ledger_http [--entries 100000] [--requests 500] [--rounds 3]
                                 [--fund-ops 600] [--fund-rounds 10] [--publish-every 1]
+                                [--funding-only]
 
 1. Proofs over HTTP. ``grants serve`` in its own process on an embedded PostgreSQL (temporary
    data dir); ``--entries`` synthetic published entries (RFC 8785 JSON, as the log stores them)
@@ -245,15 +246,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--fund-ops", type=int, default=600)
     parser.add_argument("--fund-rounds", type=int, default=10)
     parser.add_argument("--publish-every", type=float, default=1.0)
+    parser.add_argument("--funding-only", action="store_true", help="skip the proofs' part")
     args = parser.parse_args(argv)
     data_dir = Path(tempfile.mkdtemp(prefix="grants-bench-ledger-"))
     atexit.register(shutil.rmtree, data_dir, ignore_errors=True)
     admin = start_embedded(data_dir, "postgres")
-    with server(data_dir, free_port(), 4) as base:
-        asyncio.run(fill(with_database(admin, "grants"), args.entries))
-        with server(data_dir, free_port(), 4, extra_env=ROUND_TRIP_ENV) as before:
-            http = asyncio.run(proofs(base, args.entries, args.requests, args.rounds, before))
-    report_proofs(args, http)  # before the funding part: a long run shows it at once
+    if not args.funding_only:
+        with server(data_dir, free_port(), 4) as base:
+            asyncio.run(fill(with_database(admin, "grants"), args.entries))
+            with server(data_dir, free_port(), 4, extra_env=ROUND_TRIP_ENV) as before:
+                http = asyncio.run(proofs(base, args.entries, args.requests, args.rounds, before))
+        report_proofs(args, http)  # before the funding part: a long run shows it at once
     fund = asyncio.run(funding(admin, args.fund_ops, args.fund_rounds, args.publish_every))
     report_funding(args, fund)
 
