@@ -60,14 +60,20 @@ def _removed(node: dict[str, Any]) -> list[int]:
     return own + [n for child in node.get("Plans", []) for n in _removed(child)]
 
 
-async def test_an_aggregate_loads_from_its_version_on(pool: asyncpg.Pool) -> None:
+async def versions(pool: asyncpg.Pool, table: str) -> uuid.UUID:
+    """A new aggregate with ROWS versions in ``table`` (events or snapshots)."""
     oid = uuid.uuid4()
     await pool.execute(
-        "INSERT INTO events (originator_id, originator_version, topic, state) "
+        f"INSERT INTO {table} (originator_id, originator_version, topic, state) "
         "SELECT $1, g, 't', '\\x00' FROM generate_series(1, $2) AS g",
         oid, ROWS,
     )  # fmt: skip
-    await pool.execute("ANALYZE events")
+    await pool.execute(f"ANALYZE {table}")
+    return oid
+
+
+async def test_an_aggregate_loads_from_its_version_on(pool: asyncpg.Pool) -> None:
+    oid = await versions(pool, "events")
     sql = event_store.SELECT_EVENTS.format(order="ASC")
     async with pool.acquire() as conn:
         assert await rows_read(conn, sql, oid, ROWS - DEEP, None, None) == (DEEP, 0)
@@ -75,12 +81,7 @@ async def test_an_aggregate_loads_from_its_version_on(pool: asyncpg.Pool) -> Non
 
 
 async def test_an_old_snapshot_is_found_without_reading_the_newer(pool: asyncpg.Pool) -> None:
-    oid = uuid.uuid4()
-    await pool.execute(
-        "INSERT INTO snapshots (originator_id, originator_version, topic, state) "
-        "SELECT $1, g, 't', '\\x00' FROM generate_series(1, $2) AS g",
-        oid, ROWS,
-    )  # fmt: skip
+    oid = await versions(pool, "snapshots")
     async with pool.acquire() as conn:
         assert await rows_read(conn, event_store.SELECT_SNAPSHOT, oid, DEEP) == (1, 0)
 
