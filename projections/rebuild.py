@@ -444,12 +444,11 @@ async def _swap_once(
         )
         await conn.execute(LOCK_DDL, f"ddl:{projection.name}")
         await tracking.lock(conn, projection.name)  # public's table: none in the scratch schema
-        late = 0
+        built = build.read
         while page := await store.select_notifications(build.position, page_size, conn=conn):
             build.skipped += await apply_events(conn, projection, page, mapper, settle=False)
             build.position, build.read = page[-1].position, build.read + len(page)
-            late += len(page)
-        if projection.finish is not None and late:  # again, for the events that came meanwhile
+        if projection.finish is not None and build.read > built:  # events came in meanwhile
             await projection.finish(conn)
         if projection.guard is not None:
             await projection.guard(conn)
