@@ -94,11 +94,17 @@ async def locked_reserve(store: EventStore, envelope_id: UUID, amount: int) -> i
     return await execute(store, decide)
 
 
+async def envelope_in_memory(store: EventStore) -> UUID:
+    """An envelope of 10,000 with 1 reserved, kept in memory by the decision that reserved it."""
+    envelope_id = await programme.open_envelope(store, total_centimes=10_000, clock=clock)
+    await locked_reserve(store, envelope_id, 1)
+    return envelope_id
+
+
 async def test_the_next_decision_waits_for_the_envelope_being_put_back(
     store: EventStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    envelope_id = await programme.open_envelope(store, total_centimes=10_000, clock=clock)
-    await locked_reserve(store, envelope_id, 1)
+    envelope_id = await envelope_in_memory(store)
     reads = count_snapshot_reads(store, monkeypatch)
     put_back = Repository.snapshot_if_due
 
@@ -115,8 +121,7 @@ async def test_the_next_decision_waits_for_the_envelope_being_put_back(
 async def test_a_failed_decision_lets_the_next_one_go_on_at_once(
     store: EventStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    envelope_id = await programme.open_envelope(store, total_centimes=10_000, clock=clock)
-    await locked_reserve(store, envelope_id, 1)
+    envelope_id = await envelope_in_memory(store)
     monkeypatch.setattr(repository, "RETURN_WAIT_S", 60.0)
 
     async def fail(unit: Unit) -> None:
@@ -132,8 +137,7 @@ async def test_a_failed_decision_lets_the_next_one_go_on_at_once(
 async def test_a_plain_read_leaves_the_envelope_in_memory(
     store: EventStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    envelope_id = await programme.open_envelope(store, total_centimes=10_000, clock=clock)
-    await locked_reserve(store, envelope_id, 1)
+    envelope_id = await envelope_in_memory(store)
     reads = count_snapshot_reads(store, monkeypatch)
     read = await Repository(store).get(envelope_id, cls=SupportEnvelope)  # a report, the demo
     read.reserve(uuid4(), 100, clock())  # changed in the reader's hands, never saved
